@@ -1,0 +1,325 @@
+// Package duckdb is omnikpi's embedded store: one DuckDB file, no server.
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	duckdbdriver "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/omnikpi/omnikpi/internal/event"
+	"github.com/omnikpi/omnikpi/internal/store"
+)
+
+//go:embed schema.sql
+var schemaSQL string
+
+// stageSQL creates the per-connection staging tables of the write path.
+const stageSQL = `
+CREATE TEMP TABLE IF NOT EXISTS stage AS SELECT *, 0::BIGINT AS seq FROM events LIMIT 0;
+CREATE TEMP TABLE IF NOT EXISTS fresh (seq BIGINT);`
+
+// eventColumns lists the events table's columns in the order Insert appends
+// them; stage has the same columns followed by seq.
+const eventColumns = `workspace, id, ts, kind, channel, customer, conversation, message, campaign, template,
+variant, actor, agent, team, order_id, amount, currency, score, count, duration_ms, text, tags, source,
+medium, utm_campaign, utm_content, utm_term, product, platform, props, received`
+
+// Store is a DuckDB file. Reads run concurrently; writes are serialised on
+// one connection, which is how DuckDB wants a single writer.
+type Store struct {
+	db *sql.DB
+
+	mu      sync.Mutex // guards writer and the staging tables on it
+	writer  *sql.Conn
+	upserts []string // fact maintenance, in order
+	now     func() time.Time
+}
+
+// Open opens or creates the DuckDB file at path and applies the schema.
+func Open(ctx context.Context, path string) (*Store, error) {
+	connector, err := duckdbdriver.NewConnector(path, func(execer driver.ExecerContext) error {
+		// Stored times are UTC milliseconds; the session zone only matters
+		// for the bucketing fragments, which name their zone explicitly.
+		_, err := execer.ExecContext(ctx, "SET TimeZone = 'UTC'", nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
+	}
+	db := sql.OpenDB(connector)
+	if _, err := db.ExecContext(ctx, schemaSQL); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("apply schema to %s: %w", path, err)
+	}
+	writer, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open writer connection: %w", err)
+	}
+	if _, err := writer.ExecContext(ctx, stageSQL); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create staging tables: %w", err)
+	}
+	s := &Store{db: db, writer: writer, now: time.Now}
+	for _, f := range []factTable{messageFacts, orderFacts, conversationFacts} {
+		s.upserts = append(s.upserts, f.upsertSQL())
+	}
+	return s, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writer.Close()
+	return s.db.Close()
+}
+
+// Dialect is DuckDB's.
+func (s *Store) Dialect() store.Dialect { return store.DuckDB }
+
+// Query runs a read-only KPI query.
+func (s *Store) Query(ctx context.Context, query string, args ...any) (store.Rows, error) {
+	return s.db.QueryContext(ctx, query, args...)
+}
+
+// DB exposes the database for tests and tools that read the tables directly.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Insert stores events and updates the facts in one transaction: the batch
+// is appended to a staging table, inserted into events where its (workspace,
+// id) is new, and only those new rows feed the facts. DuckDB syncs its
+// write-ahead log on commit, so a returned nil means the events are durable.
+func (s *Store) Insert(ctx context.Context, events []event.Event) ([]store.Outcome, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	if err := s.stage(ctx, events); err != nil {
+		return nil, err
+	}
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin insert: %w", err)
+	}
+	defer tx.Rollback()
+
+	rows, err := tx.QueryContext(ctx, `INSERT INTO events SELECT `+eventColumns+` FROM stage
+		QUALIFY row_number() OVER (PARTITION BY workspace, id ORDER BY seq) = 1
+		ON CONFLICT DO NOTHING RETURNING workspace, id`)
+	if err != nil {
+		return nil, fmt.Errorf("insert events: %w", err)
+	}
+	inserted := make(map[[2]string]bool, len(events))
+	for rows.Next() {
+		var ws, id string
+		if err := rows.Scan(&ws, &id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read inserted ids: %w", err)
+		}
+		inserted[[2]string{ws, id}] = true
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("insert events: %w", err)
+	}
+
+	outcomes := make([]store.Outcome, len(events))
+	var freshSeqs []int64
+	for i, e := range events {
+		k := [2]string{e.Workspace, e.ID}
+		if inserted[k] {
+			outcomes[i] = store.Accepted
+			freshSeqs = append(freshSeqs, int64(i))
+			delete(inserted, k) // a later copy in the same batch is a duplicate
+		} else {
+			outcomes[i] = store.Duplicate
+		}
+	}
+	if len(freshSeqs) > 0 {
+		if err := s.appendFresh(ctx, tx, freshSeqs); err != nil {
+			return nil, err
+		}
+		for _, q := range s.upserts {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return nil, fmt.Errorf("update facts: %w", err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit insert: %w", err)
+	}
+	return outcomes, nil
+}
+
+// stage replaces the staging table's content with events.
+func (s *Store) stage(ctx context.Context, events []event.Event) error {
+	if _, err := s.writer.ExecContext(ctx, "DELETE FROM stage; DELETE FROM fresh;"); err != nil {
+		return fmt.Errorf("clear staging: %w", err)
+	}
+	received := s.now().UnixMilli()
+	return s.withAppender(ctx, "stage", func(a *duckdbdriver.Appender) error {
+		for i := range events {
+			if err := a.AppendRow(eventRow(&events[i], received, int64(i))...); err != nil {
+				return fmt.Errorf("stage event %s: %w", events[i].ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// appendFresh records which staged rows were new. It runs inside the insert
+// transaction: fresh is a temporary table, so it only needs to be visible
+// to the statements that follow on this connection.
+func (s *Store) appendFresh(ctx context.Context, tx *sql.Tx, seqs []int64) error {
+	// A VALUES list beats an appender for the typical small HTTP batch and
+	// stays fast for large ones when sent in chunks.
+	const chunk = 2000
+	for start := 0; start < len(seqs); start += chunk {
+		end := min(start+chunk, len(seqs))
+		args := make([]any, 0, end-start)
+		q := make([]byte, 0, 16+4*(end-start))
+		q = append(q, "INSERT INTO fresh VALUES "...)
+		for i, seq := range seqs[start:end] {
+			if i > 0 {
+				q = append(q, ',')
+			}
+			q = append(q, "(?)"...)
+			args = append(args, seq)
+		}
+		if _, err := tx.ExecContext(ctx, string(q), args...); err != nil {
+			return fmt.Errorf("mark new events: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) withAppender(ctx context.Context, table string, fill func(*duckdbdriver.Appender) error) error {
+	return s.writer.Raw(func(dc any) error {
+		a, err := duckdbdriver.NewAppender(dc.(driver.Conn), "temp", "main", table)
+		if err != nil {
+			return fmt.Errorf("appender for %s: %w", table, err)
+		}
+		if err := fill(a); err != nil {
+			a.Close()
+			return err
+		}
+		if err := a.CloseWithCancel(ctx); err != nil {
+			return fmt.Errorf("flush %s: %w", table, err)
+		}
+		return nil
+	})
+}
+
+func nullable(s string) driver.Value {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// eventRow lays e out in eventColumns order, followed by seq.
+func eventRow(e *event.Event, received, seq int64) []driver.Value {
+	var amount, currency, score, duration, tags, props driver.Value
+	if e.Amount != nil {
+		amount, currency = e.Amount.Minor, e.Amount.Currency
+	}
+	if e.Score != nil {
+		score = *e.Score
+	}
+	if e.DurationMS != nil {
+		duration = *e.DurationMS
+	}
+	if e.Tags != nil {
+		list := make([]any, len(e.Tags))
+		for i, t := range e.Tags {
+			list[i] = t
+		}
+		tags = list
+	}
+	if len(e.Props) > 0 {
+		b, _ := json.Marshal(e.Props) // validated as encodable
+		props = string(b)
+	}
+	return []driver.Value{
+		e.Workspace, e.ID, e.TSMillis(), string(e.Kind), nullable(e.Channel), nullable(e.Customer),
+		nullable(e.Conversation), nullable(e.Message), nullable(e.Campaign), nullable(e.Template),
+		nullable(e.Variant), nullable(string(e.Actor)), nullable(e.Agent), nullable(e.Team),
+		nullable(e.Order), amount, currency, score, e.Count, duration, nullable(e.Text), tags,
+		nullable(e.Source), nullable(e.Medium), nullable(e.UTMCampaign), nullable(e.UTMContent),
+		nullable(e.UTMTerm), nullable(e.Product), nullable(e.Platform), props, received, seq,
+	}
+}
+
+// Workspace returns a workspace's settings.
+func (s *Store) Workspace(ctx context.Context, name string) (store.Workspace, error) {
+	var settings string
+	err := s.db.QueryRowContext(ctx, "SELECT settings FROM workspaces WHERE name = ?", name).Scan(&settings)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Workspace{}, fmt.Errorf("workspace %q: %w", name, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Workspace{}, fmt.Errorf("read workspace %q: %w", name, err)
+	}
+	ws := store.NewWorkspace(name)
+	if err := json.Unmarshal([]byte(settings), &ws); err != nil {
+		return store.Workspace{}, fmt.Errorf("decode workspace %q: %w", name, err)
+	}
+	ws.Name = name
+	return ws, nil
+}
+
+// PutWorkspace creates or replaces a workspace's settings.
+func (s *Store) PutWorkspace(ctx context.Context, ws store.Workspace) error {
+	b, err := json.Marshal(ws)
+	if err != nil {
+		return fmt.Errorf("encode workspace: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, err = s.writer.ExecContext(ctx, `INSERT INTO workspaces VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET settings = excluded.settings`, ws.Name, string(b))
+	if err != nil {
+		return fmt.Errorf("save workspace %q: %w", ws.Name, err)
+	}
+	return nil
+}
+
+// AddKey stores a key's hash.
+func (s *Store) AddKey(ctx context.Context, k store.Key) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, err := s.writer.ExecContext(ctx, "INSERT INTO api_keys VALUES (?, ?, ?, ?)",
+		k.Hash, k.Prefix, k.Workspace, k.Created.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("save key: %w", err)
+	}
+	return nil
+}
+
+// KeyByHash finds a key by its hash.
+func (s *Store) KeyByHash(ctx context.Context, hash string) (store.Key, error) {
+	k := store.Key{Hash: hash}
+	var created int64
+	err := s.db.QueryRowContext(ctx, "SELECT prefix, workspace, created FROM api_keys WHERE hash = ?", hash).
+		Scan(&k.Prefix, &k.Workspace, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Key{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Key{}, fmt.Errorf("read key: %w", err)
+	}
+	k.Created = time.UnixMilli(created).UTC()
+	return k, nil
+}
+
+var _ store.Store = (*Store)(nil)

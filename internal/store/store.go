@@ -1,0 +1,138 @@
+// Package store defines what omnikpi needs from a database: durable,
+// deduplicated event storage with facts maintained on ingest, SQL queries for
+// the KPI engine, and workspaces with their API keys. Each backend is a
+// sub-package.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/omnikpi/omnikpi/internal/event"
+)
+
+// ErrNotFound is returned when a workspace or key does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Outcome says what became of one event handed to Insert.
+type Outcome uint8
+
+// Outcomes.
+const (
+	Accepted  Outcome = iota + 1 // stored now
+	Duplicate                    // an event with the same (workspace, id) was stored before
+)
+
+// Dialect names the SQL dialect of a store, for the few KPI fragments that
+// differ between engines.
+type Dialect string
+
+// Dialects.
+const (
+	DuckDB     Dialect = "duckdb"
+	ClickHouse Dialect = "clickhouse"
+)
+
+// Rows is the cursor a query returns; *sql.Rows satisfies it.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
+// Store is implemented by each backend.
+type Store interface {
+	// Insert stores validated events, each with its workspace set, in one
+	// durable transaction, and reports per event whether it was new. The
+	// facts the KPIs read are updated in the same transaction from the new
+	// events only, so duplicates change nothing.
+	Insert(ctx context.Context, events []event.Event) ([]Outcome, error)
+
+	// Query runs one read-only SQL statement of the KPI engine with
+	// positional ? parameters.
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	Dialect() Dialect
+
+	// Workspace returns a workspace's settings, or ErrNotFound.
+	Workspace(ctx context.Context, name string) (Workspace, error)
+	// PutWorkspace creates or replaces a workspace's settings.
+	PutWorkspace(ctx context.Context, ws Workspace) error
+	// AddKey stores the hash of a new API key for a workspace.
+	AddKey(ctx context.Context, key Key) error
+	// KeyByHash finds the key with this hash, or ErrNotFound.
+	KeyByHash(ctx context.Context, hash string) (Key, error)
+
+	Close() error
+}
+
+// Workspace is a tenant and its settings. Every event belongs to one.
+type Workspace struct {
+	Name     string `json:"name"`
+	TimeZone string `json:"time_zone"` // IANA name; reports bucket and show times in it
+	// KeepPhoneNumbers turns off hashing of customer ids that are phone
+	// numbers.
+	KeepPhoneNumbers bool `json:"keep_phone_numbers,omitempty"`
+	Windows          Windows `json:"windows"`
+	// Bands overrides benchmark bands by KPI id.
+	Bands map[string]Band `json:"bands,omitempty"`
+}
+
+// Band is a benchmark band (KPIS.md §6): low–high is "within", at or past
+// Best is "best". Nil ends are open. In the direction the KPI prefers.
+type Band struct {
+	Low  *float64 `json:"low,omitempty"`
+	High *float64 `json:"high,omitempty"`
+	Best *float64 `json:"best,omitempty"`
+}
+
+// Windows are the counting windows of KPIS.md §7, settable per workspace.
+type Windows struct {
+	Reply        Duration `json:"reply"`        // a reply counts for response_rate within this after the message
+	Conversion   Duration `json:"conversion"`   // an order or goal counts for the last campaign message within this before it
+	OptOut       Duration `json:"opt_out"`      // an opt-out counts against the latest message within this before it
+	Conversation Duration `json:"conversation"` // an order counts for a conversation the customer had within this before it
+}
+
+// DefaultWindows are the catalogue's defaults.
+func DefaultWindows() Windows {
+	return Windows{
+		Reply:        Duration(24 * time.Hour),
+		Conversion:   Duration(7 * 24 * time.Hour),
+		OptOut:       Duration(7 * 24 * time.Hour),
+		Conversation: Duration(7 * 24 * time.Hour),
+	}
+}
+
+// NewWorkspace returns a workspace with the default settings.
+func NewWorkspace(name string) Workspace {
+	return Workspace{Name: name, TimeZone: "UTC", Windows: DefaultWindows()}
+}
+
+// Duration is a time.Duration that reads and writes as "24h" in JSON.
+type Duration time.Duration
+
+// MarshalText writes d like "168h0m0s".
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText reads a Go duration such as "24h".
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Millis is d in milliseconds, the unit of stored times.
+func (d Duration) Millis() int64 { return time.Duration(d).Milliseconds() }
+
+// Key is an API key as stored: only its hash is kept.
+type Key struct {
+	Hash      string    // hex SHA-256 of the key
+	Prefix    string    // first characters of the key, to tell keys apart in lists
+	Workspace string
+	Created   time.Time
+}
