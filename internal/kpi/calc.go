@@ -1,0 +1,181 @@
+package kpi
+
+import (
+	"math"
+	"sort"
+
+	"github.com/omnikpi/omnikpi/internal/event"
+)
+
+// comps are one group's components, as the family queries return them:
+// plain counts added over currencies, money in minor units per currency.
+type comps struct {
+	plain map[string]float64
+	money map[string]map[string]float64 // currency → component → minor units (or a count, for *_cur)
+}
+
+func newComps() *comps {
+	return &comps{plain: map[string]float64{}, money: map[string]map[string]float64{}}
+}
+
+func (c *comps) currencies() []string {
+	out := make([]string, 0, len(c.money))
+	for cur := range c.money {
+		out = append(out, cur)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// major converts a money component to major units of its currency.
+func (c *comps) major(cur, name string) float64 {
+	return c.money[cur][name] / math.Pow10(event.MinorDigits(cur))
+}
+
+// figure is a computed numerator and denominator before shaping.
+type figure struct {
+	currency string
+	num, den float64
+	value    *float64
+	reason   string
+}
+
+type calcKind uint8
+
+const (
+	plainCalc    calcKind = iota + 1 // num ÷ den × scale, or num alone
+	receiptCalc                      // as plain, null when the channel reports nothing
+	moneyCalc                        // per currency: money num ÷ (plain or money) den
+	roiCalc                          // per currency: (revenue − cost) ÷ cost × 100
+	perRecipCalc                     // per currency: (revenue ÷ sent) ÷ (cost ÷ recipients)
+)
+
+// calc says how a KPI is computed from components.
+type calc struct {
+	kind     calcKind
+	num, den string
+	total    string // receiptCalc: the count over every channel
+	scale    float64
+	denMoney bool // the denominator is money in the same currency
+	denCount bool // the denominator is a count per currency, like orders_cur
+}
+
+func plain(num, den string, scale float64) calc {
+	return calc{kind: plainCalc, num: num, den: den, scale: scale}
+}
+
+func receipted(num, den, total string) calc {
+	return calc{kind: receiptCalc, num: num, den: den, total: total, scale: 100}
+}
+
+func money(num, den string, denMoney bool) calc {
+	return calc{kind: moneyCalc, num: num, den: den, denMoney: denMoney, scale: 1}
+}
+
+var (
+	calcROI                = calc{kind: roiCalc, num: "campaign_revenue", den: "cost", scale: 100}
+	calcReturnPerRecipient = calc{kind: perRecipCalc, num: "campaign_revenue", den: "cost_msg_sw", scale: 1}
+)
+
+// components lists what the calc reads, so the engine runs only the family
+// queries a request needs.
+func (k calc) components() []string {
+	out := []string{k.num}
+	for _, n := range []string{k.den, k.total} {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	if k.kind == perRecipCalc {
+		out = append(out, "sent", "recipients")
+	}
+	return out
+}
+
+func ratio(num, den, scale float64) figure {
+	fig := figure{num: num, den: den}
+	if den == 0 {
+		fig.reason = ReasonNoData
+		return fig
+	}
+	v := num / den * scale
+	fig.value = &v
+	return fig
+}
+
+// figures computes the KPI for one group: one figure, or one per currency.
+func (k calc) figures(c *comps) []figure {
+	switch k.kind {
+	case plainCalc, receiptCalc:
+		if k.den == "" {
+			v := c.plain[k.num]
+			return []figure{{num: v, value: &v}}
+		}
+		fig := ratio(c.plain[k.num], c.plain[k.den], k.scale)
+		if k.kind == receiptCalc && c.plain[k.den] == 0 && c.plain[k.total] > 0 {
+			fig.reason = ReasonNotReported
+		}
+		return []figure{fig}
+	}
+	var out []figure
+	for _, cur := range c.currencies() {
+		var fig figure
+		switch k.kind {
+		case moneyCalc:
+			num := c.major(cur, k.num)
+			switch {
+			case k.den == "":
+				fig = figure{num: num, value: &num}
+			case k.denMoney:
+				fig = ratio(num, c.major(cur, k.den), k.scale)
+			case k.denCount:
+				fig = ratio(num, c.money[cur][k.den], k.scale)
+			default:
+				fig = ratio(num, c.plain[k.den], k.scale)
+			}
+		case roiCalc:
+			rev, cost := c.major(cur, k.num), c.major(cur, k.den)
+			fig = ratio(rev-cost, cost, k.scale)
+		case perRecipCalc:
+			perRecipient := ratio(c.major(cur, k.num), c.plain["sent"], 1)
+			costPer := ratio(c.major(cur, k.den), c.plain["recipients"], 1)
+			if perRecipient.value == nil || costPer.value == nil {
+				fig = figure{reason: ReasonNoData}
+			} else {
+				fig = ratio(*perRecipient.value, *costPer.value, 1)
+			}
+		}
+		fig.currency = cur
+		out = append(out, fig)
+	}
+	if len(out) == 0 {
+		return []figure{{reason: ReasonNoData}}
+	}
+	return out
+}
+
+// rate places v against band in the KPI's better direction.
+func rate(v float64, b *Band, dir Direction) Rating {
+	if b == nil || dir == Neutral {
+		return ""
+	}
+	better := func(a, than float64) bool { // a is better than `than`
+		if dir == LowerIsBetter {
+			return a < than
+		}
+		return a > than
+	}
+	lo, hi := b.Low, b.High
+	if dir == LowerIsBetter {
+		lo, hi = b.High, b.Low // the worse end comes first
+	}
+	switch {
+	case b.Best != nil && (v == *b.Best || better(v, *b.Best)):
+		return Best
+	case lo != nil && better(*lo, v):
+		return Below
+	case hi != nil && better(v, *hi):
+		return Above
+	}
+	return Within
+}

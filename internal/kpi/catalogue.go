@@ -1,0 +1,163 @@
+// Package kpi is omnikpi's KPI engine: the catalogue of KPIS.md as data, the
+// SQL that computes each family's numerators and denominators on any store,
+// and the division, rating and shaping of the results.
+package kpi
+
+// Unit says how a KPI's value reads.
+type Unit string
+
+// Units.
+const (
+	Count   Unit = "count"
+	Percent Unit = "percent"
+	Money   Unit = "money" // major units of Value.Currency
+	Ratio   Unit = "ratio" // shown as "5.0x"
+	Seconds Unit = "seconds"
+)
+
+// Direction says which way is better.
+type Direction string
+
+// Directions.
+const (
+	HigherIsBetter Direction = "higher"
+	LowerIsBetter  Direction = "lower"
+	Neutral        Direction = ""
+)
+
+// Rating places a value against its band (KPIS.md §6).
+type Rating string
+
+// Ratings.
+const (
+	Below  Rating = "below"
+	Within Rating = "within"
+	Above  Rating = "above"
+	Best   Rating = "best"
+)
+
+// Band is a benchmark band: [Low, High] is within, past Best (in the
+// better direction) is best. Nil ends are open.
+type Band struct {
+	Low  *float64 `json:"low,omitempty"`
+	High *float64 `json:"high,omitempty"`
+	Best *float64 `json:"best,omitempty"`
+	// Currency is set for money bands, which apply to that currency only.
+	Currency string `json:"currency,omitempty"`
+	Source   string `json:"source,omitempty"`
+}
+
+// Definition is one catalogue entry.
+type Definition struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Section   string    `json:"section"` // KPIS.md section, such as "messages"
+	Unit      Unit      `json:"unit"`
+	Formula   string    `json:"formula"`
+	Direction Direction `json:"direction,omitempty"`
+	Band      *Band     `json:"band,omitempty"`
+}
+
+func f(v float64) *float64 { return &v }
+
+// Channels that send no receipt for a status (KPIS.md §7): a rate that needs
+// it has no value for them rather than a false 0.
+var (
+	noReadReceipts     = []string{"sms"}
+	noDeliveryReceipts = []string{"instagram"}
+)
+
+// ReasonNotReported is the reason given for a rate whose channel does not
+// report the status it needs.
+const ReasonNotReported = "not reported by channel"
+
+// ReasonNoData is the reason given for a zero denominator.
+const ReasonNoData = "no data: the denominator is zero"
+
+// catalogue is KPIS.md sections 1 and 2, in its order. Bands are the
+// catalogue's defaults; a workspace may override them by id.
+var catalogue = []entry{
+	// 1. Message delivery and engagement.
+	{Definition{ID: "messages_sent", Name: "Messages sent", Section: "messages", Unit: Count,
+		Formula: "distinct outbound messages; any status implies the send"}, plain("sent", "", 1)},
+	{Definition{ID: "messages_delivered", Name: "Messages delivered", Section: "messages", Unit: Count,
+		Formula: "distinct messages delivered, read or clicked"}, plain("delivered", "", 1)},
+	{Definition{ID: "messages_read", Name: "Messages read", Section: "messages", Unit: Count,
+		Formula: "distinct messages read or clicked"}, plain("read_n", "", 1)},
+	{Definition{ID: "messages_received", Name: "Messages received", Section: "messages", Unit: Count,
+		Formula: "distinct inbound customer messages"}, plain("received", "", 1)},
+	{Definition{ID: "messages_failed", Name: "Messages failed", Section: "messages", Unit: Count, Direction: LowerIsBetter,
+		Formula: "distinct messages failed and never delivered"}, plain("failed", "", 1)},
+	{Definition{ID: "delivery_rate", Name: "Delivery rate", Section: "messages", Unit: Percent, Direction: HigherIsBetter,
+		Formula: "delivered ÷ sent × 100, over channels that report deliveries"}, receipted("delivered_d", "sent_d", "sent")},
+	{Definition{ID: "open_rate", Name: "Open rate", Section: "messages", Unit: Percent, Direction: HigherIsBetter,
+		Formula: "read ÷ sent × 100, over channels that report reads",
+		Band:    &Band{Low: f(85), High: f(90), Best: f(95), Source: "benchmark 85–90 %, best ≥ 95 %"}}, receipted("read_r", "sent_r", "sent")},
+	{Definition{ID: "read_rate_of_delivered", Name: "Read rate of delivered", Section: "messages", Unit: Percent, Direction: HigherIsBetter,
+		Formula: "read ÷ delivered × 100, over channels that report both"}, receipted("read_rd", "delivered_rd", "delivered")},
+	{Definition{ID: "ctr", Name: "Click-through rate", Section: "messages", Unit: Percent, Direction: HigherIsBetter,
+		Formula: "messages with a link or button click ÷ sent × 100",
+		Band:    &Band{Low: f(15), High: f(25), Best: f(30), Source: "benchmark 15–25 %, great ≥ 30 %"}}, plain("clicked", "sent", 100)},
+	{Definition{ID: "response_rate", Name: "Response rate", Section: "messages", Unit: Percent, Direction: HigherIsBetter,
+		Formula: "messages whose recipient wrote back within the reply window (24 h) ÷ sent × 100"}, plain("replied", "sent", 100)},
+	{Definition{ID: "campaign_conversion_rate", Name: "Campaign conversion rate", Section: "messages", Unit: Percent, Direction: HigherIsBetter,
+		Formula: "campaign messages followed by an order or goal within the conversion window (7 days; last campaign message wins) ÷ sent × 100",
+		Band:    &Band{Low: f(30), High: f(45), Best: f(50), Source: "benchmark 30–45 %, best ≥ 50 %"}}, plain("converted", "sent", 100)},
+	{Definition{ID: "opt_out_rate", Name: "Opt-out rate", Section: "messages", Unit: Percent, Direction: LowerIsBetter,
+		Formula: "recipients who opted out within the opt-out window (7 days) of their latest message ÷ recipients × 100",
+		Band:    &Band{Low: f(0.3), High: f(0.6), Best: f(0.2), Source: "benchmark 0.3–0.6 %, ideal ≤ 0.2 %"}}, plain("opted_out", "recipients", 100)},
+
+	// 2. Revenue and campaign economics.
+	{Definition{ID: "rpc", Name: "Revenue per conversation", Section: "revenue", Unit: Money, Direction: HigherIsBetter,
+		Formula: "revenue of orders attributed to the conversations started in the period ÷ those conversations",
+		Band:    &Band{Low: f(1.5), High: f(2), Best: f(3), Currency: "EUR", Source: "€1.50–2 good, > €3 great"}}, money("conv_revenue", "conversations", false)},
+	{Definition{ID: "revenue_per_conversion", Name: "Revenue per conversion", Section: "revenue", Unit: Money, Direction: HigherIsBetter,
+		Formula: "campaign-attributed revenue ÷ converted campaign messages"}, money("campaign_revenue", "converted", false)},
+	{Definition{ID: "rocs", Name: "Return on campaign spend", Section: "revenue", Unit: Ratio, Direction: HigherIsBetter,
+		Formula: "campaign-attributed revenue ÷ campaign cost",
+		Band:    &Band{Low: f(5), High: f(7), Best: f(10), Source: "benchmark 5–7x, great 10x; another source: ideal 6–8x"}}, money("campaign_revenue", "cost", true)},
+	{Definition{ID: "roi", Name: "ROI", Section: "revenue", Unit: Percent, Direction: HigherIsBetter,
+		Formula: "(campaign-attributed revenue − campaign cost) ÷ campaign cost × 100"}, calcROI},
+	{Definition{ID: "cpl", Name: "Cost per lead", Section: "revenue", Unit: Money, Direction: LowerIsBetter,
+		Formula: "spend ÷ leads created"}, money("cost", "leads", false)},
+	{Definition{ID: "cpl_qualified", Name: "Cost per qualified lead", Section: "revenue", Unit: Money, Direction: LowerIsBetter,
+		Formula: "spend ÷ leads qualified"}, money("cost", "leads_qualified", false)},
+	{Definition{ID: "revenue_per_recipient", Name: "Revenue per recipient", Section: "revenue", Unit: Money, Direction: HigherIsBetter,
+		Formula: "campaign-attributed revenue ÷ messages sent"}, money("campaign_revenue", "sent", false)},
+	{Definition{ID: "cost_per_recipient", Name: "Cost per recipient", Section: "revenue", Unit: Money, Direction: LowerIsBetter,
+		Formula: "(messaging cost + software cost) ÷ recipients"}, money("cost_msg_sw", "recipients", false)},
+	{Definition{ID: "return_per_recipient", Name: "Return per recipient", Section: "revenue", Unit: Ratio, Direction: HigherIsBetter,
+		Formula: "revenue per recipient ÷ cost per recipient"}, calcReturnPerRecipient},
+	{Definition{ID: "aov", Name: "Average order value", Section: "revenue", Unit: Money, Direction: HigherIsBetter,
+		Formula: "revenue ÷ orders placed in the period"}, calc{kind: moneyCalc, num: "gross", den: "orders_cur", denCount: true, scale: 1}},
+	{Definition{ID: "refund_rate", Name: "Refund and return rate", Section: "revenue", Unit: Percent, Direction: LowerIsBetter,
+		Formula: "orders refunded or returned ÷ orders × 100"}, plain("orders_undone", "orders", 100)},
+	{Definition{ID: "gross_revenue", Name: "Gross revenue", Section: "revenue", Unit: Money, Direction: HigherIsBetter,
+		Formula: "sum of order_placed amounts in the period"}, money("gross", "", false)},
+	{Definition{ID: "net_revenue", Name: "Net revenue", Section: "revenue", Unit: Money, Direction: HigherIsBetter,
+		Formula: "gross revenue − refunds and returns of those orders (a return without amount undoes the whole order)"}, money("net", "", false)},
+	{Definition{ID: "chat_to_purchase_rate", Name: "Chat-to-purchase conversion", Section: "revenue", Unit: Percent, Direction: HigherIsBetter,
+		Formula: "customers of the period's conversations who bought within the attribution window ÷ those customers × 100"}, plain("conv_buyers", "conv_customers", 100)},
+}
+
+type entry struct {
+	Definition
+	calc calc
+}
+
+var byID = func() map[string]entry {
+	m := make(map[string]entry, len(catalogue))
+	for _, e := range catalogue {
+		m[e.ID] = e
+	}
+	return m
+}()
+
+// Catalogue returns every KPI definition, in the catalogue's order.
+func Catalogue() []Definition {
+	out := make([]Definition, len(catalogue))
+	for i, e := range catalogue {
+		out[i] = e.Definition
+	}
+	return out
+}

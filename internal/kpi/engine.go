@@ -1,0 +1,398 @@
+package kpi
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"sort"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/omnikpi/omnikpi/internal/store"
+)
+
+//go:embed sql/*.sql
+var sqlFiles embed.FS
+
+// families maps each named query to the components it returns. Columns
+// named n_* in a query with a currency column are counts added over
+// currencies; the test TestQueries_ReturnTheirComponents keeps this in step
+// with the SQL.
+var families = []family{
+	{"messages", []string{"sent", "delivered", "read_n", "clicked", "failed", "received", "sent_r", "read_r", "sent_d", "delivered_d", "delivered_rd", "read_rd", "recipients"}},
+	{"replies", []string{"replied"}},
+	{"campaign-conversions", []string{"converted"}},
+	{"campaign-revenue", []string{"campaign_revenue"}},
+	{"opt-outs", []string{"opted_out"}},
+	{"orders", []string{"orders", "orders_undone", "orders_cur", "gross", "net"}},
+	{"costs", []string{"cost", "cost_msg_sw"}},
+	{"leads", []string{"leads", "leads_qualified"}},
+	{"conversations", []string{"conversations", "conv_customers"}},
+	{"conversation-revenue", []string{"conv_revenue"}},
+	{"conversation-buyers", []string{"conv_buyers"}},
+}
+
+type family struct {
+	query      string
+	components []string
+}
+
+// RequestError is a request that names something wrong: an unknown KPI,
+// dimension or bucket, or a bad time range. The API answers it with 400.
+type RequestError struct {
+	Field  string
+	Reason string
+}
+
+func (e *RequestError) Error() string { return e.Field + ": " + e.Reason }
+
+// Engine computes KPIs on a store.
+type Engine struct {
+	store   store.Store
+	queries map[string]*template.Template
+	now     func() time.Time
+}
+
+// New returns an engine reading s. The SQL is parsed here, so a missing or
+// broken query fails at start-up rather than on a request.
+func New(s store.Store) (*Engine, error) {
+	queries, err := loadQueries()
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{store: s, queries: queries, now: time.Now}, nil
+}
+
+var nameRE = regexp.MustCompile(`(?m)^-- name: ([a-z0-9-]+)\s*$`)
+
+// loadQueries parses every sql/*.sql file. A file holds shared fragments
+// ({{define}}) and named queries, each starting at a "-- name: x" line.
+func loadQueries() (map[string]*template.Template, error) {
+	files, err := fs.Glob(sqlFiles, "sql/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	queries := map[string]*template.Template{}
+	for _, file := range files {
+		b, err := sqlFiles.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		text := string(b)
+		marks := nameRE.FindAllStringSubmatchIndex(text, -1)
+		// Fragments may stand anywhere; collect them once per file.
+		defines := regexp.MustCompile(`(?s)\{\{define "[a-z_]+"\}\}.*?\{\{end\}\}`).FindAllString(text, -1)
+		shared := strings.Join(defines, "\n")
+		for i, m := range marks {
+			name := text[m[2]:m[3]]
+			end := len(text)
+			if i+1 < len(marks) {
+				end = marks[i+1][0]
+			}
+			body := text[m[1]:end]
+			body = regexp.MustCompile(`(?s)\{\{define "[a-z_]+"\}\}.*?\{\{end\}\}`).ReplaceAllString(body, "")
+			t, err := template.New(name).Parse(shared + body)
+			if err != nil {
+				return nil, fmt.Errorf("parse query %s in %s: %w", name, file, err)
+			}
+			queries[name] = t
+		}
+	}
+	for _, f := range families {
+		if queries[f.query] == nil {
+			return nil, fmt.Errorf("query %q is missing from sql/", f.query)
+		}
+	}
+	return queries, nil
+}
+
+// resolved is a request with its times and settings settled.
+type resolved struct {
+	Request
+	Location *time.Location
+	from, to time.Time
+	ws       store.Workspace
+}
+
+// Compute answers r.
+func (e *Engine) Compute(ctx context.Context, r Request) (Report, error) {
+	if err := r.validate(); err != nil {
+		return Report{}, err
+	}
+	res, err := e.resolve(ctx, r)
+	if err != nil {
+		return Report{}, err
+	}
+	ids := r.KPIs
+	if len(ids) == 0 {
+		for _, d := range catalogue {
+			ids = append(ids, d.ID)
+		}
+	}
+	needed := map[string]bool{}
+	for _, id := range ids {
+		for _, c := range byID[id].calc.components() {
+			needed[c] = true
+		}
+	}
+	groups := map[string]*groupData{}
+	for _, f := range families {
+		if !f.wanted(needed) {
+			continue
+		}
+		if err := e.runFamily(ctx, res, f, groups); err != nil {
+			return Report{}, err
+		}
+	}
+	return e.shape(res, ids, groups), nil
+}
+
+func (f family) wanted(needed map[string]bool) bool {
+	for _, c := range f.components {
+		if needed[c] {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) resolve(ctx context.Context, r Request) (*resolved, error) {
+	ws, err := e.store.Workspace(ctx, r.Workspace)
+	if errors.Is(err, store.ErrNotFound) {
+		ws = store.NewWorkspace(r.Workspace)
+	} else if err != nil {
+		return nil, err
+	}
+	zone := ws.TimeZone
+	if r.TimeZone != "" {
+		zone = r.TimeZone
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return nil, &RequestError{Field: "tz", Reason: fmt.Sprintf("unknown time zone %q", zone)}
+	}
+	res := &resolved{Request: r, Location: loc, ws: ws}
+	now := e.now().In(loc)
+	tomorrow := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, loc)
+	if res.to, err = parseBound(r.To, loc, tomorrow); err != nil {
+		return nil, &RequestError{Field: "to", Reason: err.Error()}
+	}
+	if res.from, err = parseBound(r.From, loc, res.to.AddDate(0, 0, -30)); err != nil {
+		return nil, &RequestError{Field: "from", Reason: err.Error()}
+	}
+	if !res.from.Before(res.to) {
+		return nil, &RequestError{Field: "from", Reason: "must be before to"}
+	}
+	return res, nil
+}
+
+// parseBound reads an RFC 3339 time or a date at midnight in loc.
+func parseBound(s string, loc *time.Location, def time.Time) (time.Time, error) {
+	if s == "" {
+		return def, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is neither a date (2006-01-02) nor an RFC 3339 time", s)
+}
+
+// groupData collects one group's components across the family queries.
+type groupData struct {
+	values []*string // in GroupBy order, then the bucket
+	bucket time.Time
+	comps  *comps
+}
+
+func (e *Engine) runFamily(ctx context.Context, res *resolved, f family, groups map[string]*groupData) error {
+	var args []any
+	w := res.ws.Windows
+	sc := &sqlCtx{
+		args: &args, dialect: e.store.Dialect(), req: res,
+		Workspace: res.Workspace, FromMS: res.from.UnixMilli(), ToMS: res.to.UnixMilli(),
+		Win: windowsMS{Reply: w.Reply.Millis(), Conversion: w.Conversion.Millis(), OptOut: w.OptOut.Millis(), Conversation: w.Conversation.Millis()},
+	}
+	var text bytes.Buffer
+	if err := e.queries[f.query].Execute(&text, sc); err != nil {
+		return fmt.Errorf("render %s: %w", f.query, err)
+	}
+	rows, err := e.store.Query(ctx, text.String(), args...)
+	if err != nil {
+		return fmt.Errorf("query %s: %w", f.query, err)
+	}
+	defer rows.Close()
+	nGroup := len(res.GroupBy)
+	hasBucket := res.Bucket != ""
+	for rows.Next() {
+		cells := make([]any, 0, nGroup+2+len(f.components))
+		groupCells := make([]*string, nGroup)
+		var bucket *string
+		var currency *string
+		for i := range groupCells {
+			cells = append(cells, &groupCells[i])
+		}
+		if hasBucket {
+			cells = append(cells, &bucket)
+		}
+		withCurrency := f.hasCurrency()
+		if withCurrency {
+			cells = append(cells, &currency)
+		}
+		nums := make([]*float64, len(f.components))
+		for i := range nums {
+			cells = append(cells, &nums[i])
+		}
+		if err := rows.Scan(cells...); err != nil {
+			return fmt.Errorf("read %s: %w", f.query, err)
+		}
+		g, err := groupFor(groups, groupCells, bucket, res.Location)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", f.query, err)
+		}
+		for i, name := range f.components {
+			v := 0.0
+			if nums[i] != nil {
+				v = *nums[i]
+			}
+			switch {
+			case !withCurrency:
+				g.comps.plain[name] += v
+			case currency == nil:
+				// Amounts without a currency cannot be shown as money.
+			case f.plainAcross(name):
+				g.comps.plain[name] += v
+			default:
+				m := g.comps.money[*currency]
+				if m == nil {
+					m = map[string]float64{}
+					g.comps.money[*currency] = m
+				}
+				m[name] += v
+			}
+		}
+	}
+	return rows.Err()
+}
+
+// Families with money return a currency column; their n_* counts are
+// listed here without the prefix.
+var acrossCurrencies = map[string]bool{"orders": true, "orders_undone": true}
+
+func (f family) hasCurrency() bool {
+	switch f.query {
+	case "campaign-revenue", "orders", "costs", "conversation-revenue":
+		return true
+	}
+	return false
+}
+
+func (f family) plainAcross(name string) bool { return acrossCurrencies[name] }
+
+func groupFor(groups map[string]*groupData, cells []*string, bucket *string, loc *time.Location) (*groupData, error) {
+	var key strings.Builder
+	for _, c := range cells {
+		if c == nil {
+			key.WriteString("\x01")
+		} else {
+			key.WriteString(*c)
+		}
+		key.WriteString("\x00")
+	}
+	var bt time.Time
+	if bucket != nil {
+		var err error
+		bt, err = time.ParseInLocation("2006-01-02 15:04:05", *bucket, loc)
+		if err != nil {
+			return nil, fmt.Errorf("bucket %q: %w", *bucket, err)
+		}
+		key.WriteString(*bucket)
+	}
+	g := groups[key.String()]
+	if g == nil {
+		g = &groupData{values: cells, bucket: bt, comps: newComps()}
+		groups[key.String()] = g
+	}
+	return g, nil
+}
+
+// shape turns the groups into report rows, sorted by group values and
+// bucket, with one Value per KPI (per currency for money).
+func (e *Engine) shape(res *resolved, ids []string, groups map[string]*groupData) Report {
+	rep := Report{
+		Workspace: res.Workspace,
+		From:      res.from.In(res.Location).Format(time.RFC3339),
+		To:        res.to.In(res.Location).Format(time.RFC3339),
+		TimeZone:  res.Location.String(),
+		Rows:      []Row{},
+	}
+	list := make([]*groupData, 0, len(groups))
+	for _, g := range groups {
+		list = append(list, g)
+	}
+	if len(list) == 0 && len(res.GroupBy) == 0 && res.Bucket == "" {
+		list = append(list, &groupData{comps: newComps()})
+	}
+	sort.Slice(list, func(i, j int) bool { return lessGroup(list[i], list[j]) })
+	for _, g := range list {
+		row := Row{Group: map[string]*string{}}
+		for i, d := range res.GroupBy {
+			row.Group[d] = g.values[i]
+		}
+		if res.Bucket != "" {
+			b := g.bucket.Format(time.RFC3339)
+			row.Group["bucket"] = &b
+		}
+		for _, id := range ids {
+			def := byID[id]
+			band := def.Band
+			if o, ok := res.ws.Bands[id]; ok {
+				band = &Band{Low: o.Low, High: o.High, Best: o.Best, Currency: def.bandCurrency(), Source: "workspace"}
+			}
+			for _, fig := range def.calc.figures(g.comps) {
+				v := Value{ID: id, Value: fig.value, Numerator: fig.num, Denominator: fig.den,
+					Unit: def.Unit, Currency: fig.currency, Reason: fig.reason}
+				if band != nil && (band.Currency == "" || band.Currency == fig.currency) {
+					v.Band = band
+					if fig.value != nil {
+						v.Rating = rate(*fig.value, band, def.Direction)
+					}
+				}
+				row.KPIs = append(row.KPIs, v)
+			}
+		}
+		rep.Rows = append(rep.Rows, row)
+	}
+	return rep
+}
+
+func (d entry) bandCurrency() string {
+	if d.Band != nil {
+		return d.Band.Currency
+	}
+	return ""
+}
+
+func lessGroup(a, b *groupData) bool {
+	for i := range a.values {
+		av, bv := a.values[i], b.values[i]
+		switch {
+		case av == nil && bv == nil:
+			continue
+		case av == nil:
+			return false // the group without a value goes last
+		case bv == nil:
+			return true
+		case *av != *bv:
+			return *av < *bv
+		}
+	}
+	return a.bucket.Before(b.bucket)
+}

@@ -1,0 +1,317 @@
+// Package kpitest runs the KPI scripts of internal/kpi/testdata against any
+// store, so that every backend is held to the same numbers.
+//
+// A script is a text file of directives, one per line ('#' starts a comment):
+//
+//	workspace W                     the workspace of the events that follow (default "w")
+//	timezone Europe/Berlin          sets the workspace's time zone
+//	event {json}                    one event in the generic format
+//	repeat N {json with {i}}        N events, {i} replaced by 1..N
+//	request from=… to=… kpi=…       a KPI request in the query syntax of GET /v1/kpis
+//	expect [group=k:v,…] ID [currency=C] value=V|null numerator=N denominator=D rating=R reason=…
+//
+// Each request is answered three times: on the events in file order, on the
+// same events shuffled into random batches with duplicates, and the answers
+// must agree with each other and with every expect line that follows it.
+package kpitest
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"math"
+	"math/rand/v2"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/omnikpi/omnikpi/internal/event"
+	"github.com/omnikpi/omnikpi/internal/kpi"
+	"github.com/omnikpi/omnikpi/internal/store"
+)
+
+// Opener makes an empty store for one run.
+type Opener func(t *testing.T) store.Store
+
+// Run runs every script in dir of fsys against stores made by open.
+func Run(t *testing.T, fsys fs.FS, open Opener) {
+	files, err := fs.Glob(fsys, "*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts found: %v", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(file, ".txt"), func(t *testing.T) {
+			b, err := fs.ReadFile(fsys, file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := parse(string(b))
+			if err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			s.run(t, open)
+		})
+	}
+}
+
+// Embedded is a helper for callers that embed the scripts themselves.
+type Embedded = embed.FS
+
+type script struct {
+	events    []event.Event
+	timezones map[string]string
+	requests  []request
+}
+
+type request struct {
+	line    int
+	ws      string
+	values  url.Values
+	expects []expect
+}
+
+type expect struct {
+	line     int
+	group    map[string]string
+	id       string
+	currency string
+	fields   map[string]string
+}
+
+func parse(text string) (*script, error) {
+	s := &script{timezones: map[string]string{}}
+	ws := "w"
+	for n, raw := range strings.Split(text, "\n") {
+		line := strings.TrimSpace(raw)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		word, rest, _ := strings.Cut(line, " ")
+		lineErr := func(err error) error { return fmt.Errorf("line %d: %w", n+1, err) }
+		switch word {
+		case "workspace":
+			ws = rest
+		case "timezone":
+			s.timezones[ws] = rest
+		case "event":
+			e, err := event.ParseJSON([]byte(rest))
+			if err != nil {
+				return nil, lineErr(err)
+			}
+			e.Workspace = ws
+			s.events = append(s.events, e)
+		case "repeat":
+			countText, tmpl, _ := strings.Cut(rest, " ")
+			count, err := strconv.Atoi(countText)
+			if err != nil {
+				return nil, lineErr(err)
+			}
+			for i := 1; i <= count; i++ {
+				e, err := event.ParseJSON([]byte(strings.ReplaceAll(tmpl, "{i}", strconv.Itoa(i))))
+				if err != nil {
+					return nil, lineErr(err)
+				}
+				e.Workspace = ws
+				s.events = append(s.events, e)
+			}
+		case "request":
+			q := url.Values{}
+			for _, kv := range strings.Fields(rest) {
+				k, v, _ := strings.Cut(kv, "=")
+				q.Add(k, v)
+			}
+			s.requests = append(s.requests, request{line: n + 1, ws: ws, values: q})
+		case "expect":
+			if len(s.requests) == 0 {
+				return nil, lineErr(fmt.Errorf("expect before any request"))
+			}
+			ex := expect{line: n + 1, fields: map[string]string{}}
+			for _, tok := range strings.Fields(rest) {
+				k, v, isKV := strings.Cut(tok, "=")
+				switch {
+				case !isKV:
+					ex.id = tok
+				case k == "group":
+					ex.group = map[string]string{}
+					for _, pair := range strings.Split(v, ",") {
+						gk, gv, _ := strings.Cut(pair, ":")
+						ex.group[gk] = gv
+					}
+				case k == "currency":
+					ex.currency = v
+				default:
+					ex.fields[k] = strings.ReplaceAll(v, "_", " ")
+				}
+			}
+			last := &s.requests[len(s.requests)-1]
+			last.expects = append(last.expects, ex)
+		default:
+			return nil, lineErr(fmt.Errorf("unknown directive %q", word))
+		}
+	}
+	return s, nil
+}
+
+func (s *script) load(t *testing.T, open Opener, events []event.Event, batches func(int) []int) *kpi.Engine {
+	t.Helper()
+	st := open(t)
+	ctx := context.Background()
+	for ws, tz := range s.timezones {
+		w := store.NewWorkspace(ws)
+		w.TimeZone = tz
+		if err := st.PutWorkspace(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := 0
+	for _, size := range batches(len(events)) {
+		if _, err := st.Insert(ctx, events[start:start+size]); err != nil {
+			t.Fatal(err)
+		}
+		start += size
+	}
+	engine, err := kpi.New(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return engine
+}
+
+func (s *script) run(t *testing.T, open Opener) {
+	inOrder := s.load(t, open, s.events, func(n int) []int { return []int{n} })
+
+	rng := rand.New(rand.NewPCG(uint64(len(s.events)), 42))
+	shuffled := append([]event.Event(nil), s.events...)
+	for i := 0; i < len(s.events)/5+1 && len(s.events) > 0; i++ {
+		shuffled = append(shuffled, s.events[rng.IntN(len(s.events))]) // retries
+	}
+	rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	mixed := s.load(t, open, shuffled, func(n int) []int {
+		var sizes []int
+		for n > 0 {
+			size := min(n, 1+rng.IntN(max(40, n/25)))
+			sizes = append(sizes, size)
+			n -= size
+		}
+		return sizes
+	})
+
+	for _, r := range s.requests {
+		req, err := kpi.FromValues(r.ws, r.values)
+		if err != nil {
+			t.Fatalf("line %d: %v", r.line, err)
+		}
+		want, err := inOrder.Compute(context.Background(), req)
+		if err != nil {
+			t.Fatalf("line %d: compute: %v", r.line, err)
+		}
+		got, err := mixed.Compute(context.Background(), req)
+		if err != nil {
+			t.Fatalf("line %d: compute on shuffled events: %v", r.line, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("line %d: the report depends on arrival order:\nin order: %s\nshuffled: %s", r.line, dump(want), dump(got))
+		}
+		for _, ex := range r.expects {
+			ex.check(t, want)
+		}
+	}
+}
+
+func (ex expect) check(t *testing.T, rep kpi.Report) {
+	t.Helper()
+	for _, row := range rep.Rows {
+		if !groupMatches(row.Group, ex.group) {
+			continue
+		}
+		for _, v := range row.KPIs {
+			if v.ID != ex.id || v.Currency != ex.currency {
+				continue
+			}
+			for k, want := range ex.fields {
+				if got := field(v, k); !same(got, want) {
+					t.Errorf("line %d: %s %v: %s = %s, want %s", ex.line, ex.id, ex.group, k, got, want)
+				}
+			}
+			return
+		}
+	}
+	t.Errorf("line %d: no %s (currency %q) for group %v in the report:\n%s", ex.line, ex.id, ex.currency, ex.group, dump(rep))
+}
+
+func groupMatches(got map[string]*string, want map[string]string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for k, v := range want {
+		g, ok := got[k]
+		if !ok {
+			return false
+		}
+		if g == nil {
+			if v != "null" {
+				return false
+			}
+		} else if *g != v {
+			return false
+		}
+	}
+	return true
+}
+
+func field(v kpi.Value, k string) string {
+	switch k {
+	case "value":
+		if v.Value == nil {
+			return "null"
+		}
+		return strconv.FormatFloat(*v.Value, 'f', -1, 64)
+	case "numerator":
+		return strconv.FormatFloat(v.Numerator, 'f', -1, 64)
+	case "denominator":
+		return strconv.FormatFloat(v.Denominator, 'f', -1, 64)
+	case "rating":
+		return string(v.Rating)
+	case "reason":
+		return v.Reason
+	case "unit":
+		return string(v.Unit)
+	}
+	return "unknown field " + k
+}
+
+// same compares numbers to 1e-9 relative, anything else as text.
+func same(got, want string) bool {
+	g, err1 := strconv.ParseFloat(got, 64)
+	w, err2 := strconv.ParseFloat(want, 64)
+	if err1 == nil && err2 == nil {
+		return math.Abs(g-w) <= 1e-9*math.Max(1, math.Abs(w))
+	}
+	return got == want
+}
+
+func dump(rep kpi.Report) string {
+	var b strings.Builder
+	for _, row := range rep.Rows {
+		fmt.Fprint(&b, "  group {")
+		for k, v := range row.Group {
+			if v == nil {
+				fmt.Fprintf(&b, "%s:null ", k)
+			} else {
+				fmt.Fprintf(&b, "%s:%s ", k, *v)
+			}
+		}
+		fmt.Fprintln(&b, "}")
+		for _, v := range row.KPIs {
+			val := "null"
+			if v.Value != nil {
+				val = strconv.FormatFloat(*v.Value, 'f', -1, 64)
+			}
+			fmt.Fprintf(&b, "    %s %s value=%s num=%v den=%v rating=%s reason=%s\n", v.ID, v.Currency, val, v.Numerator, v.Denominator, v.Rating, v.Reason)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,51 @@
+package kpi
+
+// Dimensions a request may filter and group by.
+var Dimensions = []string{"channel", "campaign", "template", "variant", "agent", "team", "customer"}
+
+// Buckets a request may split time into, in the workspace's time zone.
+var Buckets = []string{"hour", "day", "week", "month"}
+
+// Request asks for KPIs of one workspace over [From, To).
+type Request struct {
+	Workspace string
+	// From and To are RFC 3339 times or dates (2026-01-31) in the report's
+	// time zone; To is exclusive. Empty To is now; empty From is 30 days
+	// before To.
+	From, To string
+	KPIs     []string            // catalogue ids; empty means every KPI
+	GroupBy  []string            // from Dimensions
+	Bucket   string              // "" or one of Buckets
+	Filters  map[string][]string // dimension → accepted values
+	TimeZone string              // overrides the workspace's zone when set
+}
+
+// Report is the answer, in the JSON shape the CLI and GET /v1/kpis share.
+type Report struct {
+	Workspace string `json:"workspace"`
+	From      string `json:"from"` // RFC 3339 in the report's time zone
+	To        string `json:"to"`
+	TimeZone  string `json:"time_zone"`
+	Rows      []Row  `json:"rows"`
+}
+
+// Row is one group: empty Group when the request is not grouped. A bucketed
+// request has the bucket's start under Group["bucket"].
+type Row struct {
+	Group map[string]*string `json:"group"` // null where the events carry no value
+	KPIs  []Value            `json:"kpis"`
+}
+
+// Value is one KPI's figure for a group. Money KPIs give one Value per
+// currency, since currencies are never added together.
+type Value struct {
+	ID          string   `json:"id"`
+	Value       *float64 `json:"value"` // nil when the denominator is zero or the channel does not report it
+	Numerator   float64  `json:"numerator"`
+	Denominator float64  `json:"denominator"`
+	Unit        Unit     `json:"unit"`
+	Currency    string   `json:"currency,omitempty"`
+	Rating      Rating   `json:"rating,omitempty"`
+	Band        *Band    `json:"band,omitempty"`
+	Reason      string   `json:"reason,omitempty"` // why Value is null
+}

@@ -1,0 +1,79 @@
+package kpi
+
+import (
+	"net/url"
+	"strings"
+)
+
+// FromValues reads a request from query parameters: from, to, kpi,
+// group_by, bucket, tz, and one parameter per dimension used as a filter
+// (channel=whatsapp). List values are comma-separated or repeated.
+func FromValues(workspace string, q url.Values) (Request, error) {
+	r := Request{
+		Workspace: workspace,
+		From:      q.Get("from"),
+		To:        q.Get("to"),
+		KPIs:      list(q["kpi"]),
+		GroupBy:   list(q["group_by"]),
+		Bucket:    q.Get("bucket"),
+		TimeZone:  q.Get("tz"),
+	}
+	for _, d := range Dimensions {
+		if vals := list(q[d]); len(vals) > 0 {
+			if r.Filters == nil {
+				r.Filters = map[string][]string{}
+			}
+			r.Filters[d] = vals
+		}
+	}
+	return r, r.validate()
+}
+
+// list splits repeated and comma-separated values.
+func list(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
+}
+
+// validate checks the names in r; times are checked when resolved.
+func (r Request) validate() error {
+	for _, id := range r.KPIs {
+		if _, ok := byID[id]; !ok {
+			return &RequestError{Field: "kpi", Reason: "unknown KPI " + quote(id)}
+		}
+	}
+	for _, d := range r.GroupBy {
+		if !isDimension(d) {
+			return &RequestError{Field: "group_by", Reason: quote(d) + " is not a dimension (" + strings.Join(Dimensions, ", ") + ")"}
+		}
+	}
+	for d := range r.Filters {
+		if !isDimension(d) {
+			return &RequestError{Field: d, Reason: "is not a dimension"}
+		}
+	}
+	if r.Bucket != "" && !contains(Buckets, r.Bucket) {
+		return &RequestError{Field: "bucket", Reason: quote(r.Bucket) + " must be one of " + strings.Join(Buckets, ", ")}
+	}
+	return nil
+}
+
+func quote(s string) string { return `"` + s + `"` }
+
+func isDimension(d string) bool { return contains(Dimensions, d) }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,28 @@
+package kpi_test
+
+import (
+	"context"
+	"embed"
+	"path/filepath"
+	"testing"
+
+	"github.com/omnikpi/omnikpi/internal/kpi/kpitest"
+	"github.com/omnikpi/omnikpi/internal/store"
+	"github.com/omnikpi/omnikpi/internal/store/duckdb"
+	"io/fs"
+)
+
+//go:embed testdata/*.txt
+var scripts embed.FS
+
+func TestScripts_DuckDB(t *testing.T) {
+	sub, _ := fs.Sub(scripts, "testdata")
+	kpitest.Run(t, sub, func(t *testing.T) store.Store {
+		s, err := duckdb.Open(context.Background(), filepath.Join(t.TempDir(), "kpi.duckdb"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}

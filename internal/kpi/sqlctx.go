@@ -1,0 +1,146 @@
+package kpi
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/omnikpi/omnikpi/internal/store"
+)
+
+// sqlCtx is what the SQL templates see. Arg and the fragments append their
+// parameters in the order the template renders them, which is the order of
+// the ? placeholders in the text.
+type sqlCtx struct {
+	args    *[]any
+	dialect store.Dialect
+	req     *resolved
+
+	Workspace    string
+	FromMS, ToMS int64
+	Win          windowsMS
+	Window       int64  // the window of the enclosing fragment
+	Extra        string // a fixed condition for the enclosing fragment
+}
+
+type windowsMS struct {
+	Reply, Conversion, OptOut, Conversation int64
+}
+
+// Arg binds v as the next parameter.
+func (c *sqlCtx) Arg(v any) string {
+	*c.args = append(*c.args, v)
+	return "?"
+}
+
+// With returns the context for a fragment with its own window and a fixed
+// extra condition (template text, never user input).
+func (c *sqlCtx) With(window int64, extra string) *sqlCtx {
+	d := *c
+	d.Window, d.Extra = window, extra
+	return &d
+}
+
+// Group renders the grouping columns for the select list, each followed by
+// a comma, using alias's dimensions and bucketing timeExpr.
+func (c *sqlCtx) Group(alias, timeExpr string) string {
+	var b strings.Builder
+	for _, d := range c.req.GroupBy {
+		fmt.Fprintf(&b, "%s.%s AS g_%s, ", alias, d, d)
+	}
+	if c.req.Bucket != "" {
+		b.WriteString(c.bucket(timeExpr))
+		b.WriteString(" AS g_bucket, ")
+	}
+	return b.String()
+}
+
+// GroupBy renders the GROUP BY clause for Group's columns and extra ones.
+func (c *sqlCtx) GroupBy(extra ...string) string {
+	cols := make([]string, 0, len(c.req.GroupBy)+1+len(extra))
+	for _, d := range c.req.GroupBy {
+		cols = append(cols, "g_"+d)
+	}
+	if c.req.Bucket != "" {
+		cols = append(cols, "g_bucket")
+	}
+	cols = append(cols, extra...)
+	if len(cols) == 0 {
+		return ""
+	}
+	return "GROUP BY " + strings.Join(cols, ", ")
+}
+
+// Filter renders the request's dimension filters on alias.
+func (c *sqlCtx) Filter(alias string) string {
+	var b strings.Builder
+	for _, d := range Dimensions { // a fixed order keeps the SQL text stable
+		vals := c.req.Filters[d]
+		if len(vals) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, " AND %s.%s IN (", alias, d)
+		for i, v := range vals {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(c.Arg(v))
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// ReportsReads is true for messages on channels that send read receipts.
+func (c *sqlCtx) ReportsReads(alias string) string {
+	return fmt.Sprintf("coalesce(%s.channel, '') NOT IN (%s)", alias, sqlList(noReadReceipts))
+}
+
+// ReportsDeliveries is true for messages on channels that send delivery
+// receipts.
+func (c *sqlCtx) ReportsDeliveries(alias string) string {
+	return fmt.Sprintf("coalesce(%s.channel, '') NOT IN (%s)", alias, sqlList(noDeliveryReceipts))
+}
+
+func sqlList(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = "'" + s + "'"
+	}
+	return strings.Join(q, ", ")
+}
+
+// The fragments below are where the dialects differ.
+
+// Latest is the aggregate that picks value from the row with the greatest
+// order, ties going to the greatest value, so the pick is deterministic.
+func (c *sqlCtx) Latest(value, order string) string {
+	switch c.dialect {
+	case store.ClickHouse:
+		return fmt.Sprintf("tupleElement(max(tuple(%s, %s)), 2)", order, value)
+	default:
+		return fmt.Sprintf("arg_max(%[1]s, {'o': %[2]s, 'v': %[1]s})", value, order)
+	}
+}
+
+// Prop extracts a string from an event's props JSON.
+func (c *sqlCtx) Prop(alias, key string) string {
+	switch c.dialect {
+	case store.ClickHouse:
+		return fmt.Sprintf("visitParamExtractString(%s.props, '%s')", alias, key)
+	default:
+		return fmt.Sprintf("json_extract_string(%s.props, '$.%s')", alias, key)
+	}
+}
+
+// bucket truncates a time in milliseconds to the request's bucket in its
+// time zone, giving the local wall-clock start of the bucket.
+func (c *sqlCtx) bucket(timeExpr string) string {
+	switch c.dialect {
+	case store.ClickHouse:
+		fn := map[string]string{"hour": "toStartOfHour", "day": "toStartOfDay", "week": "toMonday", "month": "toStartOfMonth"}[c.req.Bucket]
+		return fmt.Sprintf("toString(%s(toDateTime(intDiv(%s, 1000), %s)))", fn, timeExpr, c.Arg(c.req.Location.String()))
+	default:
+		return fmt.Sprintf("strftime(date_trunc('%s', timezone(%s, make_timestamp((%s) * 1000)::TIMESTAMPTZ)), '%%Y-%%m-%%d %%H:%%M:%%S')",
+			c.req.Bucket, c.Arg(c.req.Location.String()), timeExpr)
+	}
+}
