@@ -73,7 +73,7 @@ type Workspace struct {
 	TimeZone string `json:"time_zone"` // IANA name; reports bucket and show times in it
 	// KeepPhoneNumbers turns off hashing of customer ids that are phone
 	// numbers.
-	KeepPhoneNumbers bool `json:"keep_phone_numbers,omitempty"`
+	KeepPhoneNumbers bool    `json:"keep_phone_numbers,omitempty"`
 	Windows          Windows `json:"windows"`
 	// Bands overrides benchmark bands by KPI id.
 	Bands map[string]Band `json:"bands,omitempty"`
@@ -131,8 +131,8 @@ func (d Duration) Millis() int64 { return time.Duration(d).Milliseconds() }
 
 // Key is an API key as stored: only its hash is kept.
 type Key struct {
-	Hash      string    // hex SHA-256 of the key
-	Prefix    string    // first characters of the key, to tell keys apart in lists
+	Hash      string // hex SHA-256 of the key
+	Prefix    string // first characters of the key, to tell keys apart in lists
 	Workspace string
 	Created   time.Time
 }

@@ -1,0 +1,139 @@
+// Package cli holds omnikpi's subcommands, one file each.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/omnikpi/omnikpi/internal/store"
+	"github.com/omnikpi/omnikpi/internal/store/duckdb"
+)
+
+// env is what every subcommand gets: its streams and a logger.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	log            *slog.Logger
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"demo", "generate a realistic data set, import it, print the KPIs and serve them", runDemo},
+		{"serve", "serve HTTP ingestion, the REST API and the dashboard", runServe},
+		{"import", "import .jsonl or .csv event files (gzip too)", runImport},
+		{"report", "print KPIs as a table, JSON or CSV", runReport},
+		{"keys", "create API keys for a workspace", runKeys},
+		{"workspace", "show or change a workspace's settings (time zone, windows)", runWorkspace},
+	}
+}
+
+// errUsage marks an error already explained by a usage message.
+var errUsage = errors.New("usage")
+
+// Run runs the subcommand named by args[0] and returns the exit code.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr,
+		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel()}))}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, e, args[1:])
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
+			return 2
+		default:
+			fmt.Fprintf(stderr, "omnikpi %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "omnikpi: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "omnikpi: KPIs for conversational and social commerce, from your own events.")
+	fmt.Fprintln(w, "\nUsage: omnikpi COMMAND [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'omnikpi COMMAND -h' for a command's flags.")
+}
+
+func logLevel() slog.Level {
+	if strings.EqualFold(os.Getenv("OMNIKPI_LOG"), "debug") {
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
+}
+
+// DefaultDB is the database used when --db is not given.
+const DefaultDB = "./omnikpi.duckdb"
+
+// newFlags makes a flag set that reports errors instead of exiting.
+func newFlags(e *env, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: omnikpi %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args and turns flag errors into errUsage.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
+
+// openStore opens the store named by --db: a path is a DuckDB file.
+func openStore(ctx context.Context, db string) (store.Store, error) {
+	if strings.Contains(db, "://") {
+		return nil, fmt.Errorf("--db %s: only DuckDB file paths are supported", db)
+	}
+	return duckdb.Open(ctx, db)
+}
+
+// workspaceOrNew returns the workspace's settings, creating it with the
+// defaults when it does not exist yet.
+func workspaceOrNew(ctx context.Context, s store.Store, name string) (store.Workspace, error) {
+	if name == "" {
+		return store.Workspace{}, fmt.Errorf("--workspace is required")
+	}
+	ws, err := s.Workspace(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		ws = store.NewWorkspace(name)
+		return ws, s.PutWorkspace(ctx, ws)
+	}
+	return ws, err
+}

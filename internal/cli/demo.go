@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/omnikpi/omnikpi/internal/demo"
+	"github.com/omnikpi/omnikpi/internal/kpi"
+	"github.com/omnikpi/omnikpi/internal/store"
+)
+
+// demoWorkspace is the workspace the demo data set is loaded into.
+const demoWorkspace = "demo"
+
+func runDemo(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "demo", "[--events N] [--no-serve]")
+	db := fs.String("db", DefaultDB, "DuckDB file to load the demo into")
+	events := fs.Int("events", 1_000_000, "about how many events to generate")
+	seed := fs.Int64("seed", 1, "random seed; the same seed gives the same data")
+	addr := fs.String("addr", "127.0.0.1:8080", "address to serve on")
+	noServe := fs.Bool("no-serve", false, "load and report, then exit instead of serving")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	s, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	ws, err := s.Workspace(ctx, demoWorkspace)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		ws = store.NewWorkspace(demoWorkspace)
+		ws.TimeZone = "Europe/Amsterdam"
+		if err := s.PutWorkspace(ctx, ws); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	}
+	loaded, err := hasEvents(ctx, s, demoWorkspace)
+	if err != nil {
+		return err
+	}
+	if loaded {
+		fmt.Fprintf(e.stdout, "The demo workspace in %s is already loaded; delete the file to generate it anew.\n", *db)
+	} else if err := loadDemo(ctx, e, s, ws, *events, *seed); err != nil {
+		return err
+	}
+
+	engine, err := kpi.New(s)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	rep, err := engine.Compute(ctx, kpi.Request{Workspace: demoWorkspace})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\nKPIs of the last 30 days (computed in %d ms):\n\n", time.Since(start).Milliseconds())
+	if err := writeReportTable(e.stdout, rep); err != nil {
+		return err
+	}
+	if *noServe {
+		return nil
+	}
+	plain, key := newAPIKey(demoWorkspace)
+	if err := s.AddKey(ctx, key); err != nil {
+		return err
+	}
+	return serveHTTP(ctx, e, s, *addr, 0, func(base string) {
+		q := url.Values{"kpi": {"open_rate,ctr,rocs,aov"}, "group_by": {"campaign"}}
+		fmt.Fprintf(e.stdout, "\nServing the demo on %s (Ctrl-C to stop). An API key for the demo workspace:\n  %s\nTry:\n  curl -H 'Authorization: Bearer %s' '%s/v1/kpis?%s'\n",
+			base, plain, plain, base, q.Encode())
+	})
+}
+
+func hasEvents(ctx context.Context, s store.Store, workspace string) (bool, error) {
+	rows, err := s.Query(ctx, "SELECT count(*) FROM events WHERE workspace = ?", workspace)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	var n int64
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return false, err
+		}
+	}
+	return n > 0, rows.Err()
+}
+
+// loadDemo generates the data set into a temporary JSON Lines file and
+// imports it the way 'omnikpi import' does.
+func loadDemo(ctx context.Context, e *env, s store.Store, ws store.Workspace, events int, seed int64) error {
+	dir, err := os.MkdirTemp("", "omnikpi-demo")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "demo.jsonl")
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	stats, err := demo.Generate(ctx, f, demo.Options{Seed: seed, Events: events})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("generate demo data: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "Generated %d events (%d customers, %d messages, %d orders, %d conversations) in %.1f s\n",
+		stats.Events, stats.Customers, stats.Messages, stats.Orders, stats.Conversations, time.Since(start).Seconds())
+	imp := &importer{store: s, ws: ws, batch: 100_000, progress: progressTo(e.stderr)}
+	sum, err := imp.file(ctx, path, false)
+	if err != nil {
+		return err
+	}
+	sum.path = "demo data"
+	fmt.Fprintln(e.stdout, sum)
+	return nil
+}

@@ -1,0 +1,232 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/omnikpi/omnikpi/internal/event"
+	"github.com/omnikpi/omnikpi/internal/ingest"
+	"github.com/omnikpi/omnikpi/internal/store"
+)
+
+// maxShownRejections is how many rejected lines the summary spells out.
+const maxShownRejections = 5
+
+func runImport(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "import", "--workspace W [--strict] FILE...")
+	db := fs.String("db", DefaultDB, "DuckDB file")
+	workspace := fs.String("workspace", "", "workspace the events belong to (required)")
+	strict := fs.Bool("strict", false, "all or nothing: check the whole file first and import nothing if a line is bad")
+	batch := fs.Int("batch", 100_000, "events per transaction")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *workspace == "" || fs.NArg() == 0 {
+		fmt.Fprintln(e.stderr, "omnikpi import: --workspace and at least one FILE are required")
+		fs.Usage()
+		return errUsage
+	}
+	s, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ws, err := workspaceOrNew(ctx, s, *workspace)
+	if err != nil {
+		return err
+	}
+	imp := &importer{store: s, ws: ws, batch: *batch, progress: progressTo(e.stderr)}
+	var rejectedFiles []string
+	for _, path := range fs.Args() {
+		sum, err := imp.file(ctx, path, *strict)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		fmt.Fprintln(e.stdout, sum)
+		if sum.rejected > 0 {
+			rejectedFiles = append(rejectedFiles, path)
+		}
+	}
+	if len(rejectedFiles) > 0 {
+		return fmt.Errorf("lines were rejected in %s", strings.Join(rejectedFiles, ", "))
+	}
+	return nil
+}
+
+// importer loads files into a store in large batches.
+type importer struct {
+	store    store.Store
+	ws       store.Workspace
+	batch    int
+	progress func(done, total int64, events int, elapsed time.Duration) // nil: no progress bar
+}
+
+// importSummary is the one line printed per file.
+type importSummary struct {
+	path                           string
+	accepted, duplicates, rejected int
+	firstRejections                []ingest.Rejected
+	strictAborted                  bool
+	elapsed                        time.Duration
+}
+
+func (s importSummary) String() string {
+	var b strings.Builder
+	if s.strictAborted {
+		fmt.Fprintf(&b, "%s: nothing imported (--strict): %d lines rejected", s.path, s.rejected)
+	} else {
+		rate := float64(s.accepted+s.duplicates) / max(s.elapsed.Seconds(), 1e-9)
+		fmt.Fprintf(&b, "%s: %d accepted, %d duplicates, %d rejected in %.1f s (%.0f events/s)",
+			s.path, s.accepted, s.duplicates, s.rejected, s.elapsed.Seconds(), rate)
+	}
+	if len(s.firstRejections) > 0 {
+		reasons := make([]string, len(s.firstRejections))
+		for i, r := range s.firstRejections {
+			reasons[i] = r.Error()
+		}
+		fmt.Fprintf(&b, "; first rejected: %s", strings.Join(reasons, "; "))
+	}
+	return b.String()
+}
+
+func (imp *importer) file(ctx context.Context, path string, strict bool) (importSummary, error) {
+	start := time.Now()
+	sum := importSummary{path: path}
+	if strict {
+		// Read the whole file once before storing anything. An interrupted
+		// import after this check is completed by running it again: events
+		// already stored come back as duplicates.
+		bad, n, err := imp.check(path)
+		if err != nil {
+			return sum, err
+		}
+		if n > 0 {
+			sum.rejected, sum.firstRejections, sum.strictAborted = n, bad, true
+			return sum, nil
+		}
+	}
+	f, err := ingest.OpenFile(path, imp.ws.Name)
+	if err != nil {
+		return sum, err
+	}
+	defer f.Close()
+
+	type parsed struct {
+		events   []event.Event
+		rejected []ingest.Rejected
+		err      error
+	}
+	// Parse the next batch while the store writes the current one.
+	batches := make(chan parsed, 1)
+	readCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(batches)
+		for {
+			events, rejected, err := f.Next(imp.batch)
+			if errors.Is(err, io.EOF) && len(events) == 0 && len(rejected) == 0 {
+				return
+			}
+			if err != nil && !errors.Is(err, io.EOF) {
+				batches <- parsed{err: err}
+				return
+			}
+			if !imp.ws.KeepPhoneNumbers {
+				ingest.HashPhoneCustomers(events, imp.ws.Name)
+			}
+			select {
+			case batches <- parsed{events: events, rejected: rejected}:
+			case <-readCtx.Done():
+				return
+			}
+		}
+	}()
+	for p := range batches {
+		if p.err != nil {
+			return sum, p.err
+		}
+		sum.addRejected(p.rejected)
+		if len(p.events) > 0 {
+			outcomes, err := imp.store.Insert(ctx, p.events)
+			if err != nil {
+				return sum, err
+			}
+			for _, o := range outcomes {
+				if o == store.Accepted {
+					sum.accepted++
+				} else {
+					sum.duplicates++
+				}
+			}
+		}
+		if imp.progress != nil {
+			imp.progress(f.BytesRead(), f.Size(), sum.accepted+sum.duplicates, time.Since(start))
+		}
+	}
+	if imp.progress != nil {
+		imp.progress(-1, 0, 0, 0)
+	}
+	sum.elapsed = time.Since(start)
+	return sum, nil
+}
+
+func (s *importSummary) addRejected(r []ingest.Rejected) {
+	s.rejected += len(r)
+	for _, x := range r {
+		if len(s.firstRejections) < maxShownRejections {
+			s.firstRejections = append(s.firstRejections, x)
+		}
+	}
+}
+
+// check reads a whole file and returns its first rejections and their count.
+func (imp *importer) check(path string) ([]ingest.Rejected, int, error) {
+	f, err := ingest.OpenFile(path, imp.ws.Name)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	var sum importSummary
+	for {
+		_, rejected, err := f.Next(imp.batch)
+		sum.addRejected(rejected)
+		if errors.Is(err, io.EOF) {
+			return sum.firstRejections, sum.rejected, nil
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+	}
+}
+
+// progressTo returns a progress bar writer for w when w is a terminal.
+func progressTo(w io.Writer) func(done, total int64, events int, elapsed time.Duration) {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	info, err := f.Stat()
+	if err != nil || info.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	return func(done, total int64, events int, elapsed time.Duration) {
+		if done < 0 {
+			fmt.Fprint(w, "\r\033[K")
+			return
+		}
+		const width = 30
+		frac := 0.0
+		if total > 0 {
+			frac = min(float64(done)/float64(total), 1)
+		}
+		filled := int(frac * width)
+		fmt.Fprintf(w, "\r[%s%s] %3.0f%%  %d events  %.0f events/s",
+			strings.Repeat("#", filled), strings.Repeat(" ", width-filled), frac*100,
+			events, float64(events)/max(elapsed.Seconds(), 1e-9))
+	}
+}

@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/omnikpi/omnikpi/internal/kpi"
+)
+
+func runReport(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "report", "--workspace W [--from DATE] [--to DATE] [flags]")
+	db := fs.String("db", DefaultDB, "DuckDB file")
+	workspace := fs.String("workspace", "", "workspace to report on (required)")
+	from := fs.String("from", "", "start, a date (2026-01-01) or RFC 3339 time; default 30 days before --to")
+	to := fs.String("to", "", "end, exclusive; default the end of today")
+	kpis := fs.String("kpi", "", "comma-separated KPI ids (default: all); see 'omnikpi report --list'")
+	groupBy := fs.String("group-by", "", "comma-separated dimensions: "+strings.Join(kpi.Dimensions, ", "))
+	bucket := fs.String("bucket", "", "split time into hour, day, week or month")
+	tz := fs.String("tz", "", "time zone for dates and buckets (default: the workspace's)")
+	format := fs.String("format", "table", "table, json or csv")
+	listKPIs := fs.Bool("list", false, "list the KPI catalogue and exit")
+	filters := map[string]*string{}
+	for _, d := range kpi.Dimensions {
+		filters[d] = fs.String(d, "", "only this "+d+" (comma-separated for several)")
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *listKPIs {
+		return printCatalogue(e.stdout)
+	}
+	if *workspace == "" {
+		fmt.Fprintln(e.stderr, "omnikpi report: --workspace is required")
+		fs.Usage()
+		return errUsage
+	}
+	if *format != "table" && *format != "json" && *format != "csv" {
+		return fmt.Errorf("--format %q: use table, json or csv", *format)
+	}
+	q := url.Values{"from": {*from}, "to": {*to}, "kpi": {*kpis}, "group_by": {*groupBy}, "bucket": {*bucket}, "tz": {*tz}}
+	for d, v := range filters {
+		if *v != "" {
+			q.Set(d, *v)
+		}
+	}
+	req, err := kpi.FromValues(*workspace, q)
+	if err != nil {
+		return err
+	}
+	s, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	engine, err := kpi.New(s)
+	if err != nil {
+		return err
+	}
+	rep, err := engine.Compute(ctx, req)
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	case "csv":
+		return writeReportCSV(e.stdout, rep, req.GroupBy, req.Bucket != "")
+	}
+	return writeReportTable(e.stdout, rep)
+}
+
+func printCatalogue(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tUNIT\tBAND\tFORMULA")
+	for _, d := range kpi.Catalogue() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.ID, d.Name, d.Unit, kpi.FormatBand(d.Band, d.Unit, d.Direction), d.Formula)
+	}
+	return tw.Flush()
+}
+
+// writeReportTable prints one block per group: each KPI with its value,
+// band and rating.
+func writeReportTable(w io.Writer, rep kpi.Report) error {
+	fmt.Fprintf(w, "Workspace %s, %s to %s (%s)\n", rep.Workspace, rep.From, rep.To, rep.TimeZone)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, row := range rep.Rows {
+		if label := groupLabel(row.Group); label != "" {
+			fmt.Fprintf(tw, "\n%s\n", label)
+		}
+		fmt.Fprintln(tw, "KPI\tVALUE\tBAND\tRATING")
+		for _, v := range row.KPIs {
+			def, _ := kpi.DefinitionOf(v.ID)
+			name := def.Name
+			if v.Currency != "" {
+				name += " (" + v.Currency + ")"
+			}
+			rating := string(v.Rating)
+			if v.Value == nil && v.Reason == kpi.ReasonNotReported {
+				rating = v.Reason
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, kpi.FormatValue(v), kpi.FormatBand(v.Band, v.Unit, def.Direction), rating)
+		}
+	}
+	return tw.Flush()
+}
+
+func groupLabel(g map[string]*string) string {
+	keys := make([]string, 0, len(g))
+	for k := range g {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		v := "(none)"
+		if g[k] != nil {
+			v = *g[k]
+		}
+		parts = append(parts, k+"="+v)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// writeReportCSV writes one line per group, KPI and currency.
+func writeReportCSV(w io.Writer, rep kpi.Report, groupBy []string, bucketed bool) error {
+	cw := csv.NewWriter(w)
+	header := append([]string(nil), groupBy...)
+	if bucketed {
+		header = append(header, "bucket")
+	}
+	header = append(header, "kpi", "currency", "value", "numerator", "denominator", "unit", "rating", "band_low", "band_high", "band_best", "reason")
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	num := func(x *float64) string {
+		if x == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*x, 'f', -1, 64)
+	}
+	for _, row := range rep.Rows {
+		var groupCells []string
+		for _, k := range header[:len(header)-11] {
+			v := ""
+			if row.Group[k] != nil {
+				v = *row.Group[k]
+			}
+			groupCells = append(groupCells, v)
+		}
+		for _, v := range row.KPIs {
+			var lo, hi, best *float64
+			if v.Band != nil {
+				lo, hi, best = v.Band.Low, v.Band.High, v.Band.Best
+			}
+			n, d := v.Numerator, v.Denominator
+			rec := append(append([]string(nil), groupCells...), v.ID, v.Currency, num(v.Value), num(&n), num(&d),
+				string(v.Unit), string(v.Rating), num(lo), num(hi), num(best), v.Reason)
+			if err := cw.Write(rec); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -1,0 +1,105 @@
+package kpi
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/omnikpi/omnikpi/internal/event"
+)
+
+// FormatValue writes v for people: "15.0 %", "20.00 EUR", "5.0x", "—".
+func FormatValue(v Value) string {
+	if v.Value == nil {
+		return "—"
+	}
+	return formatNumber(*v.Value, v.Unit, v.Currency)
+}
+
+func formatNumber(x float64, u Unit, currency string) string {
+	switch u {
+	case Percent:
+		return strconv.FormatFloat(x, 'f', precision(x), 64) + " %"
+	case Money:
+		return group(strconv.FormatFloat(x, 'f', event.MinorDigits(currency), 64)) + " " + currency
+	case Ratio:
+		return strconv.FormatFloat(x, 'f', 1, 64) + "x"
+	case Seconds:
+		return strconv.FormatFloat(x, 'f', 1, 64) + " s"
+	default:
+		if x == float64(int64(x)) {
+			return group(strconv.FormatInt(int64(x), 10))
+		}
+		return strconv.FormatFloat(x, 'f', 2, 64)
+	}
+}
+
+// precision keeps small rates such as opt-outs (0.25 %) readable.
+func precision(x float64) int {
+	if x != 0 && x < 1 && x > -1 {
+		return 2
+	}
+	return 1
+}
+
+// group puts thousands separators into a decimal number.
+func group(s string) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	intPart, frac, hasFrac := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if hasFrac {
+		return sign + b.String() + "." + frac
+	}
+	return sign + b.String()
+}
+
+// FormatBand writes a band like "85–90 %, best ≥ 95 %".
+func FormatBand(b *Band, u Unit, dir Direction) string {
+	if b == nil {
+		return ""
+	}
+	num := func(x float64) string { return formatNumber(x, u, b.Currency) }
+	var parts []string
+	switch {
+	case b.Low != nil && b.High != nil:
+		parts = append(parts, strings.TrimSuffix(num(*b.Low), unitSuffix(u, b.Currency))+"–"+num(*b.High))
+	case b.Low != nil:
+		parts = append(parts, "≥ "+num(*b.Low))
+	case b.High != nil:
+		parts = append(parts, "≤ "+num(*b.High))
+	}
+	if b.Best != nil {
+		op := "≥"
+		if dir == LowerIsBetter {
+			op = "≤"
+		}
+		parts = append(parts, "best "+op+" "+num(*b.Best))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func unitSuffix(u Unit, currency string) string {
+	switch u {
+	case Percent:
+		return " %"
+	case Money:
+		return " " + currency
+	case Ratio:
+		return "x"
+	}
+	return ""
+}
+
+// DefinitionOf returns the catalogue entry for id.
+func DefinitionOf(id string) (Definition, bool) {
+	e, ok := byID[id]
+	return e.Definition, ok
+}
