@@ -48,7 +48,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	connector, err := duckdbdriver.NewConnector(path, func(execer driver.ExecerContext) error {
 		// Stored times are UTC milliseconds; the session zone only matters
 		// for the bucketing fragments, which name their zone explicitly.
-		_, err := execer.ExecContext(ctx, "SET TimeZone = 'UTC'", nil)
+		// Bulk batches write tens of MB of log each; checkpointing after
+		// every one of them (the 16 MB default) would rewrite the file per
+		// batch. The log is still synced on every commit.
+		_, err := execer.ExecContext(ctx, "SET TimeZone = 'UTC'; SET checkpoint_threshold = '1GB'", nil)
 		return err
 	})
 	if err != nil {
@@ -146,7 +149,7 @@ func (s *Store) Insert(ctx context.Context, events []event.Event) ([]store.Outco
 		}
 	}
 	if len(freshSeqs) > 0 {
-		if err := s.appendFresh(ctx, tx, freshSeqs); err != nil {
+		if err := s.appendFresh(ctx, freshSeqs); err != nil {
 			return nil, err
 		}
 		for _, q := range s.upserts {
@@ -178,29 +181,17 @@ func (s *Store) stage(ctx context.Context, events []event.Event) error {
 }
 
 // appendFresh records which staged rows were new. It runs inside the insert
-// transaction: fresh is a temporary table, so it only needs to be visible
-// to the statements that follow on this connection.
-func (s *Store) appendFresh(ctx context.Context, tx *sql.Tx, seqs []int64) error {
-	// A VALUES list beats an appender for the typical small HTTP batch and
-	// stays fast for large ones when sent in chunks.
-	const chunk = 2000
-	for start := 0; start < len(seqs); start += chunk {
-		end := min(start+chunk, len(seqs))
-		args := make([]any, 0, end-start)
-		q := make([]byte, 0, 16+4*(end-start))
-		q = append(q, "INSERT INTO fresh VALUES "...)
-		for i, seq := range seqs[start:end] {
-			if i > 0 {
-				q = append(q, ',')
+// transaction; fresh is a temporary table, so the appender's rows only need
+// to be visible to the statements that follow on this connection.
+func (s *Store) appendFresh(ctx context.Context, seqs []int64) error {
+	return s.withAppender(ctx, "fresh", func(a *duckdbdriver.Appender) error {
+		for _, seq := range seqs {
+			if err := a.AppendRow(seq); err != nil {
+				return fmt.Errorf("mark new events: %w", err)
 			}
-			q = append(q, "(?)"...)
-			args = append(args, seq)
 		}
-		if _, err := tx.ExecContext(ctx, string(q), args...); err != nil {
-			return fmt.Errorf("mark new events: %w", err)
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func (s *Store) withAppender(ctx context.Context, table string, fill func(*duckdbdriver.Appender) error) error {
