@@ -30,6 +30,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"import", "import .jsonl or .csv event files (gzip too)", runImport},
 		{"report", "print KPIs as a table, JSON or CSV", runReport},
 	}
 }

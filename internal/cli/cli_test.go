@@ -142,25 +142,3 @@ func TestImport_StrictIsAllOrNothing(t *testing.T) {
 		t.Errorf("strict import stored events: %+v", v)
 	}
 }
-
-func TestReport_BadRequest(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "empty.duckdb")
-	for _, tc := range []struct {
-		name string
-		args []string
-		want string
-	}{
-		{"unknown kpi", []string{"--kpi", "nope"}, `kpi: unknown KPI "nope"`},
-		{"unknown dimension", []string{"--group-by", "colour"}, `group_by: "colour" is not a dimension`},
-		{"bad bucket", []string{"--bucket", "year"}, `bucket: "year" must be one of`},
-		{"bad date", []string{"--from", "yesterday"}, `from: "yesterday" is neither a date`},
-		{"empty range", []string{"--from", "2026-02-01", "--to", "2026-01-01"}, "from: must be before to"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			code, _, errOut := run(t, append([]string{"report", "--db", db, "--workspace", "w"}, tc.args...)...)
-			if code != 1 || !strings.Contains(errOut, tc.want) {
-				t.Errorf("exit %d, stderr %q, want %q", code, errOut, tc.want)
-			}
-		})
-	}
-}
