@@ -30,8 +30,11 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"serve", "serve HTTP ingestion and the REST API", runServe},
 		{"import", "import .jsonl or .csv event files (gzip too)", runImport},
 		{"report", "print KPIs as a table, JSON or CSV", runReport},
+		{"keys", "create and list API keys of a workspace", runKeys},
+		{"workspace", "show or change a workspace's settings (time zone, phone hashing)", runWorkspace},
 	}
 }
 

@@ -35,9 +35,15 @@ func (r Rejected) Error() string {
 }
 
 // BodyError is a request body that cannot be read as events at all.
-type BodyError struct{ Reason string }
+type BodyError struct {
+	Reason string
+	Err    error // the reading error behind it, if any (such as *http.MaxBytesError)
+}
 
 func (e *BodyError) Error() string { return "unreadable body: " + e.Reason }
+func (e *BodyError) Unwrap() error { return e.Err }
+
+func readError(err error) *BodyError { return &BodyError{Reason: err.Error(), Err: err} }
 
 // MaxLineBytes bounds one line of NDJSON or JSON Lines.
 const MaxLineBytes = 1 << 20
@@ -113,7 +119,7 @@ func DecodeBody(r io.Reader, workspace string) ([]event.Event, []Rejected, error
 				rejected = append(rejected, Rejected{Line: line, Reason: err.Error()})
 				continue
 			}
-			return nil, nil, &BodyError{Reason: err.Error()}
+			return nil, nil, readError(err)
 		}
 		if e, rej := decodeOne(raw, line, workspace); rej != nil {
 			rejected = append(rejected, *rej)
@@ -131,7 +137,7 @@ func firstByte(br *bufio.Reader) (byte, error) {
 			return 0, &BodyError{Reason: "the body is empty"}
 		}
 		if err != nil {
-			return 0, &BodyError{Reason: err.Error()}
+			return 0, readError(err)
 		}
 		switch b {
 		case ' ', '\t', '\r', '\n':
@@ -147,14 +153,14 @@ func firstByte(br *bufio.Reader) (byte, error) {
 func decodeArray(br io.Reader, workspace string) ([]event.Event, []Rejected, error) {
 	dec := json.NewDecoder(br)
 	if _, err := dec.Token(); err != nil {
-		return nil, nil, &BodyError{Reason: err.Error()}
+		return nil, nil, readError(err)
 	}
 	var events []event.Event
 	var rejected []Rejected
 	for pos := 1; dec.More(); pos++ {
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, nil, &BodyError{Reason: fmt.Sprintf("item %d: %v", pos, strings.TrimPrefix(err.Error(), "json: "))}
+			return nil, nil, &BodyError{Reason: fmt.Sprintf("item %d: %v", pos, strings.TrimPrefix(err.Error(), "json: ")), Err: err}
 		}
 		if e, rej := decodeOne(raw, pos, workspace); rej != nil {
 			rejected = append(rejected, *rej)
@@ -163,7 +169,7 @@ func decodeArray(br io.Reader, workspace string) ([]event.Event, []Rejected, err
 		}
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, nil, &BodyError{Reason: "the array is not closed: " + err.Error()}
+		return nil, nil, &BodyError{Reason: "the array is not closed: " + err.Error(), Err: err}
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, nil, &BodyError{Reason: "data after the array"}

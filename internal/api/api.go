@@ -1,0 +1,50 @@
+// Package api is omnikpi's REST API under /v1.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/omnikpi/omnikpi/internal/ingest"
+	"github.com/omnikpi/omnikpi/internal/kpi"
+	"github.com/omnikpi/omnikpi/internal/store"
+)
+
+// Options tune the API; zero values take the defaults.
+type Options struct {
+	MaxBodyBytes int64 // largest accepted request body, default 16 MiB
+}
+
+// DefaultMaxBodyBytes is the default request body limit.
+const DefaultMaxBodyBytes = 16 << 20
+
+type handler struct {
+	store     store.Store
+	committer *ingest.Committer
+	engine    *kpi.Engine
+	log       *slog.Logger
+	maxBody   int64
+}
+
+// New returns the API with every route.
+func New(s store.Store, c *ingest.Committer, engine *kpi.Engine, log *slog.Logger, opts Options) http.Handler {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	h := &handler{store: s, committer: c, engine: engine, log: log, maxBody: opts.MaxBodyBytes}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", h.health)
+	mux.Handle("POST /v1/events", h.auth(h.postEvents))
+	mux.Handle("GET /v1/kpis", h.auth(h.getKPIs))
+	mux.Handle("GET /v1/catalogue", h.auth(h.getCatalogue))
+	mux.Handle("GET /v1/workspace", h.auth(h.getWorkspace))
+	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, "")
+	})
+	return mux
+}
+
+func (h *handler) health(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}

@@ -1,0 +1,77 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/omnikpi/omnikpi/internal/store"
+)
+
+type ctxKey int
+
+const workspaceKey ctxKey = iota
+
+// WorkspaceFrom returns the authenticated workspace of a request.
+func WorkspaceFrom(ctx context.Context) string {
+	ws, _ := ctx.Value(workspaceKey).(string)
+	return ws
+}
+
+// KeyPrefix starts every API key, so a leaked one is easy to recognise.
+const KeyPrefix = "ok_"
+
+// NewKey makes an API key for workspace: the plain key, shown once, and
+// what is stored of it. Keys carry 256 random bits, so a plain SHA-256 is
+// enough to store them safely; a slow password hash would only slow down
+// every request.
+func NewKey(workspace string) (string, store.Key) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	plain := KeyPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+	return plain, store.Key{Hash: HashKey(plain), Prefix: plain[:10], Workspace: workspace, Created: time.Now().UTC()}
+}
+
+// HashKey is how a key is stored and looked up.
+func HashKey(plain string) string {
+	sum := sha256.Sum256([]byte(plain))
+	return hex.EncodeToString(sum[:])
+}
+
+// auth requires a valid Bearer key and puts its workspace in the context.
+// A request naming another workspace in ?workspace= is refused with 403.
+func (h *handler) auth(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		header := r.Header.Get("Authorization")
+		plain, ok := strings.CutPrefix(header, "Bearer ")
+		if header == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="omnikpi"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "missing Authorization: Bearer KEY header", "Authorization")
+			return
+		}
+		if !ok || strings.TrimSpace(plain) == "" {
+			writeError(w, http.StatusUnauthorized, "unauthorized", "the Authorization header must be 'Bearer KEY'", "Authorization")
+			return
+		}
+		key, err := h.store.KeyByHash(r.Context(), HashKey(strings.TrimSpace(plain)))
+		if errors.Is(err, store.ErrNotFound) {
+			writeError(w, http.StatusUnauthorized, "unauthorized", "unknown API key", "Authorization")
+			return
+		}
+		if err != nil {
+			serverError(w, h.log, r, err)
+			return
+		}
+		if ws := r.URL.Query().Get("workspace"); ws != "" && ws != key.Workspace {
+			writeError(w, http.StatusForbidden, "forbidden", "this key belongs to another workspace than "+ws, "workspace")
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), workspaceKey, key.Workspace)))
+	})
+}

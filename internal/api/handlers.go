@@ -1,0 +1,114 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/omnikpi/omnikpi/internal/ingest"
+	"github.com/omnikpi/omnikpi/internal/kpi"
+	"github.com/omnikpi/omnikpi/internal/store"
+)
+
+// IngestResult answers POST /v1/events.
+type IngestResult struct {
+	Accepted   int               `json:"accepted"`
+	Duplicates int               `json:"duplicates"`
+	Rejected   []ingest.Rejected `json:"rejected"`
+	Results    []EventResult     `json:"results"` // valid events, in body order
+}
+
+// EventResult is what became of one valid event.
+type EventResult struct {
+	ID     string `json:"id"`
+	Status string `json:"status"` // accepted or duplicate
+}
+
+// postEvents stores a JSON array or NDJSON of events and answers once they
+// are durable. A body with some bad events still stores the good ones (200,
+// with the bad ones listed); a body whose events are all bad is a 400.
+func (h *handler) postEvents(w http.ResponseWriter, r *http.Request) {
+	workspace := WorkspaceFrom(r.Context())
+	body := http.MaxBytesReader(w, r.Body, h.maxBody)
+	events, rejected, err := ingest.DecodeBody(body, workspace)
+	var tooLarge *http.MaxBytesError
+	var bodyErr *ingest.BodyError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large",
+			"the body is larger than the limit of "+strconv.FormatInt(h.maxBody, 10)+" bytes: send fewer events per request", "")
+		return
+	case errors.As(err, &bodyErr):
+		writeError(w, http.StatusBadRequest, "invalid_body", bodyErr.Error(), "")
+		return
+	case err != nil:
+		serverError(w, h.log, r, err)
+		return
+	}
+	ws, err := h.store.Workspace(r.Context(), workspace)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		serverError(w, h.log, r, err)
+		return
+	}
+	if !ws.KeepPhoneNumbers {
+		ingest.HashPhoneCustomers(events, workspace)
+	}
+	res := IngestResult{Rejected: rejected, Results: make([]EventResult, 0, len(events))}
+	if res.Rejected == nil {
+		res.Rejected = []ingest.Rejected{}
+	}
+	outcomes, err := h.committer.Submit(r.Context(), events)
+	if err != nil {
+		serverError(w, h.log, r, err)
+		return
+	}
+	for i, o := range outcomes {
+		status := "accepted"
+		if o == store.Accepted {
+			res.Accepted++
+		} else {
+			res.Duplicates++
+			status = "duplicate"
+		}
+		res.Results = append(res.Results, EventResult{ID: events[i].ID, Status: status})
+	}
+	status := http.StatusOK
+	if len(events) == 0 && len(rejected) > 0 {
+		status = http.StatusBadRequest
+	}
+	writeJSON(w, status, res)
+}
+
+// getKPIs answers GET /v1/kpis with the report JSON of 'omnikpi report'.
+func (h *handler) getKPIs(w http.ResponseWriter, r *http.Request) {
+	req, err := kpi.FromValues(WorkspaceFrom(r.Context()), r.URL.Query())
+	if err == nil {
+		var rep kpi.Report
+		if rep, err = h.engine.Compute(r.Context(), req); err == nil {
+			writeJSON(w, http.StatusOK, rep)
+			return
+		}
+	}
+	var reqErr *kpi.RequestError
+	if errors.As(err, &reqErr) {
+		writeError(w, http.StatusBadRequest, "invalid_request", reqErr.Error(), reqErr.Field)
+		return
+	}
+	serverError(w, h.log, r, err)
+}
+
+func (h *handler) getCatalogue(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"kpis": kpi.Catalogue()})
+}
+
+func (h *handler) getWorkspace(w http.ResponseWriter, r *http.Request) {
+	name := WorkspaceFrom(r.Context())
+	ws, err := h.store.Workspace(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		ws = store.NewWorkspace(name)
+	} else if err != nil {
+		serverError(w, h.log, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ws)
+}
