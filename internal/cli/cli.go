@@ -30,6 +30,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"demo", "generate a realistic data set, import it, print the KPIs and serve them", runDemo},
 		{"serve", "serve HTTP ingestion and the REST API", runServe},
 		{"import", "import .jsonl or .csv event files (gzip too)", runImport},
 		{"report", "print KPIs as a table, JSON or CSV", runReport},

@@ -119,6 +119,11 @@ func (k calc) figures(c *comps) []figure {
 	}
 	var out []figure
 	for _, cur := range c.currencies() {
+		// A currency appears where its numerator exists: no cost per lead
+		// in a currency nobody spent in.
+		if _, ok := c.money[cur][k.num]; !ok {
+			continue
+		}
 		var fig figure
 		switch k.kind {
 		case moneyCalc:

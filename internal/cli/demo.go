@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/demo"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store"
@@ -70,7 +71,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if *noServe {
 		return nil
 	}
-	plain, key := newAPIKey(demoWorkspace)
+	plain, key := api.NewKey(demoWorkspace)
 	if err := s.AddKey(ctx, key); err != nil {
 		return err
 	}

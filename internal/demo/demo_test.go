@@ -1,0 +1,127 @@
+package demo
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/omnikpi/omnikpi/internal/event"
+)
+
+var testEnd = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+
+func generate(t testing.TB, opts Options) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := Generate(context.Background(), &buf, opts); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestGenerate_Deterministic(t *testing.T) {
+	a := generate(t, Options{Seed: 3, Events: 20_000, End: testEnd})
+	b := generate(t, Options{Seed: 3, Events: 20_000, End: testEnd})
+	c := generate(t, Options{Seed: 4, Events: 20_000, End: testEnd})
+	if !bytes.Equal(a, b) {
+		t.Error("the same options gave different data")
+	}
+	if bytes.Equal(a, c) {
+		t.Error("another seed gave the same data")
+	}
+}
+
+func TestGenerate_Realistic(t *testing.T) {
+	events := 100_000
+	if testing.Short() {
+		events = 30_000
+	}
+	data := generate(t, Options{Events: events, End: testEnd})
+	kinds := map[event.Kind]int{}
+	ids := map[string]bool{}
+	sentMessages := map[string]bool{}
+	var duplicates, statusBeforeSend int
+	type abCount struct{ sent, clicked int }
+	ab := map[string]*abCount{}
+	variantOf := map[string]string{}
+	var clicks []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		e, err := event.ParseJSON(sc.Bytes())
+		if err != nil {
+			t.Fatalf("line %d: %v\n%s", line, err, sc.Text())
+		}
+		if ids[e.ID] {
+			duplicates++
+		}
+		ids[e.ID] = true
+		kinds[e.Kind]++
+		switch {
+		case e.Kind == event.MessageRead && e.Channel == "sms":
+			t.Errorf("line %d: sms sends no read receipts", line)
+		case e.Kind == event.MessageDelivered && e.Channel == "instagram":
+			t.Errorf("line %d: instagram sends no delivery receipts", line)
+		case e.Kind != event.MessageSent && e.Kind.IsOutbound() && e.Campaign != "":
+			t.Errorf("line %d: a status carries its campaign; it must inherit it", line)
+		}
+		if e.Kind == event.MessageSent {
+			sentMessages[e.Message] = true
+			if e.Campaign == "spring_sale" {
+				variantOf[e.Message] = e.Variant
+				if ab[e.Variant] == nil {
+					ab[e.Variant] = &abCount{}
+				}
+				ab[e.Variant].sent++
+			}
+		} else if e.Kind.IsOutbound() && !sentMessages[e.Message] {
+			statusBeforeSend++
+		}
+		if e.Kind == event.LinkClicked || e.Kind == event.ButtonClicked {
+			clicks = append(clicks, e.Message)
+		}
+	}
+	clicked := map[string]bool{}
+	for _, m := range clicks {
+		if v, ok := variantOf[m]; ok && !clicked[m] {
+			clicked[m] = true
+			ab[v].clicked++
+		}
+	}
+	for _, k := range event.Kinds() {
+		if kinds[k] == 0 {
+			t.Errorf("no %s event", k)
+		}
+	}
+	if duplicates == 0 || statusBeforeSend == 0 {
+		t.Errorf("duplicates %d, statuses before their send %d: both should occur", duplicates, statusBeforeSend)
+	}
+	a, b := ab["A"], ab["B"]
+	if a == nil || b == nil || a.sent < 300 || b.sent < 300 {
+		t.Fatalf("A/B arms too small: %+v %+v", a, b)
+	}
+	if ctrA, ctrB := float64(a.clicked)/float64(a.sent), float64(b.clicked)/float64(b.sent); ctrB <= ctrA {
+		t.Errorf("variant B should win on CTR: A %.3f, B %.3f", ctrA, ctrB)
+	}
+	// Every line is one JSON object.
+	if !json.Valid(bytes.SplitN(data, []byte("\n"), 2)[0]) {
+		t.Error("first line is not JSON")
+	}
+}
+
+func BenchmarkGenerate(b *testing.B) {
+	for range b.N {
+		var n countWriter
+		if _, err := Generate(context.Background(), &n, Options{Events: 1_000_000, End: testEnd}); err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(n))
+	}
+}
+
+type countWriter int
+
+func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
