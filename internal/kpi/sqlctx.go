@@ -92,21 +92,13 @@ func (c *sqlCtx) Filter(alias string) string {
 
 // ReportsReads is true for messages on channels that send read receipts.
 func (c *sqlCtx) ReportsReads(alias string) string {
-	return fmt.Sprintf("coalesce(%s.channel, '') NOT IN (%s)", alias, sqlList(noReadReceipts))
+	return fmt.Sprintf("coalesce(%s.channel, '') NOT IN (%s)", alias, store.SQLList(noReadReceipts))
 }
 
 // ReportsDeliveries is true for messages on channels that send delivery
 // receipts.
 func (c *sqlCtx) ReportsDeliveries(alias string) string {
-	return fmt.Sprintf("coalesce(%s.channel, '') NOT IN (%s)", alias, sqlList(noDeliveryReceipts))
-}
-
-func sqlList(items []string) string {
-	q := make([]string, len(items))
-	for i, s := range items {
-		q[i] = "'" + s + "'"
-	}
-	return strings.Join(q, ", ")
+	return fmt.Sprintf("coalesce(%s.channel, '') NOT IN (%s)", alias, store.SQLList(noDeliveryReceipts))
 }
 
 // The fragments below are where the dialects differ.

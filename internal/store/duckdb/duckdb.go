@@ -72,8 +72,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("create staging tables: %w", err)
 	}
 	s := &Store{db: db, writer: writer, now: time.Now}
-	for _, f := range []factTable{messageFacts, orderFacts, conversationFacts} {
-		s.upserts = append(s.upserts, f.upsertSQL())
+	for _, f := range store.Facts {
+		s.upserts = append(s.upserts, upsertSQL(f))
 	}
 	return s, nil
 }

@@ -3,126 +3,72 @@ package duckdb
 import (
 	"fmt"
 	"strings"
+
+	"github.com/omnikpi/omnikpi/internal/store"
 )
 
-// The fact upserts are generated from these lists so that every dimension
-// follows the same merge rule; writing them out would be 60 near-identical
-// lines per table.
+// The fact upserts are rendered from store.Facts, so that every column
+// follows its shared rule and the ClickHouse store keeps the same ones.
 
-// rankLater pushes events that do not create the entity behind the one that
-// does in a dimension's key: key = rank·rankLater + time in ms.
-const rankLater = 1_000_000_000_000_000
-
-type factTable struct {
-	name    string
-	key     string   // entity column in the fact table
-	source  string   // entity column in events
-	kinds   []string // event kinds that feed this table
-	primary []string // kinds ranked first for the dimensions
-	dims    []string
-	// aggregates: column → batch aggregate over the fresh events
-	aggs []factAgg
-}
-
-type factAgg struct {
-	column string
-	batch  string // aggregate over the fresh rows of a batch
-	merge  string // merge of the stored value (t.col) with the batch's (excluded.col)
-}
-
-func minOf(kinds ...string) string {
-	return fmt.Sprintf("min(ts) FILTER (WHERE kind IN (%s))", quoteList(kinds))
-}
-
-func leastMerge(col string) string {
-	return fmt.Sprintf("least(t.%[1]s, excluded.%[1]s)", col)
-}
-
-func quoteList(items []string) string {
-	q := make([]string, len(items))
-	for i, s := range items {
-		q[i] = "'" + s + "'"
+// batchAgg is the aggregate of a column over the fresh events of a batch.
+func batchAgg(f store.FactTable, c store.FactColumn) string {
+	kinds := c.Kinds
+	if len(kinds) == 0 {
+		kinds = f.Kinds
 	}
-	return strings.Join(q, ", ")
-}
-
-var outboundKinds = []string{"message_sent", "message_delivered", "message_read", "message_failed", "link_clicked", "button_clicked"}
-var clickKinds = []string{"link_clicked", "button_clicked"}
-
-var messageFacts = factTable{
-	name: "message_facts", key: "message", source: "message",
-	kinds:   append([]string{"message_received"}, outboundKinds...),
-	primary: []string{"message_sent", "message_received"},
-	dims:    []string{"channel", "customer", "conversation", "campaign", "template", "variant", "actor", "agent", "team"},
-	aggs: []factAgg{
-		{"first_ms", "min(ts)", leastMerge("first_ms")},
-		{"sent_ms", minOf("message_sent"), leastMerge("sent_ms")},
-		{"outbound_ms", minOf(outboundKinds...), leastMerge("outbound_ms")},
-		{"delivered_ms", minOf(append([]string{"message_delivered", "message_read"}, clickKinds...)...), leastMerge("delivered_ms")},
-		{"read_ms", minOf(append([]string{"message_read"}, clickKinds...)...), leastMerge("read_ms")},
-		{"clicked_ms", minOf(clickKinds...), leastMerge("clicked_ms")},
-		{"failed_ms", minOf("message_failed"), leastMerge("failed_ms")},
-		{"received_ms", minOf("message_received"), leastMerge("received_ms")},
-	},
+	in := store.SQLList(kinds)
+	switch c.Rule {
+	case store.Earliest:
+		return fmt.Sprintf("min(ts) FILTER (WHERE kind IN (%s))", in)
+	case store.Latest:
+		return fmt.Sprintf("max(ts) FILTER (WHERE kind IN (%s))", in)
+	case store.FirstPlaced:
+		return fmt.Sprintf("arg_min(%s, {'ts': ts, 'id': id}) FILTER (WHERE kind = 'order_placed')", c.Of)
+	case store.SumAmount:
+		return fmt.Sprintf("coalesce(sum(amount) FILTER (WHERE kind IN (%s)), 0)", in)
+	case store.WithoutAmount:
+		return fmt.Sprintf("coalesce(bool_or(kind IN (%s) AND amount IS NULL), false)", in)
+	}
+	panic("unknown fact rule")
 }
 
 // placedFirst is true when the batch's earliest order_placed (time, then
-// event id) comes before the stored one: its amount and currency win.
+// event id) comes before the stored one: its values win.
 const placedFirst = `(excluded.placed_ms IS NOT NULL AND (t.placed_ms IS NULL OR excluded.placed_ms < t.placed_ms
     OR (excluded.placed_ms = t.placed_ms AND excluded.placed_id < t.placed_id)))`
 
-func placedArg(col string) string {
-	return fmt.Sprintf("arg_min(%s, {'ts': ts, 'id': id}) FILTER (WHERE kind = 'order_placed')", col)
-}
-
-func placedMerge(col string) string {
-	return fmt.Sprintf("CASE WHEN %s THEN excluded.%[2]s ELSE t.%[2]s END", placedFirst, col)
-}
-
-var orderFacts = factTable{
-	name: "order_facts", key: "order_id", source: "order_id",
-	kinds:   []string{"order_placed", "order_refunded", "order_returned"},
-	primary: []string{"order_placed"},
-	dims:    []string{"channel", "customer", "conversation", "campaign", "template", "variant", "agent", "team"},
-	aggs: []factAgg{
-		{"first_ms", "min(ts)", leastMerge("first_ms")},
-		{"placed_ms", minOf("order_placed"), leastMerge("placed_ms")},
-		{"placed_id", placedArg("id"), placedMerge("placed_id")},
-		{"amount", placedArg("amount"), placedMerge("amount")},
-		{"currency", placedArg("currency"), placedMerge("currency")},
-		{"refunded", "coalesce(sum(amount) FILTER (WHERE kind = 'order_refunded'), 0)", "t.refunded + excluded.refunded"},
-		{"returned", "coalesce(sum(amount) FILTER (WHERE kind = 'order_returned'), 0)", "t.returned + excluded.returned"},
-		{"returned_whole", "coalesce(bool_or(kind = 'order_returned' AND amount IS NULL), false)", "t.returned_whole OR excluded.returned_whole"},
-		{"undone_ms", minOf("order_refunded", "order_returned"), leastMerge("undone_ms")},
-	},
-}
-
-var conversationFacts = factTable{
-	name: "conversation_facts", key: "conversation", source: "conversation",
-	kinds: append(append([]string{"message_received"}, outboundKinds...),
-		"conversation_opened", "conversation_assigned", "conversation_resolved", "conversation_reopened", "goal_reached"),
-	primary: []string{"conversation_opened"},
-	dims:    []string{"channel", "customer", "campaign", "template", "variant", "agent", "team"},
-	aggs: []factAgg{
-		{"first_ms", "min(ts)", leastMerge("first_ms")},
-		{"last_ms", "max(ts)", "greatest(t.last_ms, excluded.last_ms)"},
-	},
+// merge combines the stored value (t.col) with the batch's (excluded.col).
+func merge(c store.FactColumn) string {
+	switch c.Rule {
+	case store.Earliest:
+		return fmt.Sprintf("least(t.%[1]s, excluded.%[1]s)", c.Name)
+	case store.Latest:
+		return fmt.Sprintf("greatest(t.%[1]s, excluded.%[1]s)", c.Name)
+	case store.FirstPlaced:
+		return fmt.Sprintf("CASE WHEN %s THEN excluded.%[2]s ELSE t.%[2]s END", placedFirst, c.Name)
+	case store.SumAmount:
+		return fmt.Sprintf("t.%[1]s + excluded.%[1]s", c.Name)
+	case store.WithoutAmount:
+		return fmt.Sprintf("t.%[1]s OR excluded.%[1]s", c.Name)
+	}
+	panic("unknown fact rule")
 }
 
 // upsertSQL merges the fresh events of the staged batch into the fact table.
 // The stored row and the batch's row are combined with the same rules the
 // batch aggregate uses, so the result does not depend on how events were
-// split into batches or ordered.
-func (f factTable) upsertSQL() string {
+// split into batches or ordered. Sums are exact because only events new to
+// the store reach this statement.
+func upsertSQL(f store.FactTable) string {
 	var cols, batch, sets []string
-	cols = append(cols, "workspace", f.key)
-	batch = append(batch, "workspace", f.source)
-	for _, a := range f.aggs {
-		cols = append(cols, a.column)
-		batch = append(batch, a.batch)
-		sets = append(sets, a.column+" = "+a.merge)
+	cols = append(cols, "workspace", f.Key)
+	batch = append(batch, "workspace", f.Source)
+	for _, c := range f.Columns {
+		cols = append(cols, c.Name)
+		batch = append(batch, batchAgg(f, c))
+		sets = append(sets, c.Name+" = "+merge(c))
 	}
-	for _, d := range f.dims {
+	for _, d := range f.Dims {
 		cols = append(cols, d, d+"_k")
 		batch = append(batch,
 			fmt.Sprintf("arg_min(%[1]s, {'k': k, 'v': %[1]s}) FILTER (WHERE %[1]s IS NOT NULL)", d),
@@ -142,7 +88,7 @@ FROM (
 GROUP BY workspace, %[6]s
 ON CONFLICT (workspace, %[8]s) DO UPDATE SET
     %[9]s`,
-		f.name, strings.Join(cols, ", "), strings.Join(batch, ",\n    "),
-		quoteList(f.primary), rankLater, f.source, quoteList(f.kinds), f.key,
+		f.Name, strings.Join(cols, ", "), strings.Join(batch, ",\n    "),
+		store.SQLList(f.Primary), store.RankLater, f.Source, store.SQLList(f.Kinds), f.Key,
 		strings.Join(sets, ",\n    "))
 }

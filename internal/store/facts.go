@@ -1,0 +1,132 @@
+package store
+
+// The facts the KPIs read (KPIS.md §7): one row per message, per order and
+// per conversation, each column a merge of the events naming the entity.
+// Every rule is commutative and idempotent (a minimum, a maximum, a pick by
+// smallest key, a sum over distinct events), so a row comes out the same
+// whatever the arrival order and however the events were batched. Each
+// backend renders these definitions in its own SQL, so both keep the same
+// rules.
+
+// FactRule says how a fact column merges the events that feed it.
+type FactRule uint8
+
+// Fact rules.
+const (
+	// Earliest is the earliest time of the events of Kinds (of any of the
+	// table's kinds when Kinds is empty), in Unix ms; null when none.
+	Earliest FactRule = iota + 1
+	// Latest is the latest time of the table's events.
+	Latest
+	// FirstPlaced is the value of the event column Of on the earliest
+	// order_placed, ties going to the smallest event id.
+	FirstPlaced
+	// SumAmount adds the amounts of the distinct events of Kinds.
+	SumAmount
+	// WithoutAmount is true when an event of Kinds has no amount.
+	WithoutAmount
+)
+
+// FactColumn is one merged column of a fact table.
+type FactColumn struct {
+	Name  string
+	Rule  FactRule
+	Kinds []string // the event kinds the rule reads
+	Of    string   // the event column FirstPlaced picks
+}
+
+// FactTable describes one fact table.
+type FactTable struct {
+	Name   string   // the table (or view) the KPI SQL reads
+	Key    string   // the entity column in the fact table
+	Source string   // the entity column in events
+	Kinds  []string // the event kinds that feed the table
+	// Primary are the kinds that create the entity: their dimensions win
+	// over those of other events, whatever the times.
+	Primary []string
+	// Dims are dimensions copied from the events. Each comes from the
+	// event with the smallest dimension key (DimKey), ties going to the
+	// smallest value.
+	Dims    []string
+	Columns []FactColumn
+}
+
+// RankLater is added to the time of events that do not create the entity,
+// so a dimension's key is rank·RankLater + time in ms.
+const RankLater = 1_000_000_000_000_000
+
+// OutboundKinds are the events that imply a message was sent.
+var OutboundKinds = []string{"message_sent", "message_delivered", "message_read", "message_failed", "link_clicked", "button_clicked"}
+
+// ClickKinds are the clicks on a message.
+var ClickKinds = []string{"link_clicked", "button_clicked"}
+
+// MessageFacts is one row per message.
+var MessageFacts = FactTable{
+	Name: "message_facts", Key: "message", Source: "message",
+	Kinds:   append([]string{"message_received"}, OutboundKinds...),
+	Primary: []string{"message_sent", "message_received"},
+	Dims:    []string{"channel", "customer", "conversation", "campaign", "template", "variant", "actor", "agent", "team"},
+	Columns: []FactColumn{
+		{Name: "first_ms", Rule: Earliest}, // earliest event naming the message
+		{Name: "sent_ms", Rule: Earliest, Kinds: []string{"message_sent"}},
+		{Name: "outbound_ms", Rule: Earliest, Kinds: OutboundKinds}, // the message was sent
+		{Name: "delivered_ms", Rule: Earliest, Kinds: append([]string{"message_delivered", "message_read"}, ClickKinds...)},
+		{Name: "read_ms", Rule: Earliest, Kinds: append([]string{"message_read"}, ClickKinds...)},
+		{Name: "clicked_ms", Rule: Earliest, Kinds: ClickKinds},
+		{Name: "failed_ms", Rule: Earliest, Kinds: []string{"message_failed"}},
+		{Name: "received_ms", Rule: Earliest, Kinds: []string{"message_received"}}, // an inbound message
+	},
+}
+
+// OrderFacts is one row per order. The amount is the earliest
+// order_placed's; refunds and returns add up over distinct events.
+var OrderFacts = FactTable{
+	Name: "order_facts", Key: "order_id", Source: "order_id",
+	Kinds:   []string{"order_placed", "order_refunded", "order_returned"},
+	Primary: []string{"order_placed"},
+	Dims:    []string{"channel", "customer", "conversation", "campaign", "template", "variant", "agent", "team"},
+	Columns: []FactColumn{
+		{Name: "first_ms", Rule: Earliest},
+		{Name: "placed_ms", Rule: Earliest, Kinds: []string{"order_placed"}},
+		{Name: "placed_id", Rule: FirstPlaced, Of: "id"},
+		{Name: "amount", Rule: FirstPlaced, Of: "amount"},
+		{Name: "currency", Rule: FirstPlaced, Of: "currency"},
+		{Name: "refunded", Rule: SumAmount, Kinds: []string{"order_refunded"}},
+		{Name: "returned", Rule: SumAmount, Kinds: []string{"order_returned"}},
+		// an order_returned without an amount undoes the whole order
+		{Name: "returned_whole", Rule: WithoutAmount, Kinds: []string{"order_returned"}},
+		{Name: "undone_ms", Rule: Earliest, Kinds: []string{"order_refunded", "order_returned"}},
+	},
+}
+
+// ConversationFacts is one row per conversation id.
+var ConversationFacts = FactTable{
+	Name: "conversation_facts", Key: "conversation", Source: "conversation",
+	Kinds: append(append([]string{"message_received"}, OutboundKinds...),
+		"conversation_opened", "conversation_assigned", "conversation_resolved", "conversation_reopened", "goal_reached"),
+	Primary: []string{"conversation_opened"},
+	Dims:    []string{"channel", "customer", "campaign", "template", "variant", "agent", "team"},
+	Columns: []FactColumn{
+		{Name: "first_ms", Rule: Earliest},
+		{Name: "last_ms", Rule: Latest},
+	},
+}
+
+// Facts lists every fact table.
+var Facts = []FactTable{MessageFacts, OrderFacts, ConversationFacts}
+
+// SQLList quotes kind names (fixed identifiers, never user input) for an
+// IN list.
+func SQLList(items []string) string {
+	var b []byte
+	for i, s := range items {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, '\'')
+		b = append(b, s...)
+		b = append(b, '\'')
+	}
+	return string(b)
+}
