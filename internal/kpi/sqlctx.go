@@ -114,6 +114,20 @@ func (c *sqlCtx) Latest(value, order string) string {
 	}
 }
 
+// Events is the raw event table under alias. ClickHouse keeps it in a
+// ReplacingMergeTree, whose duplicates (left by concurrent writers or by a
+// retry after a crash) collapse only in background merges: FINAL collapses
+// them at read time, so counts are exact before any merge. DuckDB's primary
+// key never lets a duplicate in.
+func (c *sqlCtx) Events(alias string) string {
+	switch c.dialect {
+	case store.ClickHouse:
+		return "events AS " + alias + " FINAL"
+	default:
+		return "events " + alias
+	}
+}
+
 // Prop extracts a string from an event's props JSON.
 func (c *sqlCtx) Prop(alias, key string) string {
 	switch c.dialect {

@@ -51,7 +51,9 @@ WHERE o.workspace = {{.Arg .Workspace}} AND i.workspace = {{.Arg .Workspace}}
 ){{end}}
 
 -- Conversions: orders and goals. Each goes to the customer's latest
--- campaign message within the conversion window before it.
+-- campaign message within the conversion window before it. A SELECT joins
+-- two relations at most (ClickHouse 18.16 has no multiple JOINs), so a win
+-- carries its conversion's amount along.
 {{define "conversions"}}(
     SELECT concat('o:', o.order_id) AS cid, o.customer AS customer, o.placed_ms AS ts, o.amount AS amount, o.currency AS currency
     FROM order_facts o
@@ -59,13 +61,14 @@ WHERE o.workspace = {{.Arg .Workspace}} AND i.workspace = {{.Arg .Workspace}}
       AND o.placed_ms >= {{.Arg .FromMS}} - {{.Arg .Win.Conversion}} AND o.placed_ms < {{.Arg .ToMS}} + {{.Arg .Win.Conversion}}
     UNION ALL
     SELECT concat('g:', e.id) AS cid, e.customer AS customer, e.ts AS ts, NULL AS amount, NULL AS currency
-    FROM events e
+    FROM {{.Events "e"}}
     WHERE e.workspace = {{.Arg .Workspace}} AND e.kind = 'goal_reached' AND e.customer IS NOT NULL
       AND e.ts >= {{.Arg .FromMS}} - {{.Arg .Win.Conversion}} AND e.ts < {{.Arg .ToMS}} + {{.Arg .Win.Conversion}}
 ){{end}}
 
 {{define "campaign_wins"}}(
-    SELECT c.cid AS cid, {{.Latest "m.message" "m.st"}} AS message
+    SELECT c.cid AS cid, {{.Latest "m.message" "m.st"}} AS message,
+        max(c.amount) AS amount, max(c.currency) AS currency
     FROM {{template "conversions" .}} c
     JOIN {{template "outbound" (.With .Win.Conversion "AND m.campaign IS NOT NULL")}} m ON m.customer = c.customer
     WHERE m.st <= c.ts AND m.st > c.ts - {{.Arg .Win.Conversion}}
@@ -83,11 +86,10 @@ WHERE m.st >= {{.Arg .FromMS}} AND m.st < {{.Arg .ToMS}}
 
 -- name: campaign-revenue
 SELECT {{.Group "m" "m.st"}}
-    c.currency AS currency, sum(c.amount) AS campaign_revenue
+    w.currency AS currency, sum(w.amount) AS campaign_revenue
 FROM {{template "campaign_wins" .}} w
 JOIN {{template "outbound" (.With .Win.Conversion "AND m.campaign IS NOT NULL")}} m ON m.message = w.message
-JOIN {{template "conversions" .}} c ON c.cid = w.cid
-WHERE c.amount IS NOT NULL AND m.st >= {{.Arg .FromMS}} AND m.st < {{.Arg .ToMS}}
+WHERE w.amount IS NOT NULL AND m.st >= {{.Arg .FromMS}} AND m.st < {{.Arg .ToMS}}
   {{.Filter "m"}}
 {{.GroupBy "currency"}}
 
@@ -100,7 +102,7 @@ FROM (
     SELECT x.id AS oid, {{.Latest "m.message" "m.st"}} AS message
     FROM (
         SELECT e.id AS id, e.customer AS customer, e.channel AS channel, e.ts AS ts
-        FROM events e
+        FROM {{.Events "e"}}
         WHERE e.workspace = {{.Arg .Workspace}} AND e.kind = 'opted_out' AND e.customer IS NOT NULL
           AND e.ts >= {{.Arg .FromMS}} AND e.ts < {{.Arg .ToMS}} + {{.Arg .Win.OptOut}}
     ) x

@@ -24,7 +24,7 @@ SELECT {{.Group "e" "e.ts"}}
     e.currency AS currency,
     sum(e.amount) AS cost,
     sum(CASE WHEN {{.Prop "e" "cost_type"}} = 'ads' THEN 0 ELSE e.amount END) AS cost_msg_sw
-FROM events e
+FROM {{.Events "e"}}
 WHERE e.workspace = {{.Arg .Workspace}} AND e.kind = 'campaign_cost'
   AND e.ts >= {{.Arg .FromMS}} AND e.ts < {{.Arg .ToMS}}
   {{.Filter "e"}}
@@ -34,7 +34,7 @@ WHERE e.workspace = {{.Arg .Workspace}} AND e.kind = 'campaign_cost'
 SELECT {{.Group "e" "e.ts"}}
     count(CASE WHEN e.kind = 'lead_created' THEN 1 END) AS leads,
     count(CASE WHEN e.kind = 'lead_qualified' THEN 1 END) AS leads_qualified
-FROM events e
+FROM {{.Events "e"}}
 WHERE e.workspace = {{.Arg .Workspace}} AND e.kind IN ('lead_created', 'lead_qualified')
   AND e.ts >= {{.Arg .FromMS}} AND e.ts < {{.Arg .ToMS}}
   {{.Filter "e"}}
@@ -55,13 +55,15 @@ WHERE c.workspace = {{.Arg .Workspace}}
 -- the customer's latest conversation that started before the order and was
 -- active within the conversation window before it. The latest wins, so
 -- conversations that started before the period never compete with the
--- period's own.
+-- period's own. Each carries its order's amount, since a SELECT joins two
+-- relations at most (ClickHouse 18.16).
 {{define "order_conversations"}}(
-    SELECT o.order_id AS order_id, o.conversation AS conversation
+    SELECT o.order_id AS order_id, o.conversation AS conversation, o.amount AS amount, o.currency AS currency
     FROM order_facts o
     WHERE o.workspace = {{.Arg .Workspace}} AND o.placed_ms >= {{.Arg .FromMS}} AND o.conversation IS NOT NULL
     UNION ALL
-    SELECT o.order_id AS order_id, {{.Latest "c.conversation" "c.first_ms"}} AS conversation
+    SELECT o.order_id AS order_id, {{.Latest "c.conversation" "c.first_ms"}} AS conversation,
+        max(o.amount) AS amount, max(o.currency) AS currency
     FROM order_facts o
     JOIN conversation_facts c ON c.workspace = o.workspace AND c.customer = o.customer
     WHERE o.workspace = {{.Arg .Workspace}} AND o.placed_ms >= {{.Arg .FromMS}} AND o.conversation IS NULL
@@ -72,12 +74,11 @@ WHERE c.workspace = {{.Arg .Workspace}}
 
 -- name: conversation-revenue
 SELECT {{.Group "c" "c.first_ms"}}
-    o.currency AS currency,
-    sum(o.amount) AS conv_revenue
+    a.currency AS currency,
+    sum(a.amount) AS conv_revenue
 FROM {{template "order_conversations" .}} a
 JOIN conversation_facts c ON c.conversation = a.conversation
-JOIN order_facts o ON o.order_id = a.order_id
-WHERE c.workspace = {{.Arg .Workspace}} AND o.workspace = {{.Arg .Workspace}} AND o.placed_ms IS NOT NULL
+WHERE c.workspace = {{.Arg .Workspace}}
   AND c.first_ms >= {{.Arg .FromMS}} AND c.first_ms < {{.Arg .ToMS}}
   {{.Filter "c"}}
 {{.GroupBy "currency"}}
@@ -87,8 +88,7 @@ SELECT {{.Group "c" "c.first_ms"}}
     count(DISTINCT c.customer) AS conv_buyers
 FROM {{template "order_conversations" .}} a
 JOIN conversation_facts c ON c.conversation = a.conversation
-JOIN order_facts o ON o.order_id = a.order_id
-WHERE c.workspace = {{.Arg .Workspace}} AND o.workspace = {{.Arg .Workspace}} AND o.placed_ms IS NOT NULL
+WHERE c.workspace = {{.Arg .Workspace}}
   AND c.first_ms >= {{.Arg .FromMS}} AND c.first_ms < {{.Arg .ToMS}}
   {{.Filter "c"}}
 {{.GroupBy}}
