@@ -3,13 +3,14 @@ package kpi_test
 import (
 	"context"
 	"embed"
+	"io/fs"
 	"path/filepath"
 	"testing"
 
 	"github.com/omnikpi/omnikpi/internal/kpi/kpitest"
 	"github.com/omnikpi/omnikpi/internal/store"
+	"github.com/omnikpi/omnikpi/internal/store/clickhouse/chtest"
 	"github.com/omnikpi/omnikpi/internal/store/duckdb"
-	"io/fs"
 )
 
 //go:embed testdata/*.txt
@@ -25,4 +26,10 @@ func TestScripts_DuckDB(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 		return s
 	})
+}
+
+func TestScripts_ClickHouse(t *testing.T) {
+	chtest.URL(t)
+	sub, _ := fs.Sub(scripts, "testdata")
+	kpitest.Run(t, sub, func(t *testing.T) store.Store { return chtest.Open(t) })
 }

@@ -143,8 +143,17 @@ func (c *sqlCtx) Prop(alias, key string) string {
 func (c *sqlCtx) bucket(timeExpr string) string {
 	switch c.dialect {
 	case store.ClickHouse:
-		fn := map[string]string{"hour": "toStartOfHour", "day": "toStartOfDay", "week": "toMonday", "month": "toStartOfMonth"}[c.req.Bucket]
-		return fmt.Sprintf("toString(%s(toDateTime(intDiv(%s, 1000), %s)))", fn, timeExpr, c.Arg(c.req.Location.String()))
+		local := fmt.Sprintf("toDateTime(intDiv(%s, 1000), %s)", timeExpr, c.Arg(c.req.Location.String()))
+		switch c.req.Bucket {
+		case "hour":
+			return fmt.Sprintf("toString(toStartOfHour(%s))", local)
+		case "day":
+			return fmt.Sprintf("toString(toStartOfDay(%s))", local)
+		}
+		// toMonday and toStartOfMonth give a Date, which prints without
+		// a time.
+		fn := map[string]string{"week": "toMonday", "month": "toStartOfMonth"}[c.req.Bucket]
+		return fmt.Sprintf("concat(toString(%s(%s)), ' 00:00:00')", fn, local)
 	default:
 		return fmt.Sprintf("strftime(date_trunc('%s', timezone(%s, make_timestamp((%s) * 1000)::TIMESTAMPTZ)), '%%Y-%%m-%%d %%H:%%M:%%S')",
 			c.req.Bucket, c.Arg(c.req.Location.String()), timeExpr)

@@ -53,7 +53,8 @@ WHERE o.workspace = {{.Arg .Workspace}} AND i.workspace = {{.Arg .Workspace}}
 -- Conversions: orders and goals. Each goes to the customer's latest
 -- campaign message within the conversion window before it. A SELECT joins
 -- two relations at most (ClickHouse 18.16 has no multiple JOINs), so a win
--- carries its conversion's amount along.
+-- carries its conversion's amount along. Aliases never repeat a column
+-- name: 18.16 resolves a qualified column to a same-named alias.
 {{define "conversions"}}(
     SELECT concat('o:', o.order_id) AS cid, o.customer AS customer, o.placed_ms AS ts, o.amount AS amount, o.currency AS currency
     FROM order_facts o
@@ -67,8 +68,8 @@ WHERE o.workspace = {{.Arg .Workspace}} AND i.workspace = {{.Arg .Workspace}}
 ){{end}}
 
 {{define "campaign_wins"}}(
-    SELECT c.cid AS cid, {{.Latest "m.message" "m.st"}} AS message,
-        max(c.amount) AS amount, max(c.currency) AS currency
+    SELECT c.cid AS cid, {{.Latest "m.message" "m.st"}} AS win_message,
+        max(c.amount) AS win_amount, max(c.currency) AS win_currency
     FROM {{template "conversions" .}} c
     JOIN {{template "outbound" (.With .Win.Conversion "AND m.campaign IS NOT NULL")}} m ON m.customer = c.customer
     WHERE m.st <= c.ts AND m.st > c.ts - {{.Arg .Win.Conversion}}
@@ -77,19 +78,19 @@ WHERE o.workspace = {{.Arg .Workspace}} AND i.workspace = {{.Arg .Workspace}}
 
 -- name: campaign-conversions
 SELECT {{.Group "m" "m.st"}}
-    count(DISTINCT w.message) AS converted
+    count(DISTINCT w.win_message) AS converted
 FROM {{template "campaign_wins" .}} w
-JOIN {{template "outbound" (.With .Win.Conversion "AND m.campaign IS NOT NULL")}} m ON m.message = w.message
+JOIN {{template "outbound" (.With .Win.Conversion "AND m.campaign IS NOT NULL")}} m ON m.message = w.win_message
 WHERE m.st >= {{.Arg .FromMS}} AND m.st < {{.Arg .ToMS}}
   {{.Filter "m"}}
 {{.GroupBy}}
 
 -- name: campaign-revenue
 SELECT {{.Group "m" "m.st"}}
-    w.currency AS currency, sum(w.amount) AS campaign_revenue
+    w.win_currency AS currency, sum(w.win_amount) AS campaign_revenue
 FROM {{template "campaign_wins" .}} w
-JOIN {{template "outbound" (.With .Win.Conversion "AND m.campaign IS NOT NULL")}} m ON m.message = w.message
-WHERE w.amount IS NOT NULL AND m.st >= {{.Arg .FromMS}} AND m.st < {{.Arg .ToMS}}
+JOIN {{template "outbound" (.With .Win.Conversion "AND m.campaign IS NOT NULL")}} m ON m.message = w.win_message
+WHERE w.win_amount IS NOT NULL AND m.st >= {{.Arg .FromMS}} AND m.st < {{.Arg .ToMS}}
   {{.Filter "m"}}
 {{.GroupBy "currency"}}
 
@@ -99,7 +100,7 @@ WHERE w.amount IS NOT NULL AND m.st >= {{.Arg .FromMS}} AND m.st < {{.Arg .ToMS}
 SELECT {{.Group "m" "m.st"}}
     count(DISTINCT m.customer) AS opted_out
 FROM (
-    SELECT x.id AS oid, {{.Latest "m.message" "m.st"}} AS message
+    SELECT x.id AS oid, {{.Latest "m.message" "m.st"}} AS win_message
     FROM (
         SELECT e.id AS id, e.customer AS customer, e.channel AS channel, e.ts AS ts
         FROM {{.Events "e"}}
@@ -111,7 +112,7 @@ FROM (
       AND m.st <= x.ts AND m.st > x.ts - {{.Arg .Win.OptOut}}
     GROUP BY x.id
 ) w
-JOIN {{template "outbound" (.With .Win.OptOut "")}} m ON m.message = w.message
+JOIN {{template "outbound" (.With .Win.OptOut "")}} m ON m.message = w.win_message
 WHERE m.st >= {{.Arg .FromMS}} AND m.st < {{.Arg .ToMS}}
   {{.Filter "m"}}
 {{.GroupBy}}

@@ -56,14 +56,15 @@ WHERE c.workspace = {{.Arg .Workspace}}
 -- active within the conversation window before it. The latest wins, so
 -- conversations that started before the period never compete with the
 -- period's own. Each carries its order's amount, since a SELECT joins two
--- relations at most (ClickHouse 18.16).
+-- relations at most (ClickHouse 18.16), and no alias repeats a column name
+-- (18.16 resolves a qualified column to a same-named alias).
 {{define "order_conversations"}}(
-    SELECT o.order_id AS order_id, o.conversation AS conversation, o.amount AS amount, o.currency AS currency
+    SELECT o.order_id AS order_id, o.conversation AS conv_id, o.amount AS conv_amount, o.currency AS conv_currency
     FROM order_facts o
     WHERE o.workspace = {{.Arg .Workspace}} AND o.placed_ms >= {{.Arg .FromMS}} AND o.conversation IS NOT NULL
     UNION ALL
-    SELECT o.order_id AS order_id, {{.Latest "c.conversation" "c.first_ms"}} AS conversation,
-        max(o.amount) AS amount, max(o.currency) AS currency
+    SELECT o.order_id AS order_id, {{.Latest "c.conversation" "c.first_ms"}} AS conv_id,
+        max(o.amount) AS conv_amount, max(o.currency) AS conv_currency
     FROM order_facts o
     JOIN conversation_facts c ON c.workspace = o.workspace AND c.customer = o.customer
     WHERE o.workspace = {{.Arg .Workspace}} AND o.placed_ms >= {{.Arg .FromMS}} AND o.conversation IS NULL
@@ -74,10 +75,10 @@ WHERE c.workspace = {{.Arg .Workspace}}
 
 -- name: conversation-revenue
 SELECT {{.Group "c" "c.first_ms"}}
-    a.currency AS currency,
-    sum(a.amount) AS conv_revenue
+    a.conv_currency AS currency,
+    sum(a.conv_amount) AS conv_revenue
 FROM {{template "order_conversations" .}} a
-JOIN conversation_facts c ON c.conversation = a.conversation
+JOIN conversation_facts c ON c.conversation = a.conv_id
 WHERE c.workspace = {{.Arg .Workspace}}
   AND c.first_ms >= {{.Arg .FromMS}} AND c.first_ms < {{.Arg .ToMS}}
   {{.Filter "c"}}
@@ -87,7 +88,7 @@ WHERE c.workspace = {{.Arg .Workspace}}
 SELECT {{.Group "c" "c.first_ms"}}
     count(DISTINCT c.customer) AS conv_buyers
 FROM {{template "order_conversations" .}} a
-JOIN conversation_facts c ON c.conversation = a.conversation
+JOIN conversation_facts c ON c.conversation = a.conv_id
 WHERE c.workspace = {{.Arg .Workspace}}
   AND c.first_ms >= {{.Arg .FromMS}} AND c.first_ms < {{.Arg .ToMS}}
   {{.Filter "c"}}

@@ -1,0 +1,79 @@
+// Package chtest opens throw-away ClickHouse stores for tests, on the server
+// that scripts/test starts and names in OMNIKPI_CLICKHOUSE.
+package chtest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/omnikpi/omnikpi/internal/store/clickhouse"
+)
+
+// EnvURL names the variable holding the test server's URL, such as
+// clickhouse://127.0.0.1:19000.
+const EnvURL = "OMNIKPI_CLICKHOUSE"
+
+// URL returns the test server's URL. Without one the test is skipped,
+// saying how to run it, except under CI, where the server is required and
+// the test fails.
+func URL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv(EnvURL)
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set: scripts/test starts ClickHouse and sets it", EnvURL)
+		}
+		t.Skipf("no ClickHouse server: run ./scripts/test, or set %s=clickhouse://127.0.0.1:9000", EnvURL)
+	}
+	return u
+}
+
+// Database returns the URL of a new, empty database on the test server,
+// dropped when the test ends (kept with OMNIKPI_KEEP_DB=1 for a look).
+func Database(t testing.TB) string {
+	t.Helper()
+	base := URL(t)
+	cfg, err := clickhouse.ParseURL(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("omnikpi_test_%d_%d", time.Now().UnixNano(), rand.IntN(1_000_000))
+	cfg.Database = name
+	t.Cleanup(func() {
+		if os.Getenv("OMNIKPI_KEEP_DB") != "" {
+			t.Logf("kept database %s", name)
+			return
+		}
+		Drop(t, cfg, name)
+	})
+	return fmt.Sprintf("clickhouse://%s/%s", cfg.Addr, name)
+}
+
+// Drop removes a database of the test server.
+func Drop(t testing.TB, cfg clickhouse.Config, name string) {
+	db, err := sql.Open("clickhouse", fmt.Sprintf("clickhouse://%s/default", cfg.Addr))
+	if err != nil {
+		t.Errorf("drop %s: %v", name, err)
+		return
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name); err != nil {
+		t.Errorf("drop %s: %v", name, err)
+	}
+}
+
+// Open opens a store on a new, empty database.
+func Open(t testing.TB) *clickhouse.Store {
+	t.Helper()
+	s, err := clickhouse.Open(context.Background(), Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}

@@ -1,0 +1,446 @@
+// Package clickhouse is omnikpi's scale-out store: a ClickHouse server (18.16
+// or later) over the native protocol, on one server or sharded.
+package clickhouse
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"text/template"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/omnikpi/omnikpi/internal/event"
+	"github.com/omnikpi/omnikpi/internal/store"
+)
+
+//go:embed schema.sql
+var schemaSQL string
+
+// eventColumns lists the events table's columns in the order Insert sends
+// them. The old servers need the column list on every INSERT.
+const eventColumns = `workspace, id, ts, kind, channel, customer, conversation, message, campaign, template,
+variant, actor, agent, team, order_id, amount, currency, score, count, duration_ms, text, tags, source,
+medium, utm_campaign, utm_content, utm_term, product, platform, props, received`
+
+// Store is a ClickHouse database.
+type Store struct {
+	db *sql.DB
+
+	mu      sync.Mutex // one insert at a time, so the duplicate check and the insert are atomic for this process
+	updated uint64     // last workspaces.updated written
+	now     func() time.Time
+}
+
+// IsURL reports whether a --db value names a ClickHouse server.
+func IsURL(db string) bool { return strings.HasPrefix(db, "clickhouse://") }
+
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Config is what a clickhouse:// URL says.
+type Config struct {
+	Addr     string // host:port of the native protocol
+	Database string
+	User     string
+	Password string
+	Layout   Layout
+}
+
+// ParseURL reads clickhouse://[user[:password]@]host[:port]/database
+// [?cluster=NAME].
+func ParseURL(raw string) (Config, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "clickhouse" || u.Host == "" {
+		return Config{}, fmt.Errorf("--db %s: want clickhouse://host:9000/database", raw)
+	}
+	c := Config{Addr: u.Host, Database: strings.Trim(u.Path, "/"), User: "default"}
+	if u.Port() == "" {
+		c.Addr += ":9000"
+	}
+	if c.Database == "" {
+		c.Database = "omnikpi"
+	}
+	if !identRE.MatchString(c.Database) {
+		return Config{}, fmt.Errorf("--db %s: database name %q must be letters, digits and _", raw, c.Database)
+	}
+	if u.User != nil {
+		c.User = u.User.Username()
+		c.Password, _ = u.User.Password()
+	}
+	q := u.Query()
+	if name := q.Get("cluster"); name != "" {
+		if !identRE.MatchString(name) {
+			return Config{}, fmt.Errorf("--db %s: cluster name %q must be letters, digits and _", raw, name)
+		}
+		c.Layout = Layout{Cluster: name, Replicated: true}
+	}
+	return c, nil
+}
+
+// Open connects to the server named by a clickhouse:// URL, creates the
+// database if needed and applies the schema.
+func Open(ctx context.Context, rawURL string) (*Store, error) {
+	c, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return OpenConfig(ctx, c)
+}
+
+// OpenConfig is Open with the URL already read.
+func OpenConfig(ctx context.Context, c Config) (*Store, error) {
+	admin := connect(c, "default")
+	defer admin.Close()
+	if err := admin.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("connect to clickhouse at %s: %w", c.Addr, err)
+	}
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS "+c.Database+c.Layout.onCluster()); err != nil {
+		return nil, fmt.Errorf("create database %s: %w", c.Database, err)
+	}
+	db := connect(c, c.Database)
+	stmts, err := c.Layout.Schema(c.Database)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	for _, q := range stmts {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("apply schema to %s: %w\n%s", c.Database, err, q)
+		}
+	}
+	return &Store{db: db, now: time.Now}, nil
+}
+
+func connect(c Config, database string) *sql.DB {
+	return ch.OpenDB(&ch.Options{
+		Addr: []string{c.Addr},
+		Auth: ch.Auth{Database: database, Username: c.User, Password: c.Password},
+		Settings: ch.Settings{
+			// Push the KPI queries' workspace and time conditions into the
+			// fact views, so a view merges one workspace's states only.
+			"enable_optimize_predicate_expression": 1,
+			// The duplicate check sends a batch's ids in the query text.
+			"max_query_size": 256 << 20,
+		},
+		DialTimeout: 10 * time.Second,
+	})
+}
+
+// Layout says how the tables are laid out: on one server, or sharded behind
+// Distributed tables.
+type Layout struct {
+	// Cluster is the cluster of remote_servers the Distributed tables
+	// spread over; empty for one server.
+	Cluster string
+	// Replicated makes the shards' tables ReplicatedMergeTree, kept in
+	// ZooKeeper under /clickhouse/tables/{shard}/DATABASE/TABLE, and runs
+	// the DDL ON CLUSTER. Without it the shards' tables are plain
+	// MergeTree in ShardDatabase, for a test cluster on one host.
+	Replicated bool
+	// ShardDatabase is where the shards' tables live when the cluster's
+	// replicas name no default_database; empty means the front database.
+	ShardDatabase string
+}
+
+func (l Layout) onCluster() string {
+	if l.Cluster != "" && l.Replicated {
+		return " ON CLUSTER " + l.Cluster
+	}
+	return ""
+}
+
+// Schema renders schema.sql for the layout: the statements to run, in
+// order, in the front database.
+func (l Layout) Schema(database string) ([]string, error) {
+	shardDB := database
+	if l.ShardDatabase != "" {
+		shardDB = l.ShardDatabase
+	}
+	local := func(name string) string {
+		if l.Cluster == "" {
+			return name
+		}
+		return shardDB + "." + name + "_local"
+	}
+	funcs := template.FuncMap{
+		"table": local,
+		"local": local,
+		"engine": func(engine, name string) string {
+			if l.Cluster == "" || !l.Replicated {
+				return engine + "()"
+			}
+			return fmt.Sprintf("Replicated%s('/clickhouse/tables/{shard}/%s/%s', '{replica}')", engine, database, name)
+		},
+		"distributed": func(name, shardKey string) string {
+			if l.Cluster == "" {
+				return ""
+			}
+			// An empty database makes each replica use its
+			// default_database, so a test cluster can keep its shards
+			// in databases of one host.
+			db := "'" + shardDB + "'"
+			if l.ShardDatabase != "" {
+				db = "''"
+			}
+			return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %[1]s%[5]s AS %[2]s ENGINE = Distributed(%[3]s, %[4]s, %[1]s_local, %[6]s);",
+				name, local(name), l.Cluster, db, l.onCluster(), shardKey)
+		},
+		"join": strings.Join,
+	}
+	t, err := template.New("schema.sql").Funcs(funcs).Parse(schemaSQL)
+	if err != nil {
+		return nil, fmt.Errorf("parse schema: %w", err)
+	}
+	var facts []factDDL
+	for _, f := range store.Facts {
+		facts = append(facts, newFactDDL(f))
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, map[string]any{"Facts": facts}); err != nil {
+		return nil, fmt.Errorf("render schema: %w", err)
+	}
+	var stmts []string
+	for _, part := range strings.Split(b.String(), ";\n") {
+		if q := stripComments(part); q != "" {
+			if on := l.onCluster(); on != "" {
+				q = addOnCluster(q, on)
+			}
+			stmts = append(stmts, q)
+		}
+	}
+	return stmts, nil
+}
+
+// stripComments drops whole-line comments and blank lines.
+func stripComments(s string) string {
+	var keep []string
+	for _, line := range strings.Split(s, "\n") {
+		if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "--") {
+			keep = append(keep, line)
+		}
+	}
+	return strings.TrimSpace(strings.Join(keep, "\n"))
+}
+
+var createRE = regexp.MustCompile(`^(CREATE (?:MATERIALIZED VIEW|VIEW|TABLE) IF NOT EXISTS [A-Za-z0-9_.]+)`)
+
+// addOnCluster runs a CREATE on every node of the cluster.
+func addOnCluster(q, on string) string {
+	if strings.Contains(q, " ON CLUSTER ") {
+		return q
+	}
+	return createRE.ReplaceAllString(q, "${1}"+on)
+}
+
+// Close closes the connections.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Dialect is ClickHouse's.
+func (s *Store) Dialect() store.Dialect { return store.ClickHouse }
+
+// DB exposes the database for tests and tools that read the tables directly.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Query runs a read-only KPI query.
+func (s *Store) Query(ctx context.Context, query string, args ...any) (store.Rows, error) {
+	return s.db.QueryContext(ctx, query, args...)
+}
+
+// Insert stores the events that are new and reports which were. Ids seen
+// before are found in event_ids; the new events go in one INSERT (one
+// block), whose materialized views add their states to the facts. The
+// server answers once the block is written to its parts.
+func (s *Store) Insert(ctx context.Context, events []event.Event) ([]store.Outcome, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	seen, err := s.storedIDs(ctx, events)
+	if err != nil {
+		return nil, err
+	}
+	outcomes := make([]store.Outcome, len(events))
+	var fresh []*event.Event
+	for i := range events {
+		k := [2]string{events[i].Workspace, events[i].ID}
+		if seen[k] {
+			outcomes[i] = store.Duplicate
+			continue
+		}
+		seen[k] = true // a later copy in the same batch is a duplicate
+		outcomes[i] = store.Accepted
+		fresh = append(fresh, &events[i])
+	}
+	if len(fresh) == 0 {
+		return outcomes, nil
+	}
+	received := s.now().UnixMilli()
+	err = s.insertRows(ctx, "INSERT INTO events ("+eventColumns+")", len(fresh), func(i int) []any {
+		return eventRow(fresh[i], received)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("insert events: %w", err)
+	}
+	return outcomes, nil
+}
+
+// storedIDs returns the (workspace, id) pairs of events already stored.
+func (s *Store) storedIDs(ctx context.Context, events []event.Event) (map[[2]string]bool, error) {
+	byWorkspace := map[string][]any{}
+	for i := range events {
+		byWorkspace[events[i].Workspace] = append(byWorkspace[events[i].Workspace], events[i].ID)
+	}
+	seen := make(map[[2]string]bool, len(events))
+	for ws, ids := range byWorkspace {
+		rows, err := s.db.QueryContext(ctx, "SELECT DISTINCT id FROM event_ids WHERE workspace = ? AND id IN ?", ws, ch.GroupSet{Value: ids})
+		if err != nil {
+			return nil, fmt.Errorf("look up stored events: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("look up stored events: %w", err)
+			}
+			seen[[2]string{ws, id}] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("look up stored events: %w", err)
+		}
+	}
+	return seen, nil
+}
+
+// insertRows sends n rows as one block.
+func (s *Store) insertRows(ctx context.Context, insert string, n int, row func(i int) []any) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, insert)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		if _, err := stmt.ExecContext(ctx, row(i)...); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// eventRow lays e out in eventColumns order.
+func eventRow(e *event.Event, received int64) []any {
+	var amount, currency, score, duration, props any
+	if e.Amount != nil {
+		amount, currency = e.Amount.Minor, e.Amount.Currency
+	}
+	if e.Score != nil {
+		score = *e.Score
+	}
+	if e.DurationMS != nil {
+		duration = *e.DurationMS
+	}
+	if len(e.Props) > 0 {
+		b, _ := json.Marshal(e.Props) // validated as encodable
+		props = string(b)
+	}
+	tags := e.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	return []any{
+		e.Workspace, e.ID, e.TSMillis(), string(e.Kind), nullable(e.Channel), nullable(e.Customer),
+		nullable(e.Conversation), nullable(e.Message), nullable(e.Campaign), nullable(e.Template),
+		nullable(e.Variant), nullable(string(e.Actor)), nullable(e.Agent), nullable(e.Team),
+		nullable(e.Order), amount, currency, score, e.Count, duration, nullable(e.Text), tags,
+		nullable(e.Source), nullable(e.Medium), nullable(e.UTMCampaign), nullable(e.UTMContent),
+		nullable(e.UTMTerm), nullable(e.Product), nullable(e.Platform), props, received,
+	}
+}
+
+// Workspace returns a workspace's newest settings.
+func (s *Store) Workspace(ctx context.Context, name string) (store.Workspace, error) {
+	var settings string
+	err := s.db.QueryRowContext(ctx,
+		"SELECT argMax(settings, updated) FROM workspaces WHERE name = ? GROUP BY name", name).Scan(&settings)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Workspace{}, fmt.Errorf("workspace %q: %w", name, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Workspace{}, fmt.Errorf("read workspace %q: %w", name, err)
+	}
+	ws := store.NewWorkspace(name)
+	if err := json.Unmarshal([]byte(settings), &ws); err != nil {
+		return store.Workspace{}, fmt.Errorf("decode workspace %q: %w", name, err)
+	}
+	ws.Name = name
+	return ws, nil
+}
+
+// PutWorkspace creates or replaces a workspace's settings: a newer row wins.
+func (s *Store) PutWorkspace(ctx context.Context, ws store.Workspace) error {
+	b, err := json.Marshal(ws)
+	if err != nil {
+		return fmt.Errorf("encode workspace: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.updated = max(s.updated+1, uint64(s.now().UnixNano()))
+	err = s.insertRows(ctx, "INSERT INTO workspaces (name, settings, updated)", 1, func(int) []any {
+		return []any{ws.Name, string(b), s.updated}
+	})
+	if err != nil {
+		return fmt.Errorf("save workspace %q: %w", ws.Name, err)
+	}
+	return nil
+}
+
+// AddKey stores a key's hash.
+func (s *Store) AddKey(ctx context.Context, k store.Key) error {
+	err := s.insertRows(ctx, "INSERT INTO api_keys (hash, prefix, workspace, created)", 1, func(int) []any {
+		return []any{k.Hash, k.Prefix, k.Workspace, k.Created.UnixMilli()}
+	})
+	if err != nil {
+		return fmt.Errorf("save key: %w", err)
+	}
+	return nil
+}
+
+// KeyByHash finds a key by its hash.
+func (s *Store) KeyByHash(ctx context.Context, hash string) (store.Key, error) {
+	k := store.Key{Hash: hash}
+	var created int64
+	err := s.db.QueryRowContext(ctx, "SELECT prefix, workspace, created FROM api_keys WHERE hash = ? LIMIT 1", hash).
+		Scan(&k.Prefix, &k.Workspace, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Key{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Key{}, fmt.Errorf("read key: %w", err)
+	}
+	k.Created = time.UnixMilli(created).UTC()
+	return k, nil
+}
+
+var _ store.Store = (*Store)(nil)

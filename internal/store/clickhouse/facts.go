@@ -1,0 +1,83 @@
+package clickhouse
+
+import (
+	"fmt"
+
+	"github.com/omnikpi/omnikpi/internal/store"
+)
+
+// factDDL is a fact table of store.Facts rendered for ClickHouse: the
+// aggregate state columns its materialized view fills and the finalising
+// expressions of the view that the KPI SQL reads.
+type factDDL struct {
+	Name, State, Key, Source string
+	Kinds, Primary           string   // quoted IN lists
+	StateColumns             []string // "col_state AggregateFunction(…)"
+	StateExprs               []string // "…State(…) AS col_state"
+	Finals                   []string // "…Merge(col_state) AS col"
+}
+
+// newFactDDL renders f. Times use 0 for "none": aggregate functions with
+// the If combinator give the type's default on no rows, and no accepted
+// event is older than the year 2000.
+func newFactDDL(f store.FactTable) factDDL {
+	d := factDDL{
+		Name: f.Name, State: f.Name + "_state", Key: f.Key, Source: f.Source,
+		Kinds: store.SQLList(f.Kinds), Primary: store.SQLList(f.Primary),
+	}
+	add := func(col, typ, state, final string) {
+		d.StateColumns = append(d.StateColumns, fmt.Sprintf("%s_state AggregateFunction(%s)", col, typ))
+		d.StateExprs = append(d.StateExprs, fmt.Sprintf("%s AS %s_state", state, col))
+		d.Finals = append(d.Finals, fmt.Sprintf("%s AS %s", final, col))
+	}
+	placed := "" // the column holding the earliest order_placed time
+	for _, c := range f.Columns {
+		if c.Rule == store.Earliest && len(c.Kinds) == 1 && c.Kinds[0] == "order_placed" {
+			placed = c.Name
+		}
+	}
+	for _, c := range f.Columns {
+		kinds := c.Kinds
+		if len(kinds) == 0 {
+			kinds = f.Kinds
+		}
+		in := store.SQLList(kinds)
+		switch c.Rule {
+		case store.Earliest:
+			add(c.Name, "minIf, Int64, UInt8", fmt.Sprintf("minIfState(ts, kind IN (%s))", in),
+				fmt.Sprintf("nullIf(minIfMerge(%s_state), 0)", c.Name))
+		case store.Latest:
+			add(c.Name, "maxIf, Int64, UInt8", fmt.Sprintf("maxIfState(ts, kind IN (%s))", in),
+				fmt.Sprintf("nullIf(maxIfMerge(%s_state), 0)", c.Name))
+		case store.FirstPlaced:
+			typ := "String"
+			if c.Of == "amount" {
+				typ = "Int64"
+			}
+			add(c.Name, "argMinIf, "+typ+", Tuple(Int64, String), UInt8",
+				fmt.Sprintf("argMinIfState(assumeNotNull(%s), (ts, id), kind = 'order_placed')", c.Of),
+				fmt.Sprintf("if(minIfMerge(%s_state) = 0, NULL, argMinIfMerge(%s_state))", placed, c.Name))
+		case store.SumAmount:
+			// A set of (event id, amount): a re-sent refund is one element.
+			add(c.Name, "groupUniqArrayIf, Tuple(String, Int64), UInt8",
+				fmt.Sprintf("groupUniqArrayIfState((id, coalesce(amount, 0)), kind IN (%s))", in),
+				fmt.Sprintf("arraySum(x -> tupleElement(x, 2), groupUniqArrayIfMerge(%s_state))", c.Name))
+		case store.WithoutAmount:
+			add(c.Name, "maxIf, UInt8, UInt8",
+				fmt.Sprintf("maxIfState(toUInt8(1), kind IN (%s) AND isNull(amount))", in),
+				fmt.Sprintf("maxIfMerge(%s_state) = 1", c.Name))
+		default:
+			panic("unknown fact rule")
+		}
+	}
+	// A dimension's key: the events that create the entity first, then time.
+	dimKey := fmt.Sprintf("ts + toInt64(if(kind IN (%s), 0, %d))", d.Primary, store.RankLater)
+	for _, dim := range f.Dims {
+		// The value of the event with the smallest (key, value), as in
+		// the DuckDB store.
+		add(dim, "argMinIf, String, Tuple(Int64, String), UInt8",
+			fmt.Sprintf("argMinIfState(assumeNotNull(%[1]s), (%[2]s, assumeNotNull(%[1]s)), isNotNull(%[1]s))", dim, dimKey),
+			fmt.Sprintf("nullIf(argMinIfMerge(%s_state), '')", dim))
+	}
+	return d
+}

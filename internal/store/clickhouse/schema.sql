@@ -1,0 +1,114 @@
+-- omnikpi scale-out store for ClickHouse 18.16 and later, rendered as a Go
+-- template. The function "table" names a table that holds data, "engine"
+-- gives its engine, and "distributed" adds the Distributed table in front
+-- of it in the cluster layout (each shard holds NAME_local, replicated by
+-- ReplicatedMergeTree; queries and inserts go through NAME). On one server
+-- the same template gives plain MergeTree tables under their own names.
+--
+-- Times are Unix milliseconds (UTC) in Int64, as in the DuckDB store, which
+-- keeps millisecond precision on servers without DateTime64. Money is
+-- integer minor units beside its ISO 4217 currency.
+
+-- events is the record, ordered for the queries: a workspace's events of
+-- one kind in time order. Duplicate deliveries of an event are refused on
+-- insert (the store looks their ids up in event_ids); any that slip past
+-- that check (two writers racing, a retry after a crash) have the same
+-- sorting key and collapse in ReplacingMergeTree merges, and the KPI SQL
+-- reads events with FINAL so counts are exact before a merge. FINAL costs
+-- little here: the raw-event KPIs read one workspace and a few rare kinds,
+-- a narrow range of the sorting key.
+CREATE TABLE IF NOT EXISTS {{table "events"}} (
+    workspace    String,
+    id           String,
+    ts           Int64,
+    kind         String,
+    channel      Nullable(String),
+    customer     Nullable(String),
+    conversation Nullable(String),
+    message      Nullable(String),
+    campaign     Nullable(String),
+    template     Nullable(String),
+    variant      Nullable(String),
+    actor        Nullable(String),
+    agent        Nullable(String),
+    team         Nullable(String),
+    order_id     Nullable(String),
+    amount       Nullable(Int64),
+    currency     Nullable(String),
+    score        Nullable(Float64),
+    count        Int64,
+    duration_ms  Nullable(Int64),
+    text         Nullable(String),
+    tags         Array(String),
+    source       Nullable(String),
+    medium       Nullable(String),
+    utm_campaign Nullable(String),
+    utm_content  Nullable(String),
+    utm_term     Nullable(String),
+    product      Nullable(String),
+    platform     Nullable(String),
+    props        Nullable(String),
+    received     Int64
+) ENGINE = {{engine "ReplacingMergeTree" "events"}}
+PARTITION BY toYYYYMM(toDateTime(intDiv(ts, 1000), 'UTC'))
+ORDER BY (workspace, kind, ts, id);
+{{distributed "events" "cityHash64(workspace, coalesce(customer, message, order_id, id))"}}
+
+-- event_ids answers "was this event stored before?" by primary key, for
+-- the duplicate check on insert.
+CREATE TABLE IF NOT EXISTS {{table "event_ids"}} (
+    workspace String,
+    id        String
+) ENGINE = {{engine "ReplacingMergeTree" "event_ids"}}
+ORDER BY (workspace, id);
+{{distributed "event_ids" "cityHash64(workspace, id)"}}
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS {{local "event_ids_mv"}} TO {{table "event_ids"}}
+AS SELECT workspace, id FROM {{table "events"}};
+
+-- The facts the KPIs read: one row per message, order and conversation
+-- (KPIS.md §7). Each insert into events adds a partial aggregate state per
+-- entity through a materialized view; the view of the same name merges the
+-- states when read, so a fact is exact before any background merge. Every
+-- rule is a minimum, a maximum, a pick by smallest key or a sum over a set
+-- of distinct events: merging a state twice changes nothing, so the facts
+-- do not depend on arrival order, batching or a re-sent event.
+{{range .Facts}}
+CREATE TABLE IF NOT EXISTS {{table .State}} (
+    workspace String,
+    entity    String, -- the {{.Key}}
+    {{join .StateColumns ",\n    "}}
+) ENGINE = {{engine "AggregatingMergeTree" .State}}
+ORDER BY (workspace, entity);
+{{distributed .State "cityHash64(workspace, entity)"}}
+
+-- 18.16 runs a materialized view's SELECT on each inserted block as it
+-- stands: no subquery, and no alias that shadows a column of events.
+CREATE MATERIALIZED VIEW IF NOT EXISTS {{local (printf "%s_mv" .State)}} TO {{table .State}}
+AS SELECT workspace, assumeNotNull({{.Source}}) AS entity,
+    {{join .StateExprs ",\n    "}}
+FROM {{table "events"}}
+WHERE isNotNull({{.Source}}) AND kind IN ({{.Kinds}})
+GROUP BY workspace, entity;
+
+CREATE VIEW IF NOT EXISTS {{.Name}} AS
+SELECT workspace, entity AS {{.Key}},
+    {{join .Finals ",\n    "}}
+FROM {{.State}}
+GROUP BY workspace, entity;
+{{end}}
+
+CREATE TABLE IF NOT EXISTS workspaces (
+    name     String,
+    settings String, -- JSON of store.Workspace
+    updated  UInt64  -- the newest settings win
+) ENGINE = ReplacingMergeTree(updated)
+ORDER BY name;
+
+CREATE TABLE IF NOT EXISTS api_keys (
+    hash      String, -- hex SHA-256 of the key; the key itself is never stored
+    prefix    String,
+    workspace String,
+    created   Int64
+) ENGINE = ReplacingMergeTree
+ORDER BY hash;
