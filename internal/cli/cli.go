@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/omnikpi/omnikpi/internal/store"
+	"github.com/omnikpi/omnikpi/internal/store/clickhouse"
 	"github.com/omnikpi/omnikpi/internal/store/duckdb"
 )
 
@@ -116,10 +117,17 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// openStore opens the store named by --db: a path is a DuckDB file.
+// dbUsage describes --db for every command.
+const dbUsage = "DuckDB file, or a ClickHouse server as clickhouse://host:9000/database"
+
+// openStore opens the store named by --db: a clickhouse:// URL is a
+// ClickHouse database, anything else a DuckDB file.
 func openStore(ctx context.Context, db string) (store.Store, error) {
+	if clickhouse.IsURL(db) {
+		return clickhouse.Open(ctx, db)
+	}
 	if strings.Contains(db, "://") {
-		return nil, fmt.Errorf("--db %s: only DuckDB file paths are supported", db)
+		return nil, fmt.Errorf("--db %s: want a DuckDB file path or clickhouse://host:9000/database", db)
 	}
 	return duckdb.Open(ctx, db)
 }

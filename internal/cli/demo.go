@@ -20,7 +20,7 @@ const demoWorkspace = "demo"
 
 func runDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "demo", "[--events N] [--no-serve]")
-	db := fs.String("db", DefaultDB, "DuckDB file to load the demo into")
+	db := fs.String("db", DefaultDB, "where to load the demo: "+dbUsage)
 	events := fs.Int("events", 1_000_000, "about how many events to generate")
 	seed := fs.Int64("seed", 1, "random seed; the same seed gives the same data")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to serve on")
@@ -50,7 +50,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if loaded {
-		fmt.Fprintf(e.stdout, "The demo workspace in %s is already loaded; delete the file to generate it anew.\n", *db)
+		fmt.Fprintf(e.stdout, "The demo workspace in %s is already loaded; delete the file (or drop the ClickHouse database) to generate it anew.\n", *db)
 	} else if err := loadDemo(ctx, e, s, ws, *events, *seed); err != nil {
 		return err
 	}

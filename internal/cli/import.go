@@ -19,7 +19,7 @@ const maxShownRejections = 5
 
 func runImport(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "import", "--workspace W [--strict] FILE...")
-	db := fs.String("db", DefaultDB, "DuckDB file")
+	db := fs.String("db", DefaultDB, dbUsage)
 	workspace := fs.String("workspace", "", "workspace the events belong to (required)")
 	strict := fs.Bool("strict", false, "all or nothing: check the whole file first and import nothing if a line is bad")
 	batch := fs.Int("batch", 100_000, "events per transaction")

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/api"
-	"github.com/omnikpi/omnikpi/internal/store/duckdb"
 )
 
 func runKeys(ctx context.Context, e *env, args []string) error {
@@ -15,7 +14,7 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 		return errUsage
 	}
 	fs := newFlags(e, "keys "+args[0], "--workspace W [--db F]")
-	db := fs.String("db", DefaultDB, "DuckDB file")
+	db := fs.String("db", DefaultDB, dbUsage)
 	workspace := fs.String("workspace", "", "workspace the key writes and reads (required)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
@@ -30,24 +29,14 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 	}
 	defer s.Close()
 	if args[0] == "list" {
-		d, ok := s.(*duckdb.Store)
-		if !ok {
-			return fmt.Errorf("keys list is available on DuckDB files")
-		}
-		rows, err := d.DB().QueryContext(ctx, "SELECT prefix, created FROM api_keys WHERE workspace = ? ORDER BY created", *workspace)
+		keys, err := s.Keys(ctx, *workspace)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var prefix string
-			var created int64
-			if err := rows.Scan(&prefix, &created); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "%s…\tcreated %s\n", prefix, time.UnixMilli(created).UTC().Format(time.RFC3339))
+		for _, k := range keys {
+			fmt.Fprintf(e.stdout, "%s…\tcreated %s\n", k.Prefix, k.Created.Format(time.RFC3339))
 		}
-		return rows.Err()
+		return nil
 	}
 	if _, err := workspaceOrNew(ctx, s, *workspace); err != nil {
 		return err

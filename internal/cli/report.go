@@ -17,7 +17,7 @@ import (
 
 func runReport(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "report", "--workspace W [--from DATE] [--to DATE] [flags]")
-	db := fs.String("db", DefaultDB, "DuckDB file")
+	db := fs.String("db", DefaultDB, dbUsage)
 	workspace := fs.String("workspace", "", "workspace to report on (required)")
 	from := fs.String("from", "", "start, a date (2026-01-01) or RFC 3339 time; default 30 days before --to")
 	to := fs.String("to", "", "end, exclusive; default the end of today")

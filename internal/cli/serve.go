@@ -16,7 +16,7 @@ import (
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "serve", "[--db F] [--addr HOST:PORT]")
-	db := fs.String("db", DefaultDB, "DuckDB file")
+	db := fs.String("db", DefaultDB, dbUsage)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	maxBody := fs.Int64("max-body", api.DefaultMaxBodyBytes, "largest accepted request body, in bytes")
 	if err := parseFlags(fs, args); err != nil {

@@ -9,7 +9,7 @@ import (
 
 func runWorkspace(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "workspace", "--workspace W [--timezone ZONE] [--keep-phone-numbers=true|false]")
-	db := fs.String("db", DefaultDB, "DuckDB file")
+	db := fs.String("db", DefaultDB, dbUsage)
 	workspace := fs.String("workspace", "", "workspace to show or change (required)")
 	zone := fs.String("timezone", "", "IANA time zone for reports, such as Europe/Berlin")
 	keepPhones := fs.String("keep-phone-numbers", "", "true to store phone-number customer ids as they are, false to hash them")

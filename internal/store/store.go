@@ -63,6 +63,8 @@ type Store interface {
 	AddKey(ctx context.Context, key Key) error
 	// KeyByHash finds the key with this hash, or ErrNotFound.
 	KeyByHash(ctx context.Context, hash string) (Key, error)
+	// Keys lists a workspace's keys, oldest first.
+	Keys(ctx context.Context, workspace string) ([]Key, error)
 
 	Close() error
 }

@@ -24,17 +24,23 @@ WHERE m.workspace = {{.Arg .Workspace}}
 {{.GroupBy}}
 
 -- A reply is an inbound message of the same customer on the same channel
--- within the reply window after the send.
+-- within the reply window after the send. The two sides of every JOIN have
+-- no column name in common: ClickHouse 18.16 may resolve a qualified name
+-- to the other side's column of the same name.
 -- name: replies
 SELECT {{.Group "o" "coalesce(o.sent_ms, o.first_ms)"}}
     count(DISTINCT o.message) AS replied
 FROM message_facts o
-JOIN message_facts i ON i.workspace = o.workspace AND i.customer = o.customer AND i.channel = o.channel
-WHERE o.workspace = {{.Arg .Workspace}} AND i.workspace = {{.Arg .Workspace}}
-  AND o.outbound_ms IS NOT NULL AND i.received_ms IS NOT NULL
+JOIN (
+    SELECT i.customer AS in_customer, i.channel AS in_channel, i.received_ms AS in_ms
+    FROM message_facts i
+    WHERE i.workspace = {{.Arg .Workspace}} AND i.received_ms IS NOT NULL
+      AND i.received_ms > {{.Arg .FromMS}} AND i.received_ms <= {{.Arg .ToMS}} + {{.Arg .Win.Reply}}
+) r ON r.in_customer = o.customer AND r.in_channel = o.channel
+WHERE o.workspace = {{.Arg .Workspace}} AND o.outbound_ms IS NOT NULL
   AND coalesce(o.sent_ms, o.first_ms) >= {{.Arg .FromMS}} AND coalesce(o.sent_ms, o.first_ms) < {{.Arg .ToMS}}
-  AND i.received_ms > coalesce(o.sent_ms, o.first_ms)
-  AND i.received_ms <= coalesce(o.sent_ms, o.first_ms) + {{.Arg .Win.Reply}}
+  AND r.in_ms > coalesce(o.sent_ms, o.first_ms)
+  AND r.in_ms <= coalesce(o.sent_ms, o.first_ms) + {{.Arg .Win.Reply}}
   {{.Filter "o"}}
 {{.GroupBy}}
 
@@ -56,12 +62,12 @@ WHERE o.workspace = {{.Arg .Workspace}} AND i.workspace = {{.Arg .Workspace}}
 -- carries its conversion's amount along. Aliases never repeat a column
 -- name: 18.16 resolves a qualified column to a same-named alias.
 {{define "conversions"}}(
-    SELECT concat('o:', o.order_id) AS cid, o.customer AS customer, o.placed_ms AS ts, o.amount AS amount, o.currency AS currency
+    SELECT concat('o:', o.order_id) AS cid, o.customer AS c_customer, o.placed_ms AS c_ts, o.amount AS c_amount, o.currency AS c_currency
     FROM order_facts o
     WHERE o.workspace = {{.Arg .Workspace}} AND o.placed_ms IS NOT NULL AND o.customer IS NOT NULL
       AND o.placed_ms >= {{.Arg .FromMS}} - {{.Arg .Win.Conversion}} AND o.placed_ms < {{.Arg .ToMS}} + {{.Arg .Win.Conversion}}
     UNION ALL
-    SELECT concat('g:', e.id) AS cid, e.customer AS customer, e.ts AS ts, NULL AS amount, NULL AS currency
+    SELECT concat('g:', e.id) AS cid, e.customer AS c_customer, e.ts AS c_ts, NULL AS c_amount, NULL AS c_currency
     FROM {{.Events "e"}}
     WHERE e.workspace = {{.Arg .Workspace}} AND e.kind = 'goal_reached' AND e.customer IS NOT NULL
       AND e.ts >= {{.Arg .FromMS}} - {{.Arg .Win.Conversion}} AND e.ts < {{.Arg .ToMS}} + {{.Arg .Win.Conversion}}
@@ -69,10 +75,10 @@ WHERE o.workspace = {{.Arg .Workspace}} AND i.workspace = {{.Arg .Workspace}}
 
 {{define "campaign_wins"}}(
     SELECT c.cid AS cid, {{.Latest "m.message" "m.st"}} AS win_message,
-        max(c.amount) AS win_amount, max(c.currency) AS win_currency
+        max(c.c_amount) AS win_amount, max(c.c_currency) AS win_currency
     FROM {{template "conversions" .}} c
-    JOIN {{template "outbound" (.With .Win.Conversion "AND m.campaign IS NOT NULL")}} m ON m.customer = c.customer
-    WHERE m.st <= c.ts AND m.st > c.ts - {{.Arg .Win.Conversion}}
+    JOIN {{template "outbound" (.With .Win.Conversion "AND m.campaign IS NOT NULL")}} m ON m.customer = c.c_customer
+    WHERE m.st <= c.c_ts AND m.st > c.c_ts - {{.Arg .Win.Conversion}}
     GROUP BY c.cid
 ){{end}}
 
@@ -100,17 +106,17 @@ WHERE w.win_amount IS NOT NULL AND m.st >= {{.Arg .FromMS}} AND m.st < {{.Arg .T
 SELECT {{.Group "m" "m.st"}}
     count(DISTINCT m.customer) AS opted_out
 FROM (
-    SELECT x.id AS oid, {{.Latest "m.message" "m.st"}} AS win_message
+    SELECT x.oid AS oid, {{.Latest "m.message" "m.st"}} AS win_message
     FROM (
-        SELECT e.id AS id, e.customer AS customer, e.channel AS channel, e.ts AS ts
+        SELECT e.id AS oid, e.customer AS opt_customer, e.channel AS opt_channel, e.ts AS opt_ts
         FROM {{.Events "e"}}
         WHERE e.workspace = {{.Arg .Workspace}} AND e.kind = 'opted_out' AND e.customer IS NOT NULL
           AND e.ts >= {{.Arg .FromMS}} AND e.ts < {{.Arg .ToMS}} + {{.Arg .Win.OptOut}}
     ) x
-    JOIN {{template "outbound" (.With .Win.OptOut "")}} m ON m.customer = x.customer
-    WHERE (x.channel IS NULL OR m.channel = x.channel)
-      AND m.st <= x.ts AND m.st > x.ts - {{.Arg .Win.OptOut}}
-    GROUP BY x.id
+    JOIN {{template "outbound" (.With .Win.OptOut "")}} m ON m.customer = x.opt_customer
+    WHERE (x.opt_channel IS NULL OR m.channel = x.opt_channel)
+      AND m.st <= x.opt_ts AND m.st > x.opt_ts - {{.Arg .Win.OptOut}}
+    GROUP BY x.oid
 ) w
 JOIN {{template "outbound" (.With .Win.OptOut "")}} m ON m.message = w.win_message
 WHERE m.st >= {{.Arg .FromMS}} AND m.st < {{.Arg .ToMS}}

@@ -56,20 +56,25 @@ WHERE c.workspace = {{.Arg .Workspace}}
 -- active within the conversation window before it. The latest wins, so
 -- conversations that started before the period never compete with the
 -- period's own. Each carries its order's amount, since a SELECT joins two
--- relations at most (ClickHouse 18.16), and no alias repeats a column name
--- (18.16 resolves a qualified column to a same-named alias).
+-- relations at most (ClickHouse 18.16); no alias repeats a column name, and
+-- the sides of a JOIN share no column name (18.16 may resolve a qualified
+-- name to a same-named alias or to the other side's column).
 {{define "order_conversations"}}(
     SELECT o.order_id AS order_id, o.conversation AS conv_id, o.amount AS conv_amount, o.currency AS conv_currency
     FROM order_facts o
     WHERE o.workspace = {{.Arg .Workspace}} AND o.placed_ms >= {{.Arg .FromMS}} AND o.conversation IS NOT NULL
     UNION ALL
-    SELECT o.order_id AS order_id, {{.Latest "c.conversation" "c.first_ms"}} AS conv_id,
+    SELECT o.order_id AS order_id, {{.Latest "c.c_conversation" "c.c_first_ms"}} AS conv_id,
         max(o.amount) AS conv_amount, max(o.currency) AS conv_currency
     FROM order_facts o
-    JOIN conversation_facts c ON c.workspace = o.workspace AND c.customer = o.customer
+    JOIN (
+        SELECT c.customer AS c_customer, c.conversation AS c_conversation, c.first_ms AS c_first_ms, c.last_ms AS c_last_ms
+        FROM conversation_facts c
+        WHERE c.workspace = {{.Arg .Workspace}} AND c.first_ms >= {{.Arg .FromMS}}
+    ) c ON c.c_customer = o.customer
     WHERE o.workspace = {{.Arg .Workspace}} AND o.placed_ms >= {{.Arg .FromMS}} AND o.conversation IS NULL
-      AND c.first_ms >= {{.Arg .FromMS}} AND c.first_ms <= o.placed_ms
-      AND c.last_ms >= o.placed_ms - {{.Arg .Win.Conversation}}
+      AND c.c_first_ms <= o.placed_ms
+      AND c.c_last_ms >= o.placed_ms - {{.Arg .Win.Conversation}}
     GROUP BY o.order_id
 ){{end}}
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
 
 	"github.com/omnikpi/omnikpi/internal/event"
 	"github.com/omnikpi/omnikpi/internal/store"
@@ -129,8 +130,6 @@ func connect(c Config, database string) *sql.DB {
 			// Push the KPI queries' workspace and time conditions into the
 			// fact views, so a view merges one workspace's states only.
 			"enable_optimize_predicate_expression": 1,
-			// The duplicate check sends a batch's ids in the query text.
-			"max_query_size": 256 << 20,
 		},
 		DialTimeout: 10 * time.Second,
 	})
@@ -297,28 +296,35 @@ func (s *Store) Insert(ctx context.Context, events []event.Event) ([]store.Outco
 }
 
 // storedIDs returns the (workspace, id) pairs of events already stored.
+// The batch's ids travel as an external table, which the server reads like
+// a table of its own, rather than as a literal list in the query.
 func (s *Store) storedIDs(ctx context.Context, events []event.Event) (map[[2]string]bool, error) {
-	byWorkspace := map[string][]any{}
-	for i := range events {
-		byWorkspace[events[i].Workspace] = append(byWorkspace[events[i].Workspace], events[i].ID)
+	batch, err := ext.NewTable("batch_ids", ext.Column("workspace", "String"), ext.Column("id", "String"))
+	if err != nil {
+		return nil, err
 	}
+	for i := range events {
+		if err := batch.Append(events[i].Workspace, events[i].ID); err != nil {
+			return nil, fmt.Errorf("look up stored events: %w", err)
+		}
+	}
+	rows, err := s.db.QueryContext(ch.Context(ctx, ch.WithExternalTable(batch)),
+		`SELECT DISTINCT workspace, id FROM event_ids
+		WHERE workspace IN (SELECT workspace FROM batch_ids) AND (workspace, id) IN (SELECT workspace, id FROM batch_ids)`)
+	if err != nil {
+		return nil, fmt.Errorf("look up stored events: %w", err)
+	}
+	defer rows.Close()
 	seen := make(map[[2]string]bool, len(events))
-	for ws, ids := range byWorkspace {
-		rows, err := s.db.QueryContext(ctx, "SELECT DISTINCT id FROM event_ids WHERE workspace = ? AND id IN ?", ws, ch.GroupSet{Value: ids})
-		if err != nil {
+	for rows.Next() {
+		var k [2]string
+		if err := rows.Scan(&k[0], &k[1]); err != nil {
 			return nil, fmt.Errorf("look up stored events: %w", err)
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("look up stored events: %w", err)
-			}
-			seen[[2]string{ws, id}] = true
-		}
-		if err := rows.Close(); err != nil {
-			return nil, fmt.Errorf("look up stored events: %w", err)
-		}
+		seen[k] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("look up stored events: %w", err)
 	}
 	return seen, nil
 }
@@ -441,6 +447,26 @@ func (s *Store) KeyByHash(ctx context.Context, hash string) (store.Key, error) {
 	}
 	k.Created = time.UnixMilli(created).UTC()
 	return k, nil
+}
+
+// Keys lists a workspace's keys, oldest first.
+func (s *Store) Keys(ctx context.Context, workspace string) ([]store.Key, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT DISTINCT hash, prefix, created FROM api_keys WHERE workspace = ? ORDER BY created, hash", workspace)
+	if err != nil {
+		return nil, fmt.Errorf("list keys: %w", err)
+	}
+	defer rows.Close()
+	var keys []store.Key
+	for rows.Next() {
+		k := store.Key{Workspace: workspace}
+		var created int64
+		if err := rows.Scan(&k.Hash, &k.Prefix, &created); err != nil {
+			return nil, fmt.Errorf("list keys: %w", err)
+		}
+		k.Created = time.UnixMilli(created).UTC()
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
 }
 
 var _ store.Store = (*Store)(nil)

@@ -313,4 +313,24 @@ func (s *Store) KeyByHash(ctx context.Context, hash string) (store.Key, error) {
 	return k, nil
 }
 
+// Keys lists a workspace's keys, oldest first.
+func (s *Store) Keys(ctx context.Context, workspace string) ([]store.Key, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT DISTINCT hash, prefix, created FROM api_keys WHERE workspace = ? ORDER BY created, hash", workspace)
+	if err != nil {
+		return nil, fmt.Errorf("list keys: %w", err)
+	}
+	defer rows.Close()
+	var keys []store.Key
+	for rows.Next() {
+		k := store.Key{Workspace: workspace}
+		var created int64
+		if err := rows.Scan(&k.Hash, &k.Prefix, &created); err != nil {
+			return nil, fmt.Errorf("list keys: %w", err)
+		}
+		k.Created = time.UnixMilli(created).UTC()
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
+}
+
 var _ store.Store = (*Store)(nil)
