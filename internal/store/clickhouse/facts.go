@@ -70,14 +70,18 @@ func newFactDDL(f store.FactTable) factDDL {
 			panic("unknown fact rule")
 		}
 	}
-	// A dimension's key: the events that create the entity first, then time.
-	dimKey := fmt.Sprintf("ts + toInt64(if(kind IN (%s), 0, %d))", d.Primary, store.RankLater)
+	// A dimension's value comes from the event with the smallest (key,
+	// value), as in the DuckDB store. The pair is kept as one string, the
+	// key as 19 fixed-width digits followed by the value, whose minimum is
+	// that pick: 18.16 merges a String minimum several times faster than an
+	// argMin over a tuple. Keys lie between 9.4e11 (the year 2000) and
+	// RankLater + 7.3e12 (the year 2200), so key + 1e18 always has 19
+	// digits.
+	dimKey := fmt.Sprintf("toString(ts + toInt64(if(kind IN (%s), 0, %d)) + 1000000000000000000)", d.Primary, store.RankLater)
 	for _, dim := range f.Dims {
-		// The value of the event with the smallest (key, value), as in
-		// the DuckDB store.
-		add(dim, "argMinIf, String, Tuple(Int64, String), UInt8",
-			fmt.Sprintf("argMinIfState(assumeNotNull(%[1]s), (%[2]s, assumeNotNull(%[1]s)), isNotNull(%[1]s))", dim, dimKey),
-			fmt.Sprintf("nullIf(argMinIfMerge(%s_state), '')", dim))
+		add(dim, "minIf, String, UInt8",
+			fmt.Sprintf("minIfState(concat(%[2]s, assumeNotNull(%[1]s)), isNotNull(%[1]s))", dim, dimKey),
+			fmt.Sprintf("nullIf(substring(minIfMerge(%s_state), 20), '')", dim))
 	}
 	return d
 }
