@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -223,6 +224,11 @@ func (e *Engine) runFamily(ctx context.Context, res *resolved, f family, groups 
 	var text bytes.Buffer
 	if err := e.queries[f.query].Execute(&text, sc); err != nil {
 		return fmt.Errorf("render %s: %w", f.query, err)
+	}
+	// OMNIKPI_DUMP_SQL=1 prints each query with its arguments, to replay
+	// one by hand against a store.
+	if os.Getenv("OMNIKPI_DUMP_SQL") != "" {
+		fmt.Fprintf(os.Stderr, "-- %s %v\n%s\n", f.query, args, text.String())
 	}
 	rows, err := e.store.Query(ctx, text.String(), args...)
 	if err != nil {

@@ -20,6 +20,7 @@ type sqlCtx struct {
 	Win          windowsMS
 	Window       int64  // the window of the enclosing fragment
 	Extra        string // a fixed condition for the enclosing fragment
+	Filtered     bool   // the enclosing fragment applies the request's filters
 }
 
 type windowsMS struct {
@@ -38,6 +39,17 @@ func (c *sqlCtx) With(window int64, extra string) *sqlCtx {
 	d := *c
 	d.Window, d.Extra = window, extra
 	return &d
+}
+
+// InPeriod returns the context for a fragment that keeps the period's rows
+// only, filtered by the request, with a fixed extra condition. A query that
+// joins such a fragment needs no WHERE on it: on ClickHouse 18.16 a WHERE
+// after a JOIN that names only the left side can fail ("Size of filter
+// doesn't match size of column").
+func (c *sqlCtx) InPeriod(extra string) *sqlCtx {
+	d := c.With(0, extra)
+	d.Filtered = true
+	return d
 }
 
 // Group renders the grouping columns for the select list, each followed by
@@ -70,7 +82,8 @@ func (c *sqlCtx) GroupBy(extra ...string) string {
 	return "GROUP BY " + strings.Join(cols, ", ")
 }
 
-// Filter renders the request's dimension filters on alias.
+// Filter renders the request's dimension filters on alias (on unqualified
+// columns when alias is empty).
 func (c *sqlCtx) Filter(alias string) string {
 	var b strings.Builder
 	for _, d := range Dimensions { // a fixed order keeps the SQL text stable
@@ -78,7 +91,11 @@ func (c *sqlCtx) Filter(alias string) string {
 		if len(vals) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, " AND %s.%s IN (", alias, d)
+		col := d
+		if alias != "" {
+			col = alias + "." + d
+		}
+		fmt.Fprintf(&b, " AND %s IN (", col)
 		for i, v := range vals {
 			if i > 0 {
 				b.WriteString(", ")
@@ -88,6 +105,15 @@ func (c *sqlCtx) Filter(alias string) string {
 		b.WriteString(")")
 	}
 	return b.String()
+}
+
+// FilterIfInPeriod renders the request's filters in a fragment made with
+// InPeriod, and nothing in others.
+func (c *sqlCtx) FilterIfInPeriod(alias string) string {
+	if !c.Filtered {
+		return ""
+	}
+	return c.Filter(alias)
 }
 
 // ReportsReads is true for messages on channels that send read receipts.

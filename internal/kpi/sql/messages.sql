@@ -24,9 +24,16 @@ WHERE m.workspace = {{.Arg .Workspace}}
 {{.GroupBy}}
 
 -- A reply is an inbound message of the same customer on the same channel
--- within the reply window after the send. The two sides of every JOIN have
--- no column name in common: ClickHouse 18.16 may resolve a qualified name
--- to the other side's column of the same name.
+-- within the reply window after the send.
+--
+-- The joins keep to what ClickHouse 18.16 gets right: one JOIN per SELECT;
+-- every alias unique in the whole query (18.16 resolves a qualified name
+-- inside a joined subquery against the outer query's aliases); no alias
+-- equal to a column name; the sides of a JOIN sharing no column name; no
+-- use of the right side's join key after the JOIN (18.16 leaves that column
+-- unfilled: use the left side's); and no WHERE after a JOIN that names only
+-- its left side (the left side is a subquery already restricted instead). The smaller relation goes on the
+-- right of a JOIN, where ClickHouse builds its hash table.
 -- name: replies
 SELECT {{.Group "o" "coalesce(o.sent_ms, o.first_ms)"}}
     count(DISTINCT o.message) AS replied
@@ -44,60 +51,58 @@ WHERE o.workspace = {{.Arg .Workspace}} AND o.outbound_ms IS NOT NULL
   {{.Filter "o"}}
 {{.GroupBy}}
 
--- Outbound messages that may win an attribution for the period. The latest
--- message wins, so one sent before the period can never beat one inside it,
--- but one sent after the period can take the credit from it.
+-- Outbound messages to a known customer, with their send time st: those
+-- sent in the period and filtered by the request (.InPeriod), or those that
+-- may win an attribution for the period (.With a window). The latest
+-- message wins, so one sent before the period can never beat one inside
+-- it, but one sent after the period can take the credit from it. The body
+-- names no alias, so it can stand on both sides of one query.
 {{define "outbound"}}(
-    SELECT m.*, coalesce(m.sent_ms, m.first_ms) AS st
-    FROM message_facts m
-    WHERE m.workspace = {{.Arg .Workspace}} AND m.outbound_ms IS NOT NULL AND m.customer IS NOT NULL
-      AND coalesce(m.sent_ms, m.first_ms) >= {{.Arg .FromMS}}
-      AND coalesce(m.sent_ms, m.first_ms) < {{.Arg .ToMS}} + {{.Arg .Window}}
-      {{.Extra}}
+    SELECT *, coalesce(sent_ms, first_ms) AS st
+    FROM message_facts
+    WHERE workspace = {{.Arg .Workspace}} AND outbound_ms IS NOT NULL AND customer IS NOT NULL
+      AND coalesce(sent_ms, first_ms) >= {{.Arg .FromMS}}
+      AND coalesce(sent_ms, first_ms) < {{.Arg .ToMS}} + {{.Arg .Window}}
+      {{.Extra}}{{.FilterIfInPeriod ""}}
 ){{end}}
 
 -- Conversions: orders and goals. Each goes to the customer's latest
--- campaign message within the conversion window before it. A SELECT joins
--- two relations at most (ClickHouse 18.16 has no multiple JOINs), so a win
--- carries its conversion's amount along. Aliases never repeat a column
--- name: 18.16 resolves a qualified column to a same-named alias.
+-- campaign message within the conversion window before it, and carries
+-- its amount along.
 {{define "conversions"}}(
-    SELECT concat('o:', o.order_id) AS cid, o.customer AS c_customer, o.placed_ms AS c_ts, o.amount AS c_amount, o.currency AS c_currency
-    FROM order_facts o
-    WHERE o.workspace = {{.Arg .Workspace}} AND o.placed_ms IS NOT NULL AND o.customer IS NOT NULL
-      AND o.placed_ms >= {{.Arg .FromMS}} - {{.Arg .Win.Conversion}} AND o.placed_ms < {{.Arg .ToMS}} + {{.Arg .Win.Conversion}}
+    SELECT concat('o:', ord.order_id) AS cid, ord.customer AS c_customer, ord.placed_ms AS c_ts, ord.amount AS c_amount, ord.currency AS c_currency
+    FROM order_facts ord
+    WHERE ord.workspace = {{.Arg .Workspace}} AND ord.placed_ms IS NOT NULL AND ord.customer IS NOT NULL
+      AND ord.placed_ms >= {{.Arg .FromMS}} - {{.Arg .Win.Conversion}} AND ord.placed_ms < {{.Arg .ToMS}} + {{.Arg .Win.Conversion}}
     UNION ALL
-    SELECT concat('g:', e.id) AS cid, e.customer AS c_customer, e.ts AS c_ts, NULL AS c_amount, NULL AS c_currency
-    FROM {{.Events "e"}}
-    WHERE e.workspace = {{.Arg .Workspace}} AND e.kind = 'goal_reached' AND e.customer IS NOT NULL
-      AND e.ts >= {{.Arg .FromMS}} - {{.Arg .Win.Conversion}} AND e.ts < {{.Arg .ToMS}} + {{.Arg .Win.Conversion}}
+    SELECT concat('g:', goal.id) AS cid, goal.customer AS c_customer, goal.ts AS c_ts, NULL AS c_amount, NULL AS c_currency
+    FROM {{.Events "goal"}}
+    WHERE goal.workspace = {{.Arg .Workspace}} AND goal.kind = 'goal_reached' AND goal.customer IS NOT NULL
+      AND goal.ts >= {{.Arg .FromMS}} - {{.Arg .Win.Conversion}} AND goal.ts < {{.Arg .ToMS}} + {{.Arg .Win.Conversion}}
 ){{end}}
 
 {{define "campaign_wins"}}(
-    SELECT c.cid AS cid, {{.Latest "m.message" "m.st"}} AS win_message,
-        max(c.c_amount) AS win_amount, max(c.c_currency) AS win_currency
-    FROM {{template "conversions" .}} c
-    JOIN {{template "outbound" (.With .Win.Conversion "AND m.campaign IS NOT NULL")}} m ON m.customer = c.c_customer
-    WHERE m.st <= c.c_ts AND m.st > c.c_ts - {{.Arg .Win.Conversion}}
-    GROUP BY c.cid
+    SELECT cv.cid AS cid, {{.Latest "cm.message" "cm.st"}} AS win_message,
+        max(cv.c_amount) AS win_amount, max(cv.c_currency) AS win_currency
+    FROM {{template "outbound" (.With .Win.Conversion "AND campaign IS NOT NULL")}} cm
+    JOIN {{template "conversions" .}} cv ON cv.c_customer = cm.customer
+    WHERE cm.st <= cv.c_ts AND cm.st > cv.c_ts - {{.Arg .Win.Conversion}}
+    GROUP BY cv.cid
 ){{end}}
 
 -- name: campaign-conversions
 SELECT {{.Group "m" "m.st"}}
-    count(DISTINCT w.win_message) AS converted
-FROM {{template "campaign_wins" .}} w
-JOIN {{template "outbound" (.With .Win.Conversion "AND m.campaign IS NOT NULL")}} m ON m.message = w.win_message
-WHERE m.st >= {{.Arg .FromMS}} AND m.st < {{.Arg .ToMS}}
-  {{.Filter "m"}}
+    count(DISTINCT m.message) AS converted
+FROM {{template "outbound" (.InPeriod "AND campaign IS NOT NULL")}} m
+JOIN {{template "campaign_wins" .}} w ON w.win_message = m.message
 {{.GroupBy}}
 
 -- name: campaign-revenue
 SELECT {{.Group "m" "m.st"}}
     w.win_currency AS currency, sum(w.win_amount) AS campaign_revenue
-FROM {{template "campaign_wins" .}} w
-JOIN {{template "outbound" (.With .Win.Conversion "AND m.campaign IS NOT NULL")}} m ON m.message = w.win_message
-WHERE w.win_amount IS NOT NULL AND m.st >= {{.Arg .FromMS}} AND m.st < {{.Arg .ToMS}}
-  {{.Filter "m"}}
+FROM {{template "outbound" (.InPeriod "AND campaign IS NOT NULL")}} m
+JOIN {{template "campaign_wins" .}} w ON w.win_message = m.message
+WHERE w.win_amount IS NOT NULL
 {{.GroupBy "currency"}}
 
 -- An opt-out counts against the customer's latest outbound message within
@@ -105,20 +110,18 @@ WHERE w.win_amount IS NOT NULL AND m.st >= {{.Arg .FromMS}} AND m.st < {{.Arg .T
 -- name: opt-outs
 SELECT {{.Group "m" "m.st"}}
     count(DISTINCT m.customer) AS opted_out
-FROM (
-    SELECT x.oid AS oid, {{.Latest "m.message" "m.st"}} AS win_message
-    FROM (
-        SELECT e.id AS oid, e.customer AS opt_customer, e.channel AS opt_channel, e.ts AS opt_ts
-        FROM {{.Events "e"}}
-        WHERE e.workspace = {{.Arg .Workspace}} AND e.kind = 'opted_out' AND e.customer IS NOT NULL
-          AND e.ts >= {{.Arg .FromMS}} AND e.ts < {{.Arg .ToMS}} + {{.Arg .Win.OptOut}}
-    ) x
-    JOIN {{template "outbound" (.With .Win.OptOut "")}} m ON m.customer = x.opt_customer
-    WHERE (x.opt_channel IS NULL OR m.channel = x.opt_channel)
-      AND m.st <= x.opt_ts AND m.st > x.opt_ts - {{.Arg .Win.OptOut}}
+FROM {{template "outbound" (.InPeriod "")}} m
+JOIN (
+    SELECT x.oid AS oid, {{.Latest "om.message" "om.st"}} AS win_message
+    FROM {{template "outbound" (.With .Win.OptOut "")}} om
+    JOIN (
+        SELECT oe.id AS oid, oe.customer AS opt_customer, oe.channel AS opt_channel, oe.ts AS opt_ts
+        FROM {{.Events "oe"}}
+        WHERE oe.workspace = {{.Arg .Workspace}} AND oe.kind = 'opted_out' AND oe.customer IS NOT NULL
+          AND oe.ts >= {{.Arg .FromMS}} AND oe.ts < {{.Arg .ToMS}} + {{.Arg .Win.OptOut}}
+    ) x ON x.opt_customer = om.customer
+    WHERE (x.opt_channel IS NULL OR om.channel = x.opt_channel)
+      AND om.st <= x.opt_ts AND om.st > x.opt_ts - {{.Arg .Win.OptOut}}
     GROUP BY x.oid
-) w
-JOIN {{template "outbound" (.With .Win.OptOut "")}} m ON m.message = w.win_message
-WHERE m.st >= {{.Arg .FromMS}} AND m.st < {{.Arg .ToMS}}
-  {{.Filter "m"}}
+) w ON w.win_message = m.message
 {{.GroupBy}}

@@ -55,46 +55,54 @@ WHERE c.workspace = {{.Arg .Workspace}}
 -- the customer's latest conversation that started before the order and was
 -- active within the conversation window before it. The latest wins, so
 -- conversations that started before the period never compete with the
--- period's own. Each carries its order's amount, since a SELECT joins two
--- relations at most (ClickHouse 18.16); no alias repeats a column name, and
--- the sides of a JOIN share no column name (18.16 may resolve a qualified
--- name to a same-named alias or to the other side's column).
+-- period's own. Each carries its order's amount.
+--
+-- The joins keep to what ClickHouse 18.16 gets right: one JOIN per SELECT;
+-- every alias unique in the whole query (18.16 resolves a qualified name
+-- inside a joined subquery against the outer query's aliases); no alias
+-- equal to a column name; the sides of a JOIN sharing no column name; no
+-- use of the right side's join key after the JOIN (18.16 leaves that column
+-- unfilled: use the left side's); and no WHERE after a JOIN that names only
+-- its left side (the left side is a subquery already restricted instead).
 {{define "order_conversations"}}(
-    SELECT o.order_id AS order_id, o.conversation AS conv_id, o.amount AS conv_amount, o.currency AS conv_currency
-    FROM order_facts o
-    WHERE o.workspace = {{.Arg .Workspace}} AND o.placed_ms >= {{.Arg .FromMS}} AND o.conversation IS NOT NULL
+    SELECT named.order_id AS order_id, named.conversation AS conv_id, named.amount AS conv_amount, named.currency AS conv_currency
+    FROM order_facts named
+    WHERE named.workspace = {{.Arg .Workspace}} AND named.placed_ms >= {{.Arg .FromMS}} AND named.conversation IS NOT NULL
     UNION ALL
-    SELECT o.order_id AS order_id, {{.Latest "c.c_conversation" "c.c_first_ms"}} AS conv_id,
-        max(o.amount) AS conv_amount, max(o.currency) AS conv_currency
-    FROM order_facts o
+    SELECT unnamed.order_id AS order_id, {{.Latest "recent.c_conversation" "recent.c_first_ms"}} AS conv_id,
+        max(unnamed.amount) AS conv_amount, max(unnamed.currency) AS conv_currency
+    FROM order_facts unnamed
     JOIN (
-        SELECT c.customer AS c_customer, c.conversation AS c_conversation, c.first_ms AS c_first_ms, c.last_ms AS c_last_ms
-        FROM conversation_facts c
-        WHERE c.workspace = {{.Arg .Workspace}} AND c.first_ms >= {{.Arg .FromMS}}
-    ) c ON c.c_customer = o.customer
-    WHERE o.workspace = {{.Arg .Workspace}} AND o.placed_ms >= {{.Arg .FromMS}} AND o.conversation IS NULL
-      AND c.c_first_ms <= o.placed_ms
-      AND c.c_last_ms >= o.placed_ms - {{.Arg .Win.Conversation}}
-    GROUP BY o.order_id
+        SELECT cf.customer AS c_customer, cf.conversation AS c_conversation, cf.first_ms AS c_first_ms, cf.last_ms AS c_last_ms
+        FROM conversation_facts cf
+        WHERE cf.workspace = {{.Arg .Workspace}} AND cf.first_ms >= {{.Arg .FromMS}}
+    ) recent ON recent.c_customer = unnamed.customer
+    WHERE unnamed.workspace = {{.Arg .Workspace}} AND unnamed.placed_ms >= {{.Arg .FromMS}} AND unnamed.conversation IS NULL
+      AND recent.c_first_ms <= unnamed.placed_ms
+      AND recent.c_last_ms >= unnamed.placed_ms - {{.Arg .Win.Conversation}}
+    GROUP BY unnamed.order_id
+){{end}}
+
+-- The period's conversations, filtered.
+{{define "period_conversations"}}(
+    SELECT *
+    FROM conversation_facts pc
+    WHERE pc.workspace = {{.Arg .Workspace}}
+      AND pc.first_ms >= {{.Arg .FromMS}} AND pc.first_ms < {{.Arg .ToMS}}
+      {{.Filter "pc"}}
 ){{end}}
 
 -- name: conversation-revenue
 SELECT {{.Group "c" "c.first_ms"}}
     a.conv_currency AS currency,
     sum(a.conv_amount) AS conv_revenue
-FROM {{template "order_conversations" .}} a
-JOIN conversation_facts c ON c.conversation = a.conv_id
-WHERE c.workspace = {{.Arg .Workspace}}
-  AND c.first_ms >= {{.Arg .FromMS}} AND c.first_ms < {{.Arg .ToMS}}
-  {{.Filter "c"}}
+FROM {{template "period_conversations" .}} c
+JOIN {{template "order_conversations" .}} a ON a.conv_id = c.conversation
 {{.GroupBy "currency"}}
 
 -- name: conversation-buyers
 SELECT {{.Group "c" "c.first_ms"}}
     count(DISTINCT c.customer) AS conv_buyers
-FROM {{template "order_conversations" .}} a
-JOIN conversation_facts c ON c.conversation = a.conv_id
-WHERE c.workspace = {{.Arg .Workspace}}
-  AND c.first_ms >= {{.Arg .FromMS}} AND c.first_ms < {{.Arg .ToMS}}
-  {{.Filter "c"}}
+FROM {{template "period_conversations" .}} c
+JOIN {{template "order_conversations" .}} a ON a.conv_id = c.conversation
 {{.GroupBy}}
