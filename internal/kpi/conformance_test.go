@@ -162,10 +162,11 @@ func conformanceRequests(events []event.Event, workspace string) []url.Values {
 	return reqs
 }
 
-// TestConformance_DuckDBAndClickHouse loads one data set into both stores,
-// each in its own random order with duplicates, and requires every KPI of
-// the catalogue to come out the same on both for every request: counts and
-// money exactly, ratios within 1e-9 relative.
+// TestConformance_DuckDBAndClickHouse loads one data set into DuckDB,
+// ClickHouse on one server and ClickHouse sharded over two shards, each in
+// its own random order with duplicates, and requires every KPI of the
+// catalogue to come out the same on all three for every request: counts
+// and money exactly, ratios within 1e-9 relative.
 func TestConformance_DuckDBAndClickHouse(t *testing.T) {
 	chtest.URL(t)
 	events := conformanceEvents(t)
@@ -175,12 +176,25 @@ func TestConformance_DuckDBAndClickHouse(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { duck.Close() })
-	ch := chtest.Open(t)
-	loadShuffled(t, duck, events, 1)
-	loadShuffled(t, ch, events, 2)
+	stores := map[string]store.Store{"duckdb": duck, "clickhouse": chtest.Open(t)}
+	// The sharded layout, on a test cluster of two shards on one server.
+	sharded := chtest.OpenTwoShards(t)
+	stores["clickhouse-sharded"] = sharded
+	for i, name := range []string{"duckdb", "clickhouse", "clickhouse-sharded"} {
+		loadShuffled(t, stores[name], events, uint64(i+1))
+	}
+	for _, shard := range chtest.ShardDatabases {
+		var n int64
+		if err := sharded.DB().QueryRow("SELECT count() FROM " + shard + ".events_local").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n < int64(len(events))/4 {
+			t.Errorf("shard %s holds %d of %d events: the data is not spread over the shards", shard, n, len(events))
+		}
+	}
 
 	engines := map[string]*kpi.Engine{}
-	for name, s := range map[string]store.Store{"duckdb": duck, "clickhouse": ch} {
+	for name, s := range stores {
 		e, err := kpi.New(s)
 		if err != nil {
 			t.Fatal(err)
@@ -205,11 +219,13 @@ func TestConformance_DuckDBAndClickHouse(t *testing.T) {
 				if err != nil {
 					t.Fatalf("duckdb: %v", err)
 				}
-				got, err := engines["clickhouse"].Compute(context.Background(), req)
-				if err != nil {
-					t.Fatalf("clickhouse: %v", err)
+				for _, name := range []string{"clickhouse", "clickhouse-sharded"} {
+					got, err := engines[name].Compute(context.Background(), req)
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					compareReports(t, name, got, want)
 				}
-				compareReports(t, got, want)
 				for _, row := range want.Rows {
 					for _, v := range row.KPIs {
 						if v.Value != nil {
@@ -230,37 +246,37 @@ func TestConformance_DuckDBAndClickHouse(t *testing.T) {
 
 // compareReports requires the same rows, in the same order, with the same
 // figures.
-func compareReports(t *testing.T, got, want kpi.Report) {
+func compareReports(t *testing.T, name string, got, want kpi.Report) {
 	t.Helper()
 	if got.From != want.From || got.To != want.To || got.TimeZone != want.TimeZone {
-		t.Fatalf("range: clickhouse %s–%s %s, duckdb %s–%s %s", got.From, got.To, got.TimeZone, want.From, want.To, want.TimeZone)
+		t.Fatalf("range: %s %s–%s %s, duckdb %s–%s %s", name, got.From, got.To, got.TimeZone, want.From, want.To, want.TimeZone)
 	}
 	if len(got.Rows) != len(want.Rows) {
-		t.Fatalf("clickhouse has %d rows, duckdb %d:\nclickhouse groups %v\nduckdb groups %v",
-			len(got.Rows), len(want.Rows), groups(got), groups(want))
+		t.Fatalf("%s has %d rows, duckdb %d:\n%[1]s groups %v\nduckdb groups %v",
+			name, len(got.Rows), len(want.Rows), groups(got), groups(want))
 	}
 	for i := range want.Rows {
 		g, w := got.Rows[i], want.Rows[i]
 		if gk, wk := groupKey(g.Group), groupKey(w.Group); gk != wk {
-			t.Fatalf("row %d: clickhouse group %s, duckdb %s", i, gk, wk)
+			t.Fatalf("row %d: %s group %s, duckdb %s", i, name, gk, wk)
 		}
 		if len(g.KPIs) != len(w.KPIs) {
-			t.Fatalf("group %s: clickhouse has %d figures, duckdb %d", groupKey(w.Group), len(g.KPIs), len(w.KPIs))
+			t.Fatalf("group %s: %s has %d figures, duckdb %d", groupKey(w.Group), name, len(g.KPIs), len(w.KPIs))
 		}
 		for j := range w.KPIs {
 			gv, wv := g.KPIs[j], w.KPIs[j]
 			where := fmt.Sprintf("group %s, %s %s", groupKey(w.Group), wv.ID, wv.Currency)
 			switch {
 			case gv.ID != wv.ID || gv.Currency != wv.Currency:
-				t.Errorf("%s: clickhouse gives %s %s", where, gv.ID, gv.Currency)
+				t.Errorf("%s: %s gives %s %s", where, name, gv.ID, gv.Currency)
 			case gv.Numerator != wv.Numerator || gv.Denominator != wv.Denominator:
-				t.Errorf("%s: clickhouse %v / %v, duckdb %v / %v", where, gv.Numerator, gv.Denominator, wv.Numerator, wv.Denominator)
+				t.Errorf("%s: %s %v / %v, duckdb %v / %v", where, name, gv.Numerator, gv.Denominator, wv.Numerator, wv.Denominator)
 			case (gv.Value == nil) != (wv.Value == nil):
-				t.Errorf("%s: clickhouse value %v, duckdb %v", where, fmtValue(gv.Value), fmtValue(wv.Value))
+				t.Errorf("%s: %s value %v, duckdb %v", where, name, fmtValue(gv.Value), fmtValue(wv.Value))
 			case gv.Value != nil && !closeEnough(*gv.Value, *wv.Value):
-				t.Errorf("%s: clickhouse value %v, duckdb %v", where, *gv.Value, *wv.Value)
+				t.Errorf("%s: %s value %v, duckdb %v", where, name, *gv.Value, *wv.Value)
 			case gv.Rating != wv.Rating || gv.Reason != wv.Reason:
-				t.Errorf("%s: clickhouse rated %q (%s), duckdb %q (%s)", where, gv.Rating, gv.Reason, wv.Rating, wv.Reason)
+				t.Errorf("%s: %s rated %q (%s), duckdb %q (%s)", where, name, gv.Rating, gv.Reason, wv.Rating, wv.Reason)
 			}
 		}
 	}

@@ -104,8 +104,10 @@ func OpenConfig(ctx context.Context, c Config) (*Store, error) {
 	if err := admin.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("connect to clickhouse at %s: %w", c.Addr, err)
 	}
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS "+c.Database+c.Layout.onCluster()); err != nil {
-		return nil, fmt.Errorf("create database %s: %w", c.Database, err)
+	for _, name := range append([]string{c.Database}, c.Layout.ShardDatabases...) {
+		if _, err := admin.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS "+name+c.Layout.onCluster()); err != nil {
+			return nil, fmt.Errorf("create database %s: %w", name, err)
+		}
 	}
 	db := connect(c, c.Database)
 	stmts, err := c.Layout.Schema(c.Database)
@@ -130,6 +132,10 @@ func connect(c Config, database string) *sql.DB {
 			// Push the KPI queries' workspace and time conditions into the
 			// fact views, so a view merges one workspace's states only.
 			"enable_optimize_predicate_expression": 1,
+			// An insert through a Distributed table returns once every
+			// shard has written its part, not when it is queued: events
+			// are acknowledged only once stored.
+			"insert_distributed_sync": 1,
 		},
 		DialTimeout: 10 * time.Second,
 	})
@@ -143,12 +149,15 @@ type Layout struct {
 	Cluster string
 	// Replicated makes the shards' tables ReplicatedMergeTree, kept in
 	// ZooKeeper under /clickhouse/tables/{shard}/DATABASE/TABLE, and runs
-	// the DDL ON CLUSTER. Without it the shards' tables are plain
-	// MergeTree in ShardDatabase, for a test cluster on one host.
+	// every statement ON CLUSTER, so each node holds its shard's tables
+	// beside the Distributed tables and views. This is the production
+	// layout, asked for with ?cluster=NAME in the URL.
 	Replicated bool
-	// ShardDatabase is where the shards' tables live when the cluster's
-	// replicas name no default_database; empty means the front database.
-	ShardDatabase string
+	// ShardDatabases, for a test cluster on one host without ZooKeeper,
+	// are the databases that the cluster's replicas name as their
+	// default_database: each gets the shards' tables as plain MergeTree,
+	// and the Distributed tables reach them with an empty database name.
+	ShardDatabases []string
 }
 
 func (l Layout) onCluster() string {
@@ -158,13 +167,12 @@ func (l Layout) onCluster() string {
 	return ""
 }
 
+// shardDB stands for the shard's database in rendered statements.
+const shardDB = "omnikpi_shard_database"
+
 // Schema renders schema.sql for the layout: the statements to run, in
-// order, in the front database.
+// order, from a connection to the front database.
 func (l Layout) Schema(database string) ([]string, error) {
-	shardDB := database
-	if l.ShardDatabase != "" {
-		shardDB = l.ShardDatabase
-	}
 	local := func(name string) string {
 		if l.Cluster == "" {
 			return name
@@ -175,24 +183,33 @@ func (l Layout) Schema(database string) ([]string, error) {
 		"table": local,
 		"local": local,
 		"engine": func(engine, name string) string {
-			if l.Cluster == "" || !l.Replicated {
+			if !l.Replicated {
 				return engine + "()"
 			}
 			return fmt.Sprintf("Replicated%s('/clickhouse/tables/{shard}/%s/%s', '{replica}')", engine, database, name)
+		},
+		// everywhere is the engine of a small table every node holds
+		// whole: one replica set across the cluster.
+		"everywhere": func(engine, name string) string {
+			if !l.Replicated {
+				return engine
+			}
+			args := strings.TrimPrefix(strings.TrimPrefix(engine, "ReplacingMergeTree"), "(")
+			if args = strings.TrimSuffix(args, ")"); args != "" {
+				args = ", " + args
+			}
+			return fmt.Sprintf("ReplicatedReplacingMergeTree('/clickhouse/tables/all/%s/%s', '{replica}'%s)", database, name, args)
 		},
 		"distributed": func(name, shardKey string) string {
 			if l.Cluster == "" {
 				return ""
 			}
-			// An empty database makes each replica use its
-			// default_database, so a test cluster can keep its shards
-			// in databases of one host.
-			db := "'" + shardDB + "'"
-			if l.ShardDatabase != "" {
-				db = "''"
+			db := "'" + database + "'"
+			if len(l.ShardDatabases) > 0 {
+				db = "''" // each replica's default_database
 			}
-			return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %[1]s%[5]s AS %[2]s ENGINE = Distributed(%[3]s, %[4]s, %[1]s_local, %[6]s);",
-				name, local(name), l.Cluster, db, l.onCluster(), shardKey)
+			return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %[1]s AS %[2]s ENGINE = Distributed(%[3]s, %[4]s, %[1]s_local, %[5]s);",
+				name, local(name), l.Cluster, db, shardKey)
 		},
 		"join": strings.Join,
 	}
@@ -208,13 +225,24 @@ func (l Layout) Schema(database string) ([]string, error) {
 	if err := t.Execute(&b, map[string]any{"Facts": facts}); err != nil {
 		return nil, fmt.Errorf("render schema: %w", err)
 	}
+	shards := l.ShardDatabases
+	if len(shards) == 0 {
+		shards = []string{database}
+	}
 	var stmts []string
 	for _, part := range strings.Split(b.String(), ";\n") {
-		if q := stripComments(part); q != "" {
-			if on := l.onCluster(); on != "" {
-				q = addOnCluster(q, on)
-			}
+		q := stripComments(part)
+		if q == "" {
+			continue
+		}
+		q = addOnCluster(q, l.onCluster())
+		if !strings.Contains(q, shardDB+".") {
 			stmts = append(stmts, q)
+			continue
+		}
+		// A shard's table or view: once per shard database.
+		for _, name := range shards {
+			stmts = append(stmts, strings.ReplaceAll(q, shardDB+".", name+"."))
 		}
 	}
 	return stmts, nil
@@ -235,7 +263,7 @@ var createRE = regexp.MustCompile(`^(CREATE (?:MATERIALIZED VIEW|VIEW|TABLE) IF 
 
 // addOnCluster runs a CREATE on every node of the cluster.
 func addOnCluster(q, on string) string {
-	if strings.Contains(q, " ON CLUSTER ") {
+	if on == "" {
 		return q
 	}
 	return createRE.ReplaceAllString(q, "${1}"+on)
@@ -310,7 +338,7 @@ func (s *Store) storedIDs(ctx context.Context, events []event.Event) (map[[2]str
 	}
 	rows, err := s.db.QueryContext(ch.Context(ctx, ch.WithExternalTable(batch)),
 		`SELECT DISTINCT workspace, id FROM event_ids
-		WHERE workspace IN (SELECT workspace FROM batch_ids) AND (workspace, id) IN (SELECT workspace, id FROM batch_ids)`)
+		WHERE workspace GLOBAL IN (SELECT workspace FROM batch_ids) AND (workspace, id) GLOBAL IN (SELECT workspace, id FROM batch_ids)`)
 	if err != nil {
 		return nil, fmt.Errorf("look up stored events: %w", err)
 	}

@@ -102,7 +102,7 @@ CREATE TABLE IF NOT EXISTS workspaces (
     name     String,
     settings String, -- JSON of store.Workspace
     updated  UInt64  -- the newest settings win
-) ENGINE = ReplacingMergeTree(updated)
+) ENGINE = {{everywhere "ReplacingMergeTree(updated)" "workspaces"}}
 ORDER BY name;
 
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -110,5 +110,5 @@ CREATE TABLE IF NOT EXISTS api_keys (
     prefix    String,
     workspace String,
     created   Int64
-) ENGINE = ReplacingMergeTree
+) ENGINE = {{everywhere "ReplacingMergeTree" "api_keys"}}
 ORDER BY hash;

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,6 +72,59 @@ func Drop(t testing.TB, cfg clickhouse.Config, name string) {
 func Open(t testing.TB) *clickhouse.Store {
 	t.Helper()
 	s, err := clickhouse.Open(context.Background(), Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TwoShards is the cluster of the test server's config
+// (scripts/clickhouse/config.xml): two shards on the one server, whose
+// replicas keep their tables in ShardDatabases.
+const TwoShards = "omnikpi_two_shards"
+
+// ShardDatabases are the default_database of TwoShards' two replicas.
+var ShardDatabases = []string{"omnikpi_shard1", "omnikpi_shard2"}
+
+// OpenTwoShards opens a store in the sharded layout on TwoShards, its shard
+// tables in ShardDatabases (emptied first: only one such store can be open
+// at a time). The test is skipped when the server has no such cluster,
+// except under CI.
+func OpenTwoShards(t testing.TB) *clickhouse.Store {
+	t.Helper()
+	base := URL(t)
+	cfg, err := clickhouse.ParseURL(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("clickhouse", fmt.Sprintf("clickhouse://%s/default", cfg.Addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var shards int
+	if err := db.QueryRow("SELECT count() FROM system.clusters WHERE cluster = ?", TwoShards).Scan(&shards); err != nil {
+		t.Fatal(err)
+	}
+	if shards != 2 {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the ClickHouse server has no cluster %s: start it with scripts/clickhouse/start", TwoShards)
+		}
+		t.Skipf("the ClickHouse server has no cluster %s: run ./scripts/test, which starts one that has", TwoShards)
+	}
+	for _, name := range ShardDatabases {
+		Drop(t, cfg, name)
+	}
+	front := Database(t)
+	cfg.Database = front[strings.LastIndex(front, "/")+1:]
+	cfg.Layout = clickhouse.Layout{Cluster: TwoShards, ShardDatabases: ShardDatabases}
+	t.Cleanup(func() {
+		for _, name := range ShardDatabases {
+			Drop(t, cfg, name)
+		}
+	})
+	s, err := clickhouse.OpenConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
