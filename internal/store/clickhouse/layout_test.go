@@ -1,0 +1,94 @@
+package clickhouse
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The replicated layout needs ZooKeeper, which the test server does not
+// run; its DDL is checked here as text, and the same template's sharded
+// rendering runs for real on the test cluster (TestConformance in kpi).
+
+func TestLayout_SchemaOneServer(t *testing.T) {
+	stmts, err := Layout{}.Schema("omnikpi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(stmts, ";\n")
+	for _, absent := range []string{"Replicated", "Distributed", "ON CLUSTER", "_local", shardDB} {
+		if strings.Contains(all, absent) {
+			t.Errorf("one-server schema mentions %s", absent)
+		}
+	}
+	for _, table := range []string{"events", "event_ids", "message_facts_state", "order_facts_state", "conversation_facts_state", "workspaces", "api_keys"} {
+		if !strings.Contains(all, "CREATE TABLE IF NOT EXISTS "+table+" (") {
+			t.Errorf("no table %s", table)
+		}
+	}
+	for _, view := range []string{"message_facts", "order_facts", "conversation_facts"} {
+		if !strings.Contains(all, "CREATE VIEW IF NOT EXISTS "+view+" AS") {
+			t.Errorf("no view %s", view)
+		}
+	}
+}
+
+func TestLayout_SchemaReplicated(t *testing.T) {
+	cfg, err := ParseURL("clickhouse://ch1:9000/shop?cluster=prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Layout.Replicated || cfg.Layout.Cluster != "prod" || cfg.Database != "shop" {
+		t.Fatalf("ParseURL gave %+v", cfg)
+	}
+	stmts, err := cfg.Layout.Schema(cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := regexp.MustCompile(`ENGINE = (\w+)\(([^)]*)\)`)
+	distributed := map[string]string{}
+	for _, q := range stmts {
+		if !strings.Contains(q, " ON CLUSTER prod") {
+			t.Errorf("not run on the whole cluster:\n%s", q)
+		}
+		if strings.Contains(q, shardDB) {
+			t.Errorf("placeholder left in:\n%s", q)
+		}
+		name := strings.Fields(q)[len(strings.Fields("CREATE TABLE IF NOT EXISTS"))]
+		if strings.HasPrefix(q, "CREATE MATERIALIZED VIEW") {
+			name = strings.Fields(q)[len(strings.Fields("CREATE MATERIALIZED VIEW IF NOT EXISTS"))]
+			if !regexp.MustCompile(`TO shop\.\w+_local`).MatchString(q) || !strings.Contains(q, "FROM shop.events_local") {
+				t.Errorf("materialized view %s must read and write the shard's own tables:\n%s", name, q)
+			}
+			continue
+		}
+		m := engine.FindStringSubmatch(q)
+		if m == nil {
+			continue // a view
+		}
+		switch {
+		case m[1] == "Distributed":
+			distributed[name] = m[2]
+		case strings.HasSuffix(name, "_local"):
+			table := strings.TrimSuffix(strings.TrimPrefix(name, "shop."), "_local")
+			want := "'/clickhouse/tables/{shard}/shop/" + table + "', '{replica}'"
+			if !strings.HasPrefix(m[1], "Replicated") || m[2] != want {
+				t.Errorf("%s has engine %s(%s), want a Replicated engine at %s", name, m[1], m[2], want)
+			}
+		default: // workspaces and keys: the same rows on every node
+			if !strings.HasPrefix(m[1], "Replicated") || !strings.Contains(m[2], "/clickhouse/tables/all/shop/") {
+				t.Errorf("%s has engine %s(%s), want one replica set across the cluster", name, m[1], m[2])
+			}
+		}
+	}
+	for _, table := range []string{"events", "event_ids", "message_facts_state", "order_facts_state", "conversation_facts_state"} {
+		args, ok := distributed[table]
+		if !ok {
+			t.Errorf("no Distributed table %s", table)
+			continue
+		}
+		if !strings.HasPrefix(args, "prod, 'shop', "+table+"_local, cityHash64(workspace") {
+			t.Errorf("Distributed %s(%s): want cluster prod, database shop, %s_local, a hash starting with the workspace", table, args, table)
+		}
+	}
+}
