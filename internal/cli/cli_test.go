@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/omnikpi/omnikpi/internal/kpi"
+	"github.com/omnikpi/omnikpi/internal/store/clickhouse/chtest"
 )
 
 // run runs omnikpi with args and returns its exit code and output.
@@ -18,6 +19,14 @@ func run(t *testing.T, args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	code := Run(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
+}
+
+// eachDB runs test once with a new DuckDB file and once with a new
+// ClickHouse database as --db (skipped, saying how to run it, without a
+// server).
+func eachDB(t *testing.T, test func(t *testing.T, db string)) {
+	t.Run("duckdb", func(t *testing.T) { test(t, filepath.Join(t.TempDir(), "omnikpi.duckdb")) })
+	t.Run("clickhouse", func(t *testing.T) { test(t, chtest.Database(t)) })
 }
 
 func reportJSON(t *testing.T, db string, args ...string) kpi.Report {
@@ -47,46 +56,47 @@ func kpiValue(t *testing.T, rep kpi.Report, id, currency string) kpi.Value {
 }
 
 func TestImportReport_WorkedExamples(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "worked.duckdb")
-	code, out, errOut := run(t, "import", "--db", db, "--workspace", "shop", "testdata/ctr.jsonl", "testdata/aov.csv")
-	if code != 0 {
-		t.Fatalf("import exited %d: %s %s", code, out, errOut)
-	}
-	if !strings.Contains(out, "115 accepted") || !strings.Contains(out, "500 accepted") {
-		t.Errorf("import summary = %q", out)
-	}
-	rep := reportJSON(t, db, "--workspace", "shop", "--from", "2026-01-01", "--to", "2026-02-01", "--kpi", "ctr,aov")
-	if rep.Workspace != "shop" || len(rep.Rows) != 1 || len(rep.Rows[0].Group) != 0 {
-		t.Fatalf("report shape: %+v", rep)
-	}
-	ctr := kpiValue(t, rep, "ctr", "")
-	if ctr.Value == nil || *ctr.Value != 15 || ctr.Numerator != 15 || ctr.Denominator != 100 || ctr.Rating != kpi.Within {
-		t.Errorf("ctr = %+v, want 15 %% = 15/100, within", ctr)
-	}
-	aov := kpiValue(t, rep, "aov", "EUR")
-	if aov.Value == nil || *aov.Value != 20 || aov.Numerator != 10000 || aov.Denominator != 500 {
-		t.Errorf("aov = %+v, want €20 = 10000/500", aov)
-	}
+	eachDB(t, func(t *testing.T, db string) {
+		code, out, errOut := run(t, "import", "--db", db, "--workspace", "shop", "testdata/ctr.jsonl", "testdata/aov.csv")
+		if code != 0 {
+			t.Fatalf("import exited %d: %s %s", code, out, errOut)
+		}
+		if !strings.Contains(out, "115 accepted") || !strings.Contains(out, "500 accepted") {
+			t.Errorf("import summary = %q", out)
+		}
+		rep := reportJSON(t, db, "--workspace", "shop", "--from", "2026-01-01", "--to", "2026-02-01", "--kpi", "ctr,aov")
+		if rep.Workspace != "shop" || len(rep.Rows) != 1 || len(rep.Rows[0].Group) != 0 {
+			t.Fatalf("report shape: %+v", rep)
+		}
+		ctr := kpiValue(t, rep, "ctr", "")
+		if ctr.Value == nil || *ctr.Value != 15 || ctr.Numerator != 15 || ctr.Denominator != 100 || ctr.Rating != kpi.Within {
+			t.Errorf("ctr = %+v, want 15 %% = 15/100, within", ctr)
+		}
+		aov := kpiValue(t, rep, "aov", "EUR")
+		if aov.Value == nil || *aov.Value != 20 || aov.Numerator != 10000 || aov.Denominator != 500 {
+			t.Errorf("aov = %+v, want €20 = 10000/500", aov)
+		}
 
-	// The same files again: every event is a duplicate, nothing changes.
-	code, out, _ = run(t, "import", "--db", db, "--workspace", "shop", "testdata/ctr.jsonl")
-	if code != 0 || !strings.Contains(out, "0 accepted, 115 duplicates") {
-		t.Errorf("re-import: exit %d, %q", code, out)
-	}
-	again := reportJSON(t, db, "--workspace", "shop", "--from", "2026-01-01", "--to", "2026-02-01", "--kpi", "ctr,aov")
-	if got, want := mustJSON(t, again), mustJSON(t, rep); got != want {
-		t.Errorf("report changed after re-import:\n%s\nwant\n%s", got, want)
-	}
+		// The same files again: every event is a duplicate, nothing changes.
+		code, out, _ = run(t, "import", "--db", db, "--workspace", "shop", "testdata/ctr.jsonl")
+		if code != 0 || !strings.Contains(out, "0 accepted, 115 duplicates") {
+			t.Errorf("re-import: exit %d, %q", code, out)
+		}
+		again := reportJSON(t, db, "--workspace", "shop", "--from", "2026-01-01", "--to", "2026-02-01", "--kpi", "ctr,aov")
+		if got, want := mustJSON(t, again), mustJSON(t, rep); got != want {
+			t.Errorf("report changed after re-import:\n%s\nwant\n%s", got, want)
+		}
 
-	// Table and CSV carry the same figures.
-	code, table, _ := run(t, "report", "--db", db, "--workspace", "shop", "--from", "2026-01-01", "--to", "2026-02-01", "--kpi", "ctr")
-	if code != 0 || !strings.Contains(table, "15.0 %") || !strings.Contains(table, "within") {
-		t.Errorf("table = %q", table)
-	}
-	code, csvOut, _ := run(t, "report", "--db", db, "--workspace", "shop", "--from", "2026-01-01", "--to", "2026-02-01", "--kpi", "ctr", "--group-by", "campaign", "--format", "csv")
-	if code != 0 || !strings.Contains(csvOut, "spring,ctr,,15,15,100,percent,within") {
-		t.Errorf("csv = %q", csvOut)
-	}
+		// Table and CSV carry the same figures.
+		code, table, _ := run(t, "report", "--db", db, "--workspace", "shop", "--from", "2026-01-01", "--to", "2026-02-01", "--kpi", "ctr")
+		if code != 0 || !strings.Contains(table, "15.0 %") || !strings.Contains(table, "within") {
+			t.Errorf("table = %q", table)
+		}
+		code, csvOut, _ := run(t, "report", "--db", db, "--workspace", "shop", "--from", "2026-01-01", "--to", "2026-02-01", "--kpi", "ctr", "--group-by", "campaign", "--format", "csv")
+		if code != 0 || !strings.Contains(csvOut, "spring,ctr,,15,15,100,percent,within") {
+			t.Errorf("csv = %q", csvOut)
+		}
+	})
 }
 
 func mustJSON(t *testing.T, v any) string {
@@ -113,32 +123,34 @@ const badFile = `{"id":"a","ts":"2026-01-05T10:00:00Z","kind":"order_placed","or
 `
 
 func TestImport_BadLines(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "bad.duckdb")
-	path := writeFile(t, "bad.jsonl", badFile)
-	code, out, _ := run(t, "import", "--db", db, "--workspace", "shop", path)
-	if code != 1 {
-		t.Errorf("exit = %d, want 1 when lines are rejected", code)
-	}
-	for _, want := range []string{"2 accepted", "2 rejected", "line 2: amount", "line 4:"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("summary %q lacks %q", out, want)
+	eachDB(t, func(t *testing.T, db string) {
+		path := writeFile(t, "bad.jsonl", badFile)
+		code, out, _ := run(t, "import", "--db", db, "--workspace", "shop", path)
+		if code != 1 {
+			t.Errorf("exit = %d, want 1 when lines are rejected", code)
 		}
-	}
-	rep := reportJSON(t, db, "--workspace", "shop", "--from", "2026-01-01", "--to", "2026-02-01", "--kpi", "gross_revenue")
-	if v := kpiValue(t, rep, "gross_revenue", "EUR"); v.Value == nil || *v.Value != 40 {
-		t.Errorf("gross revenue = %+v, want the two good orders, 40 EUR", v)
-	}
+		for _, want := range []string{"2 accepted", "2 rejected", "line 2: amount", "line 4:"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("summary %q lacks %q", out, want)
+			}
+		}
+		rep := reportJSON(t, db, "--workspace", "shop", "--from", "2026-01-01", "--to", "2026-02-01", "--kpi", "gross_revenue")
+		if v := kpiValue(t, rep, "gross_revenue", "EUR"); v.Value == nil || *v.Value != 40 {
+			t.Errorf("gross revenue = %+v, want the two good orders, 40 EUR", v)
+		}
+	})
 }
 
 func TestImport_StrictIsAllOrNothing(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "strict.duckdb")
-	path := writeFile(t, "bad.jsonl", badFile)
-	code, out, _ := run(t, "import", "--db", db, "--workspace", "shop", "--strict", path)
-	if code != 1 || !strings.Contains(out, "nothing imported") || !strings.Contains(out, "line 2: amount") {
-		t.Errorf("strict import: exit %d, %q", code, out)
-	}
-	rep := reportJSON(t, db, "--workspace", "shop", "--from", "2026-01-01", "--to", "2026-02-01", "--kpi", "gross_revenue")
-	if v := kpiValue(t, rep, "gross_revenue", ""); v.Value != nil {
-		t.Errorf("strict import stored events: %+v", v)
-	}
+	eachDB(t, func(t *testing.T, db string) {
+		path := writeFile(t, "bad.jsonl", badFile)
+		code, out, _ := run(t, "import", "--db", db, "--workspace", "shop", "--strict", path)
+		if code != 1 || !strings.Contains(out, "nothing imported") || !strings.Contains(out, "line 2: amount") {
+			t.Errorf("strict import: exit %d, %q", code, out)
+		}
+		rep := reportJSON(t, db, "--workspace", "shop", "--from", "2026-01-01", "--to", "2026-02-01", "--kpi", "gross_revenue")
+		if v := kpiValue(t, rep, "gross_revenue", ""); v.Value != nil {
+			t.Errorf("strict import stored events: %+v", v)
+		}
+	})
 }
