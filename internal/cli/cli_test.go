@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store/clickhouse/chtest"
 )
@@ -151,6 +152,31 @@ func TestImport_StrictIsAllOrNothing(t *testing.T) {
 		rep := reportJSON(t, db, "--workspace", "shop", "--from", "2026-01-01", "--to", "2026-02-01", "--kpi", "gross_revenue")
 		if v := kpiValue(t, rep, "gross_revenue", ""); v.Value != nil {
 			t.Errorf("strict import stored events: %+v", v)
+		}
+	})
+}
+
+func TestKeys_CreateAndList(t *testing.T) {
+	eachDB(t, func(t *testing.T, db string) {
+		var keys []string
+		for range 2 {
+			code, out, errOut := run(t, "keys", "create", "--db", db, "--workspace", "shop")
+			if code != 0 || !strings.HasPrefix(out, api.KeyPrefix) {
+				t.Fatalf("keys create: exit %d, %q %q", code, out, errOut)
+			}
+			keys = append(keys, strings.TrimSpace(out))
+		}
+		code, out, _ := run(t, "keys", "list", "--db", db, "--workspace", "shop")
+		if code != 0 || strings.Count(out, "created ") != 2 {
+			t.Fatalf("keys list: exit %d, %q", code, out)
+		}
+		for _, k := range keys {
+			if strings.Contains(out, k) {
+				t.Errorf("keys list shows a whole key: %q", out)
+			}
+		}
+		if _, other, _ := run(t, "keys", "list", "--db", db, "--workspace", "other"); other != "" {
+			t.Errorf("another workspace lists keys: %q", other)
 		}
 	})
 }
