@@ -3,7 +3,6 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -23,29 +22,24 @@ import (
 	"github.com/omnikpi/omnikpi/internal/store"
 	"github.com/omnikpi/omnikpi/internal/store/clickhouse/chtest"
 	"github.com/omnikpi/omnikpi/internal/store/duckdb"
+	"github.com/omnikpi/omnikpi/internal/store/storetest"
 )
 
 type server struct {
 	url   string
-	store queryable
+	store storetest.Store
 	keyA  string // workspace "a"
 	keyB  string // workspace "b"
 }
 
-// queryable is a store whose tables a test can read directly.
-type queryable interface {
-	store.Store
-	DB() *sql.DB
-}
-
 // opener makes an empty store for one test.
-type opener func(t *testing.T) queryable
+type opener = storetest.Opener
 
 // eachStore runs test once on a DuckDB file and once on a ClickHouse
 // database (skipped, saying how to run it, without a server).
 func eachStore(t *testing.T, test func(t *testing.T, open opener)) {
 	t.Run("duckdb", func(t *testing.T) {
-		test(t, func(t *testing.T) queryable {
+		test(t, func(t *testing.T) storetest.Store {
 			s, err := duckdb.Open(context.Background(), filepath.Join(t.TempDir(), "api.duckdb"))
 			if err != nil {
 				t.Fatal(err)
@@ -56,7 +50,7 @@ func eachStore(t *testing.T, test func(t *testing.T, open opener)) {
 	})
 	t.Run("clickhouse", func(t *testing.T) {
 		chtest.URL(t)
-		test(t, func(t *testing.T) queryable { return chtest.Open(t) })
+		test(t, func(t *testing.T) storetest.Store { return chtest.Open(t) })
 	})
 }
 

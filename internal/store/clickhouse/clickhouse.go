@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -415,21 +414,7 @@ func eventRow(e *event.Event, received int64) []any {
 
 // Workspace returns a workspace's newest settings.
 func (s *Store) Workspace(ctx context.Context, name string) (store.Workspace, error) {
-	var settings string
-	err := s.db.QueryRowContext(ctx,
-		"SELECT argMax(settings, updated) FROM workspaces WHERE name = ? GROUP BY name", name).Scan(&settings)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Workspace{}, fmt.Errorf("workspace %q: %w", name, store.ErrNotFound)
-	}
-	if err != nil {
-		return store.Workspace{}, fmt.Errorf("read workspace %q: %w", name, err)
-	}
-	ws := store.NewWorkspace(name)
-	if err := json.Unmarshal([]byte(settings), &ws); err != nil {
-		return store.Workspace{}, fmt.Errorf("decode workspace %q: %w", name, err)
-	}
-	ws.Name = name
-	return ws, nil
+	return store.ReadWorkspace(ctx, s.db, "SELECT argMax(settings, updated) FROM workspaces WHERE name = ? GROUP BY name", name)
 }
 
 // PutWorkspace creates or replaces a workspace's settings: a newer row wins.
@@ -463,38 +448,12 @@ func (s *Store) AddKey(ctx context.Context, k store.Key) error {
 
 // KeyByHash finds a key by its hash.
 func (s *Store) KeyByHash(ctx context.Context, hash string) (store.Key, error) {
-	k := store.Key{Hash: hash}
-	var created int64
-	err := s.db.QueryRowContext(ctx, "SELECT prefix, workspace, created FROM api_keys WHERE hash = ? LIMIT 1", hash).
-		Scan(&k.Prefix, &k.Workspace, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Key{}, store.ErrNotFound
-	}
-	if err != nil {
-		return store.Key{}, fmt.Errorf("read key: %w", err)
-	}
-	k.Created = time.UnixMilli(created).UTC()
-	return k, nil
+	return store.ReadKey(ctx, s.db, "SELECT prefix, workspace, created FROM api_keys WHERE hash = ? LIMIT 1", hash)
 }
 
 // Keys lists a workspace's keys, oldest first.
 func (s *Store) Keys(ctx context.Context, workspace string) ([]store.Key, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT DISTINCT hash, prefix, created FROM api_keys WHERE workspace = ? ORDER BY created, hash", workspace)
-	if err != nil {
-		return nil, fmt.Errorf("list keys: %w", err)
-	}
-	defer rows.Close()
-	var keys []store.Key
-	for rows.Next() {
-		k := store.Key{Workspace: workspace}
-		var created int64
-		if err := rows.Scan(&k.Hash, &k.Prefix, &created); err != nil {
-			return nil, fmt.Errorf("list keys: %w", err)
-		}
-		k.Created = time.UnixMilli(created).UTC()
-		keys = append(keys, k)
-	}
-	return keys, rows.Err()
+	return store.ReadKeys(ctx, s.db, "SELECT DISTINCT hash, prefix, created FROM api_keys WHERE workspace = ? ORDER BY created, hash", workspace)
 }
 
 var _ store.Store = (*Store)(nil)
