@@ -113,6 +113,15 @@ var ConversationFacts = FactTable{
 	},
 }
 
+// KindList is the quoted IN list of the kinds c reads: its own, or all the
+// table's when it names none.
+func (f FactTable) KindList(c FactColumn) string {
+	if len(c.Kinds) == 0 {
+		return SQLList(f.Kinds)
+	}
+	return SQLList(c.Kinds)
+}
+
 // Facts lists every fact table.
 var Facts = []FactTable{MessageFacts, OrderFacts, ConversationFacts}
 

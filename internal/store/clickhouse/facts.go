@@ -37,11 +37,7 @@ func newFactDDL(f store.FactTable) factDDL {
 		}
 	}
 	for _, c := range f.Columns {
-		kinds := c.Kinds
-		if len(kinds) == 0 {
-			kinds = f.Kinds
-		}
-		in := store.SQLList(kinds)
+		in := f.KindList(c)
 		switch c.Rule {
 		case store.Earliest:
 			add(c.Name, "minIf, Int64, UInt8", fmt.Sprintf("minIfState(ts, kind IN (%s))", in),

@@ -12,11 +12,7 @@ import (
 
 // batchAgg is the aggregate of a column over the fresh events of a batch.
 func batchAgg(f store.FactTable, c store.FactColumn) string {
-	kinds := c.Kinds
-	if len(kinds) == 0 {
-		kinds = f.Kinds
-	}
-	in := store.SQLList(kinds)
+	in := f.KindList(c)
 	switch c.Rule {
 	case store.Earliest:
 		return fmt.Sprintf("min(ts) FILTER (WHERE kind IN (%s))", in)
