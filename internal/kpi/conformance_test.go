@@ -162,11 +162,12 @@ func conformanceRequests(events []event.Event, workspace string) []url.Values {
 	return reqs
 }
 
-// TestConformance_DuckDBAndClickHouse loads one data set into DuckDB,
-// ClickHouse on one server and ClickHouse sharded over two shards, each in
-// its own random order with duplicates, and requires every KPI of the
-// catalogue to come out the same on all three for every request: counts
-// and money exactly, ratios within 1e-9 relative.
+// TestConformance_DuckDBAndClickHouse loads one data set into DuckDB and
+// into ClickHouse in three layouts (one server, sharded over two shards,
+// replicated through ZooKeeper), each in its own random order with
+// duplicates, and requires every KPI of the catalogue to come out the same
+// in all four for every request: counts and money exactly, ratios within
+// 1e-9 relative.
 func TestConformance_DuckDBAndClickHouse(t *testing.T) {
 	chtest.URL(t)
 	events := conformanceEvents(t)
@@ -180,7 +181,9 @@ func TestConformance_DuckDBAndClickHouse(t *testing.T) {
 	// The sharded layout, on a test cluster of two shards on one server.
 	sharded := chtest.OpenTwoShards(t)
 	stores["clickhouse-sharded"] = sharded
-	for i, name := range []string{"duckdb", "clickhouse", "clickhouse-sharded"} {
+	// The replicated layout, on a cluster of one replicated shard.
+	stores["clickhouse-replicated"] = chtest.OpenReplicated(t)
+	for i, name := range []string{"duckdb", "clickhouse", "clickhouse-sharded", "clickhouse-replicated"} {
 		loadShuffled(t, stores[name], events, uint64(i+1))
 	}
 	for _, shard := range chtest.ShardDatabases {
@@ -219,7 +222,7 @@ func TestConformance_DuckDBAndClickHouse(t *testing.T) {
 				if err != nil {
 					t.Fatalf("duckdb: %v", err)
 				}
-				for _, name := range []string{"clickhouse", "clickhouse-sharded"} {
+				for _, name := range []string{"clickhouse", "clickhouse-sharded", "clickhouse-replicated"} {
 					got, err := engines[name].Compute(context.Background(), req)
 					if err != nil {
 						t.Fatalf("%s: %v", name, err)

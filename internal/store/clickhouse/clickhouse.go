@@ -178,9 +178,18 @@ func (l Layout) Schema(database string) ([]string, error) {
 		}
 		return shardDB + "." + name + "_local"
 	}
+	// ON CLUSTER statements run in each node's default database, so the
+	// replicated layout names every table with its database.
+	front := func(name string) string {
+		if l.Replicated {
+			return database + "." + name
+		}
+		return name
+	}
 	funcs := template.FuncMap{
 		"table": local,
 		"local": local,
+		"front": front,
 		"engine": func(engine, name string) string {
 			if !l.Replicated {
 				return engine + "()"
@@ -207,8 +216,8 @@ func (l Layout) Schema(database string) ([]string, error) {
 			if len(l.ShardDatabases) > 0 {
 				db = "''" // each replica's default_database
 			}
-			return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %[1]s AS %[2]s ENGINE = Distributed(%[3]s, %[4]s, %[1]s_local, %[5]s);",
-				name, local(name), l.Cluster, db, shardKey)
+			return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s AS %s ENGINE = Distributed(%s, %s, %s_local, %s);",
+				front(name), local(name), l.Cluster, db, name, shardKey)
 		},
 		"join": strings.Join,
 	}

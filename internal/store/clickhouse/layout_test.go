@@ -6,9 +6,8 @@ import (
 	"testing"
 )
 
-// The replicated layout needs ZooKeeper, which the test server does not
-// run; its DDL is checked here as text, and the same template's sharded
-// rendering runs for real on the test cluster (TestConformance in kpi).
+// The layouts' DDL checked as text; TestConformance in package kpi runs the
+// sharded and the replicated layouts for real on the test server.
 
 func TestLayout_SchemaOneServer(t *testing.T) {
 	stmts, err := Layout{}.Schema("omnikpi")
@@ -57,6 +56,13 @@ func TestLayout_SchemaReplicated(t *testing.T) {
 		name := strings.Fields(q)[len(strings.Fields("CREATE TABLE IF NOT EXISTS"))]
 		if strings.HasPrefix(q, "CREATE MATERIALIZED VIEW") {
 			name = strings.Fields(q)[len(strings.Fields("CREATE MATERIALIZED VIEW IF NOT EXISTS"))]
+		}
+		// ON CLUSTER runs a statement in each node's default database.
+		if !strings.HasPrefix(name, "shop.") {
+			t.Errorf("%s does not name its database:\n%s", name, q)
+		}
+		name = strings.TrimPrefix(name, "shop.")
+		if strings.HasPrefix(q, "CREATE MATERIALIZED VIEW") {
 			if !regexp.MustCompile(`TO shop\.\w+_local`).MatchString(q) || !strings.Contains(q, "FROM shop.events_local") {
 				t.Errorf("materialized view %s must read and write the shard's own tables:\n%s", name, q)
 			}
@@ -70,7 +76,7 @@ func TestLayout_SchemaReplicated(t *testing.T) {
 		case m[1] == "Distributed":
 			distributed[name] = m[2]
 		case strings.HasSuffix(name, "_local"):
-			table := strings.TrimSuffix(strings.TrimPrefix(name, "shop."), "_local")
+			table := strings.TrimSuffix(name, "_local")
 			want := "'/clickhouse/tables/{shard}/shop/" + table + "', '{replica}'"
 			if !strings.HasPrefix(m[1], "Replicated") || m[2] != want {
 				t.Errorf("%s has engine %s(%s), want a Replicated engine at %s", name, m[1], m[2], want)

@@ -1,7 +1,8 @@
 -- omnikpi scale-out store for ClickHouse 18.16 and later, rendered as a Go
--- template. The function "table" names a table that holds data, "engine"
--- gives its engine, and "distributed" adds the Distributed table in front
--- of it in the cluster layout (each shard holds NAME_local, replicated by
+-- template. The function "table" names a table that holds data, "front" a
+-- table or view the queries name, "engine" gives an engine, and
+-- "distributed" adds the Distributed table in front of a table in the
+-- cluster layout (each shard holds NAME_local, replicated by
 -- ReplicatedMergeTree; queries and inserts go through NAME). On one server
 -- the same template gives plain MergeTree tables under their own names.
 --
@@ -91,21 +92,21 @@ FROM {{table "events"}}
 WHERE isNotNull({{.Source}}) AND kind IN ({{.Kinds}})
 GROUP BY workspace, entity;
 
-CREATE VIEW IF NOT EXISTS {{.Name}} AS
+CREATE VIEW IF NOT EXISTS {{front .Name}} AS
 SELECT workspace, entity AS {{.Key}},
     {{join .Finals ",\n    "}}
-FROM {{.State}}
+FROM {{front .State}}
 GROUP BY workspace, entity;
 {{end}}
 
-CREATE TABLE IF NOT EXISTS workspaces (
+CREATE TABLE IF NOT EXISTS {{front "workspaces"}} (
     name     String,
     settings String, -- JSON of store.Workspace
     updated  UInt64  -- the newest settings win
 ) ENGINE = {{everywhere "ReplacingMergeTree(updated)" "workspaces"}}
 ORDER BY name;
 
-CREATE TABLE IF NOT EXISTS api_keys (
+CREATE TABLE IF NOT EXISTS {{front "api_keys"}} (
     hash      String, -- hex SHA-256 of the key; the key itself is never stored
     prefix    String,
     workspace String,

@@ -93,26 +93,7 @@ var ShardDatabases = []string{"omnikpi_shard1", "omnikpi_shard2"}
 // except under CI.
 func OpenTwoShards(t testing.TB) *clickhouse.Store {
 	t.Helper()
-	base := URL(t)
-	cfg, err := clickhouse.ParseURL(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("clickhouse", fmt.Sprintf("clickhouse://%s/default", cfg.Addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var shards int
-	if err := db.QueryRow("SELECT count() FROM system.clusters WHERE cluster = ?", TwoShards).Scan(&shards); err != nil {
-		t.Fatal(err)
-	}
-	if shards != 2 {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the ClickHouse server has no cluster %s: start it with scripts/clickhouse/start", TwoShards)
-		}
-		t.Skipf("the ClickHouse server has no cluster %s: run ./scripts/test, which starts one that has", TwoShards)
-	}
+	cfg := needCluster(t, TwoShards, 2, "")
 	for _, name := range ShardDatabases {
 		Drop(t, cfg, name)
 	}
@@ -130,4 +111,54 @@ func OpenTwoShards(t testing.TB) *clickhouse.Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// Replicated is the cluster of the test server's config with one shard of
+// one replica, the server itself, whose tables ZooKeeper replicates.
+const Replicated = "omnikpi_replicated"
+
+// OpenReplicated opens a store in the replicated layout (ReplicatedMergeTree
+// tables, DDL ON CLUSTER) on a new database of the Replicated cluster. The
+// test is skipped when the server has no such cluster or no ZooKeeper,
+// except under CI.
+func OpenReplicated(t testing.TB) *clickhouse.Store {
+	t.Helper()
+	needCluster(t, Replicated, 1, "SELECT count() FROM system.zookeeper WHERE path = '/'")
+	s, err := clickhouse.Open(context.Background(), Database(t)+"?cluster="+Replicated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// needCluster returns the test server's config if it has the cluster with
+// that many shards and, when given, the probe query answers; otherwise the
+// test is skipped, or fails under CI.
+func needCluster(t testing.TB, cluster string, shards int, probe string) clickhouse.Config {
+	t.Helper()
+	cfg, err := clickhouse.ParseURL(URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("clickhouse", fmt.Sprintf("clickhouse://%s/default", cfg.Addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRow("SELECT count() FROM system.clusters WHERE cluster = ?", cluster).Scan(&n)
+	if err == nil && n != shards {
+		err = fmt.Errorf("the server has no cluster %s of %d shards", cluster, shards)
+	}
+	if err == nil && probe != "" {
+		err = db.QueryRow(probe).Scan(&n)
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%v: scripts/test starts a server that has it", err)
+		}
+		t.Skipf("%v: run ./scripts/test, which starts a server that has it", err)
+	}
+	return cfg
 }
