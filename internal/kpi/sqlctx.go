@@ -154,17 +154,20 @@ func (c *sqlCtx) Events(alias string) string {
 	}
 }
 
-// Facts is a fact table under alias (none when empty). ClickHouse keeps a
-// new row of an entity's facts after every insert that names it, the newest
-// with the highest version: FINAL keeps only that row before any background
-// merge. DuckDB updates its fact rows in place.
+// Facts is a fact table under alias (none when empty). DuckDB updates its
+// fact rows in place. ClickHouse writes a new row of an entity's facts
+// after every insert that names it, the newest with the highest version:
+// FINAL keeps only that row before any background merge. The subquery
+// keeps the enclosing query local in the sharded layout, where a JOIN of
+// two Distributed tables is refused; the workspace and time conditions are
+// still pushed into it.
 func (c *sqlCtx) Facts(table, alias string) string {
 	name := table
+	if c.dialect == store.ClickHouse {
+		name = "(SELECT * FROM " + table + " FINAL)"
+	}
 	if alias != "" {
 		name += " AS " + alias
-	}
-	if c.dialect == store.ClickHouse {
-		name += " FINAL"
 	}
 	return name
 }
