@@ -76,8 +76,8 @@ AS SELECT workspace, id FROM {{table "events"}};
 -- the states of the entities the batch named into a new row of the fact
 -- table, versioned by the number of events merged; the KPI SQL reads the
 -- fact table with FINAL, which keeps the newest row of each entity before
--- any background merge. Reading merged rows is ten times faster on 18.16
--- than merging the states at query time.
+-- any background merge. Reading merged rows is faster on 18.16 than merging
+-- the states in every query: the demo report takes 2.5 s against 7.2 s.
 {{range .Facts}}
 CREATE TABLE IF NOT EXISTS {{table .State}} (
     workspace String,
