@@ -13,6 +13,7 @@ import (
 	"github.com/omnikpi/omnikpi/internal/demo"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store"
+	"github.com/omnikpi/omnikpi/internal/store/clickhouse"
 )
 
 // demoWorkspace is the workspace the demo data set is loaded into.
@@ -50,7 +51,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if loaded {
-		fmt.Fprintf(e.stdout, "The demo workspace in %s is already loaded; delete the file (or drop the ClickHouse database) to generate it anew.\n", *db)
+		fmt.Fprintf(e.stdout, "The demo workspace in %s is already loaded; delete the file (or drop the ClickHouse database) to generate it anew.\n", clickhouse.Redacted(*db))
 	} else if err := loadDemo(ctx, e, s, ws, *events, *seed); err != nil {
 		return err
 	}

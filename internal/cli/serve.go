@@ -12,6 +12,7 @@ import (
 	"github.com/omnikpi/omnikpi/internal/ingest"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store"
+	"github.com/omnikpi/omnikpi/internal/store/clickhouse"
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -28,7 +29,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer s.Close()
 	return serveHTTP(ctx, e, s, *addr, *maxBody, func(base string) {
-		fmt.Fprintf(e.stdout, "omnikpi serving %s on %s\n", *db, base)
+		fmt.Fprintf(e.stdout, "omnikpi serving %s on %s\n", clickhouse.Redacted(*db), base)
 	})
 }
 

@@ -45,6 +45,14 @@ type Store struct {
 // IsURL reports whether a --db value names a ClickHouse server.
 func IsURL(db string) bool { return strings.HasPrefix(db, "clickhouse://") }
 
+// Redacted is a --db value fit to print: a URL's password is masked.
+func Redacted(db string) string {
+	if u, err := url.Parse(db); err == nil && IsURL(db) {
+		return u.Redacted()
+	}
+	return db
+}
+
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Config is what a clickhouse:// URL says.
@@ -61,7 +69,7 @@ type Config struct {
 func ParseURL(raw string) (Config, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "clickhouse" || u.Host == "" {
-		return Config{}, fmt.Errorf("--db %s: want clickhouse://host:9000/database", raw)
+		return Config{}, fmt.Errorf("--db %s: want clickhouse://host:9000/database", Redacted(raw))
 	}
 	c := Config{Addr: u.Host, Database: strings.Trim(u.Path, "/"), User: "default"}
 	if u.Port() == "" {
@@ -71,7 +79,7 @@ func ParseURL(raw string) (Config, error) {
 		c.Database = "omnikpi"
 	}
 	if !identRE.MatchString(c.Database) {
-		return Config{}, fmt.Errorf("--db %s: database name %q must be letters, digits and _", raw, c.Database)
+		return Config{}, fmt.Errorf("--db %s: database name %q must be letters, digits and _", Redacted(raw), c.Database)
 	}
 	if u.User != nil {
 		c.User = u.User.Username()
@@ -80,7 +88,7 @@ func ParseURL(raw string) (Config, error) {
 	q := u.Query()
 	if name := q.Get("cluster"); name != "" {
 		if !identRE.MatchString(name) {
-			return Config{}, fmt.Errorf("--db %s: cluster name %q must be letters, digits and _", raw, name)
+			return Config{}, fmt.Errorf("--db %s: cluster name %q must be letters, digits and _", Redacted(raw), name)
 		}
 		c.Layout = Layout{Cluster: name, Replicated: true}
 	}
