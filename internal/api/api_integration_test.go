@@ -331,3 +331,57 @@ func TestGetKPIs_BadRequest(t *testing.T) {
 		}
 	})
 }
+
+// TestGetKPIs_InjectionStaysInWorkspace sends SQL in every parameter of
+// GET /v1/kpis with workspace a's key: filter values are bound as values
+// and match nothing, the other parameters are refused, and workspace b's
+// order never shows.
+func TestGetKPIs_InjectionStaysInWorkspace(t *testing.T) {
+	eachStore(t, func(t *testing.T, open opener) {
+		s := start(t, open, 0)
+		ctx := context.Background()
+		b := client.New(s.url, s.keyB, nil)
+		if _, _, err := b.SendEvents(ctx, []byte(order("b1", "ob", "99")), "application/json"); err != nil {
+			t.Fatal(err)
+		}
+		a := client.New(s.url, s.keyA, nil)
+		attacks := []string{
+			`x' OR workspace = 'b`,
+			`') OR 1=1 --`,
+			`x'); DROP TABLE events; --`,
+			`b' UNION ALL SELECT 1 --`,
+		}
+		base := url.Values{"from": {"2026-01-01"}, "to": {"2026-02-01"}, "kpi": {"gross_revenue,aov"}}
+		for _, attack := range attacks {
+			for _, param := range append(append([]string{}, kpi.Dimensions...), "group_by", "bucket", "kpi", "tz", "from", "to") {
+				q := url.Values{}
+				for k, v := range base {
+					q[k] = v
+				}
+				q.Set(param, attack)
+				rep, err := a.KPIs(ctx, q)
+				var apiErr *client.APIError
+				switch {
+				case errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest:
+					continue // refused, naming the parameter
+				case err != nil:
+					t.Errorf("%s=%q: %v, want 200 or 400", param, attack, err)
+					continue
+				}
+				if rep.Workspace != "a" {
+					t.Errorf("%s=%q: report of workspace %q", param, attack, rep.Workspace)
+				}
+				for _, row := range rep.Rows {
+					for _, v := range row.KPIs {
+						if v.Value != nil {
+							t.Errorf("%s=%q: %s = %v, want no data in workspace a", param, attack, v.ID, *v.Value)
+						}
+					}
+				}
+			}
+		}
+		if n := s.count(t, "workspace = 'b'"); n != 1 {
+			t.Errorf("workspace b holds %d events after the attempts, want its 1", n)
+		}
+	})
+}
