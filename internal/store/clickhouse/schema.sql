@@ -79,6 +79,9 @@ AS SELECT workspace, id FROM {{table "events"}};
 -- fact table with FINAL, which keeps the newest row of each entity before
 -- any background merge. Reading merged rows is faster on 18.16 than merging
 -- the states in every query: the demo report takes 2.5 s against 7.2 s.
+-- Fact tables are ordered by entity, not time: an entity's send time moves
+-- earlier when a late event arrives, and ReplacingMergeTree collapses only
+-- rows with the same sorting key.
 {{range .Facts}}
 CREATE TABLE IF NOT EXISTS {{table .State}} (
     workspace String,
