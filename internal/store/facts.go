@@ -37,7 +37,7 @@ type FactColumn struct {
 
 // FactTable describes one fact table.
 type FactTable struct {
-	Name   string   // the table (or view) the KPI SQL reads
+	Name   string   // the table the KPI SQL reads
 	Key    string   // the entity column in the fact table
 	Source string   // the entity column in events
 	Kinds  []string // the event kinds that feed the table

@@ -34,8 +34,8 @@ medium, utm_campaign, utm_content, utm_term, product, platform, props, received`
 
 // Store is a ClickHouse database.
 type Store struct {
-	db    *sql.DB
-	facts []factDDL
+	db        *sql.DB
+	refreshes []factRefresh // one per store.Facts table, built once
 
 	mu      sync.Mutex // one insert at a time, so the duplicate check and the insert are atomic for this process
 	updated uint64     // last workspaces.updated written
@@ -131,7 +131,11 @@ func OpenConfig(ctx context.Context, c Config) (*Store, error) {
 	}
 	s := &Store{db: db, now: time.Now}
 	for _, f := range store.Facts {
-		s.facts = append(s.facts, newFactDDL(f))
+		r := factRefresh{table: f, kinds: map[string]bool{}, sql: newFactDDL(f).Refresh()}
+		for _, k := range f.Kinds {
+			r.kinds[k] = true
+		}
+		s.refreshes = append(s.refreshes, r)
 	}
 	return s, nil
 }
@@ -142,7 +146,7 @@ func connect(c Config, database string) *sql.DB {
 		Auth: ch.Auth{Database: database, Username: c.User, Password: c.Password},
 		Settings: ch.Settings{
 			// Push the KPI queries' workspace and time conditions into the
-			// fact views, so a view merges one workspace's states only.
+			// FINAL subqueries they read facts through.
 			"enable_optimize_predicate_expression": 1,
 			// An insert through a Distributed table returns once every
 			// shard has written its part, not when it is queued: events
@@ -162,7 +166,7 @@ type Layout struct {
 	// Replicated makes the shards' tables ReplicatedMergeTree, kept in
 	// ZooKeeper under /clickhouse/tables/{shard}/DATABASE/TABLE, and runs
 	// every statement ON CLUSTER, so each node holds its shard's tables
-	// beside the Distributed tables and views. This is the production
+	// beside the Distributed tables. This is the production
 	// layout, asked for with ?cluster=NAME in the URL.
 	Replicated bool
 	// ShardDatabases, for a test cluster on one host without ZooKeeper,
@@ -262,7 +266,7 @@ func (l Layout) Schema(database string) ([]string, error) {
 			stmts = append(stmts, q)
 			continue
 		}
-		// A shard's table or view: once per shard database.
+		// A shard's table or materialized view: once per shard database.
 		for _, name := range shards {
 			stmts = append(stmts, strings.ReplaceAll(q, shardDB+".", name+"."))
 		}
@@ -281,7 +285,7 @@ func stripComments(s string) string {
 	return strings.TrimSpace(strings.Join(keep, "\n"))
 }
 
-var createRE = regexp.MustCompile(`^(CREATE (?:MATERIALIZED VIEW|VIEW|TABLE) IF NOT EXISTS [A-Za-z0-9_.]+)`)
+var createRE = regexp.MustCompile(`^(CREATE (?:MATERIALIZED VIEW|TABLE) IF NOT EXISTS [A-Za-z0-9_.]+)`)
 
 // addOnCluster runs a CREATE on every node of the cluster.
 func addOnCluster(q, on string) string {
@@ -307,8 +311,9 @@ func (s *Store) Query(ctx context.Context, query string, args ...any) (store.Row
 
 // Insert stores the events that are new and reports which were. Ids seen
 // before are found in event_ids; the new events go in one INSERT (one
-// block), whose materialized views add their states to the facts. The
-// server answers once the block is written to its parts.
+// block), whose materialized views add their states to the fact states;
+// then the rows of the entities the batch names are merged anew. It
+// returns once the server has written both to its parts.
 func (s *Store) Insert(ctx context.Context, events []event.Event) ([]store.Outcome, error) {
 	if len(events) == 0 {
 		return nil, nil
@@ -349,39 +354,54 @@ func (s *Store) Insert(ctx context.Context, events []event.Event) ([]store.Outco
 	return outcomes, nil
 }
 
+// factRefresh merges a fact table's rows from its states.
+type factRefresh struct {
+	table store.FactTable
+	kinds map[string]bool // the event kinds that feed the table
+	sql   string          // factDDL.Refresh
+}
+
 // refreshFacts writes, for each fact table, the merged rows of the
 // entities the events name.
 func (s *Store) refreshFacts(ctx context.Context, events []event.Event) error {
-	for i, f := range store.Facts {
-		kinds := map[string]bool{}
-		for _, k := range f.Kinds {
-			kinds[k] = true
-		}
+	for _, r := range s.refreshes {
+		var entities [][2]string
 		seen := map[[2]string]bool{}
-		batch, err := ext.NewTable("batch_entities", ext.Column("workspace", "String"), ext.Column("entity", "String"))
+		for j := range events {
+			e := &events[j]
+			k := [2]string{e.Workspace, entityOf(e, r.table.Source)}
+			if k[1] != "" && r.kinds[string(e.Kind)] && !seen[k] {
+				seen[k] = true
+				entities = append(entities, k)
+			}
+		}
+		if len(entities) == 0 {
+			continue
+		}
+		batch, err := pairTable("batch_entities", "entity", entities)
 		if err != nil {
 			return err
 		}
-		for j := range events {
-			e := &events[j]
-			entity := entityOf(e, f.Source)
-			k := [2]string{e.Workspace, entity}
-			if entity == "" || !kinds[string(e.Kind)] || seen[k] {
-				continue
-			}
-			seen[k] = true
-			if err := batch.Append(e.Workspace, entity); err != nil {
-				return err
-			}
-		}
-		if len(seen) == 0 {
-			continue
-		}
-		if _, err := s.db.ExecContext(ch.Context(ctx, ch.WithExternalTable(batch)), s.facts[i].Refresh()); err != nil {
-			return fmt.Errorf("%s: %w", f.Name, err)
+		if _, err := s.db.ExecContext(ch.Context(ctx, ch.WithExternalTable(batch)), r.sql); err != nil {
+			return fmt.Errorf("%s: %w", r.table.Name, err)
 		}
 	}
 	return nil
+}
+
+// pairTable is an external table of (workspace, second) rows, sent with a
+// query for the server to read like a table of its own.
+func pairTable(name, second string, rows [][2]string) (*ext.Table, error) {
+	t, err := ext.NewTable(name, ext.Column("workspace", "String"), ext.Column(second, "String"))
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		if err := t.Append(r[0], r[1]); err != nil {
+			return nil, fmt.Errorf("external table %s: %w", name, err)
+		}
+	}
+	return t, nil
 }
 
 // entityOf is the event's value of a fact table's entity column.
@@ -401,14 +421,13 @@ func entityOf(e *event.Event, source string) string {
 // The batch's ids travel as an external table, which the server reads like
 // a table of its own, rather than as a literal list in the query.
 func (s *Store) storedIDs(ctx context.Context, events []event.Event) (map[[2]string]bool, error) {
-	batch, err := ext.NewTable("batch_ids", ext.Column("workspace", "String"), ext.Column("id", "String"))
-	if err != nil {
-		return nil, err
-	}
+	ids := make([][2]string, len(events))
 	for i := range events {
-		if err := batch.Append(events[i].Workspace, events[i].ID); err != nil {
-			return nil, fmt.Errorf("look up stored events: %w", err)
-		}
+		ids[i] = [2]string{events[i].Workspace, events[i].ID}
+	}
+	batch, err := pairTable("batch_ids", "id", ids)
+	if err != nil {
+		return nil, fmt.Errorf("look up stored events: %w", err)
 	}
 	rows, err := s.db.QueryContext(ch.Context(ctx, ch.WithExternalTable(batch)),
 		`SELECT DISTINCT workspace, id FROM event_ids

@@ -1,6 +1,6 @@
 -- omnikpi scale-out store for ClickHouse 18.16 and later, rendered as a Go
 -- template. The function "table" names a table that holds data, "front" a
--- table or view the queries name, "engine" gives an engine, and
+-- table the queries name, "engine" gives an engine, and
 -- "distributed" adds the Distributed table in front of a table in the
 -- cluster layout (each shard holds NAME_local, replicated by
 -- ReplicatedMergeTree; queries and inserts go through NAME). On one server
