@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/omnikpi/omnikpi/internal/config"
 	"github.com/omnikpi/omnikpi/internal/ingest"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store"
@@ -12,7 +13,8 @@ import (
 
 // Options tune the API; zero values take the defaults.
 type Options struct {
-	MaxBodyBytes int64 // largest accepted request body, default 16 MiB
+	MaxBodyBytes int64           // largest accepted request body, default 16 MiB
+	WhatsApp     config.WhatsApp // the WhatsApp Cloud API webhook; off when not configured
 }
 
 // DefaultMaxBodyBytes is the default request body limit.
@@ -24,6 +26,7 @@ type handler struct {
 	engine    *kpi.Engine
 	log       *slog.Logger
 	maxBody   int64
+	whatsapp  config.WhatsApp
 }
 
 // New returns the API with every route.
@@ -31,13 +34,21 @@ func New(s store.Store, c *ingest.Committer, engine *kpi.Engine, log *slog.Logge
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	h := &handler{store: s, committer: c, engine: engine, log: log, maxBody: opts.MaxBodyBytes}
+	h := &handler{store: s, committer: c, engine: engine, log: log, maxBody: opts.MaxBodyBytes, whatsapp: opts.WhatsApp}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", h.health)
 	mux.Handle("POST /v1/events", h.auth(h.postEvents))
 	mux.Handle("GET /v1/kpis", h.auth(h.getKPIs))
 	mux.Handle("GET /v1/catalogue", h.auth(h.getCatalogue))
 	mux.Handle("GET /v1/workspace", h.auth(h.getWorkspace))
+	if opts.WhatsApp.Enabled() {
+		mux.HandleFunc("GET /webhooks/whatsapp", h.verifyWhatsApp)
+		mux.HandleFunc("POST /webhooks/whatsapp", h.postWhatsApp)
+	} else {
+		mux.HandleFunc("/webhooks/whatsapp", func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusNotFound, "not_configured", "the WhatsApp webhook is not configured: start serve with --config or --whatsapp-* flags", "")
+		})
+	}
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, "")
 	})

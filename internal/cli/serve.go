@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/api"
+	"github.com/omnikpi/omnikpi/internal/config"
 	"github.com/omnikpi/omnikpi/internal/ingest"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store"
@@ -16,11 +18,29 @@ import (
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "[--db F] [--addr HOST:PORT]")
+	fs := newFlags(e, "serve", "[--db F] [--addr HOST:PORT] [--config FILE] [--whatsapp-* …]")
 	db := fs.String("db", DefaultDB, dbUsage)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	maxBody := fs.Int64("max-body", api.DefaultMaxBodyBytes, "largest accepted request body, in bytes")
+	configFile := fs.String("config", "", "JSON configuration file (see the README's WhatsApp section)")
+	appSecret := fs.String("whatsapp-app-secret", "", "Meta app secret that signs WhatsApp webhooks (or $"+config.EnvWhatsAppAppSecret+")")
+	verifyToken := fs.String("whatsapp-verify-token", "", "verify token of the WhatsApp webhook handshake (or $"+config.EnvWhatsAppVerifyToken+")")
+	numbers, accounts := config.Mapping{}, config.Mapping{}
+	fs.Var(numbers, "whatsapp-number", "PHONE_NUMBER_ID=WORKSPACE: a WhatsApp business number's events go to the workspace (repeatable)")
+	fs.Var(accounts, "whatsapp-account", "WABA_ID=WORKSPACE: a WhatsApp Business Account's events go to the workspace (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*configFile)
+	if err != nil {
+		return err
+	}
+	cfg.ApplyEnv(os.Getenv)
+	cfg.WhatsApp.AppSecret = firstSet(*appSecret, cfg.WhatsApp.AppSecret)
+	cfg.WhatsApp.VerifyToken = firstSet(*verifyToken, cfg.WhatsApp.VerifyToken)
+	cfg.WhatsApp.PhoneNumbers = merged(cfg.WhatsApp.PhoneNumbers, numbers)
+	cfg.WhatsApp.BusinessAccounts = merged(cfg.WhatsApp.BusinessAccounts, accounts)
+	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	s, err := openStore(ctx, *db)
@@ -28,7 +48,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer s.Close()
-	return serveHTTP(ctx, e, s, *addr, *maxBody, func(base string) {
+	opts := api.Options{MaxBodyBytes: *maxBody, WhatsApp: cfg.WhatsApp}
+	return serveHTTP(ctx, e, s, *addr, opts, func(base string) {
 		fmt.Fprintf(e.stdout, "omnikpi serving %s on %s\n", clickhouse.Redacted(*db), base)
 	})
 }
@@ -36,7 +57,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 // serveHTTP serves the API on addr until ctx ends, then shuts down in
 // order: stop taking requests, finish the writes in flight, close the store
 // (by the caller). ready is called with the base URL once listening.
-func serveHTTP(ctx context.Context, e *env, s store.Store, addr string, maxBody int64, ready func(baseURL string)) error {
+func serveHTTP(ctx context.Context, e *env, s store.Store, addr string, opts api.Options, ready func(baseURL string)) error {
 	engine, err := kpi.New(s)
 	if err != nil {
 		return err
@@ -44,7 +65,7 @@ func serveHTTP(ctx context.Context, e *env, s store.Store, addr string, maxBody 
 	committer := ingest.NewCommitter(s, e.log, ingest.CommitterOptions{})
 	defer committer.Close()
 	srv := &http.Server{
-		Handler:           api.New(s, committer, engine, e.log, api.Options{MaxBodyBytes: maxBody}),
+		Handler:           api.New(s, committer, engine, e.log, opts),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      5 * time.Minute,
@@ -71,4 +92,28 @@ func serveHTTP(ctx context.Context, e *env, s store.Store, addr string, maxBody 
 		return err
 	}
 	return nil
+}
+
+func firstSet(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// merged adds the flag mappings to the file's; flags win.
+func merged(file map[string]string, flags config.Mapping) map[string]string {
+	if len(flags) == 0 {
+		return file
+	}
+	out := map[string]string{}
+	for k, v := range file {
+		out[k] = v
+	}
+	for k, v := range flags {
+		out[k] = v
+	}
+	return out
 }

@@ -66,6 +66,12 @@ const (
 	ProductClicked     Kind = "product_clicked"
 )
 
+// ChannelEvent is anything else a channel reports about a message or an
+// account (a deleted-message status, a number change, an account update),
+// kept with its payload in props and props.type saying what it is. No KPI
+// counts it.
+const ChannelEvent Kind = "channel_event"
+
 // family groups kinds by the fields they require.
 type family uint8
 
@@ -77,6 +83,7 @@ const (
 	familyMarketing
 	familySurvey
 	familySocial
+	familyChannel
 )
 
 var kinds = map[Kind]family{
@@ -95,6 +102,7 @@ var kinds = map[Kind]family{
 	Impression: familySocial, Reach: familySocial, Follow: familySocial, Unfollow: familySocial,
 	SocialInteraction: familySocial, UGCShared: familySocial, PageView: familySocial,
 	SiteSession: familySocial, ProductRecommended: familySocial, ProductClicked: familySocial,
+	ChannelEvent: familyChannel,
 }
 
 // Kinds lists every known kind.
@@ -125,7 +133,7 @@ func (k Kind) IsMessage() bool { return kinds[k] == familyMessage }
 // needsChannel reports whether EVENTS.md requires a channel for the kind.
 func (k Kind) needsChannel() bool {
 	f := kinds[k]
-	return f == familyMessage || f == familyConversation || f == familySocial
+	return f == familyMessage || f == familyConversation || f == familySocial || f == familyChannel
 }
 
 // needsMoney reports whether the kind must carry an amount and currency.

@@ -160,6 +160,10 @@ func (e *Event) validateKindProps() error {
 		default:
 			return fieldErr("props.cost_type", "%q must be messaging, software or ads", ct)
 		}
+	case ChannelEvent:
+		if e.Prop("type") == "" {
+			return fieldErr("props.type", "is required for channel_event (what the channel reported)")
+		}
 	case SocialInteraction:
 		if e.Prop("type") == "" {
 			return fieldErr("props.type", "is required for social_interaction (like, comment, share, save)")

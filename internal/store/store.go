@@ -77,6 +77,9 @@ type Workspace struct {
 	// numbers.
 	KeepPhoneNumbers bool    `json:"keep_phone_numbers,omitempty"`
 	Windows          Windows `json:"windows"`
+	// StopWords are the replies that opt a customer out, replacing the
+	// default list of the WhatsApp webhook when set.
+	StopWords []string `json:"stop_words,omitempty"`
 	// Bands overrides benchmark bands by KPI id.
 	Bands map[string]Band `json:"bands,omitempty"`
 }
