@@ -56,6 +56,11 @@ func eachStore(t *testing.T, test func(t *testing.T, open opener)) {
 
 func start(t *testing.T, open opener, maxBody int64) *server {
 	t.Helper()
+	return startWith(t, open, api.Options{MaxBodyBytes: maxBody})
+}
+
+func startWith(t *testing.T, open opener, opts api.Options) *server {
+	t.Helper()
 	ctx := context.Background()
 	s := open(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -64,7 +69,7 @@ func start(t *testing.T, open opener, maxBody int64) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.New(s, committer, engine, log, api.Options{MaxBodyBytes: maxBody}))
+	srv := httptest.NewServer(api.New(s, committer, engine, log, opts))
 	t.Cleanup(func() {
 		srv.Close()
 		committer.Close()

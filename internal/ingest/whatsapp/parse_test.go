@@ -239,7 +239,7 @@ func TestParse_Messages(t *testing.T) {
 					t.Errorf("props %v", ev[0].Props)
 				}
 			}},
-		{name: "bad timestamp", value: value(`"messages": [{"from": "`+customer+`", "id": "`+inWamid+`", "timestamp": "yesterday", "type": "text", "text": {"body": "hi"}}]`),
+		{name: "bad timestamp", value: value(`"messages": [{"from": "` + customer + `", "id": "` + inWamid + `", "timestamp": "yesterday", "type": "text", "text": {"body": "hi"}}]`),
 			problem: true},
 	}
 	for _, tc := range tests {
