@@ -53,9 +53,9 @@ func (b *syncBuffer) String() string {
 
 // startServer runs "omnikpi serve" in a process of its own and returns its
 // base URL once it listens.
-func startServer(t *testing.T, db string) (*exec.Cmd, string) {
+func startServer(t *testing.T, db string, flags ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--db", db, "--addr", "127.0.0.1:0")
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, flags...)...)
 	cmd.Env = append(os.Environ(), runAsOmnikpi+"=1")
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/big"
 	"os"
 	"regexp"
 	"sort"
@@ -150,6 +151,11 @@ func (e *Engine) Compute(ctx context.Context, r Request) (Report, error) {
 			return Report{}, err
 		}
 	}
+	if res.ws.RateCard != nil && (needed["cost"] || needed["cost_msg_sw"]) {
+		if err := e.priceMessages(ctx, res, *res.ws.RateCard, groups); err != nil {
+			return Report{}, err
+		}
+	}
 	return e.shape(res, ids, groups), nil
 }
 
@@ -213,7 +219,8 @@ type groupData struct {
 	comps  *comps
 }
 
-func (e *Engine) runFamily(ctx context.Context, res *resolved, f family, groups map[string]*groupData) error {
+// query renders and runs the named query for res.
+func (e *Engine) query(ctx context.Context, res *resolved, name string) (store.Rows, error) {
 	var args []any
 	w := res.ws.Windows
 	sc := &sqlCtx{
@@ -222,17 +229,25 @@ func (e *Engine) runFamily(ctx context.Context, res *resolved, f family, groups 
 		Win: windowsMS{Reply: w.Reply.Millis(), Conversion: w.Conversion.Millis(), OptOut: w.OptOut.Millis(), Conversation: w.Conversation.Millis()},
 	}
 	var text bytes.Buffer
-	if err := e.queries[f.query].Execute(&text, sc); err != nil {
-		return fmt.Errorf("render %s: %w", f.query, err)
+	if err := e.queries[name].Execute(&text, sc); err != nil {
+		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
 	// OMNIKPI_DUMP_SQL=1 prints each query with its arguments, to replay
 	// one by hand against a store.
 	if os.Getenv("OMNIKPI_DUMP_SQL") != "" {
-		fmt.Fprintf(os.Stderr, "-- %s %v\n%s\n", f.query, args, text.String())
+		fmt.Fprintf(os.Stderr, "-- %s %v\n%s\n", name, args, text.String())
 	}
 	rows, err := e.store.Query(ctx, text.String(), args...)
 	if err != nil {
-		return fmt.Errorf("query %s: %w", f.query, err)
+		return nil, fmt.Errorf("query %s: %w", name, err)
+	}
+	return rows, nil
+}
+
+func (e *Engine) runFamily(ctx context.Context, res *resolved, f family, groups map[string]*groupData) error {
+	rows, err := e.query(ctx, res, f.query)
+	if err != nil {
+		return err
 	}
 	defer rows.Close()
 	nGroup := len(res.GroupBy)
@@ -401,4 +416,67 @@ func lessGroup(a, b *groupData) bool {
 		}
 	}
 	return a.bucket.Before(b.bucket)
+}
+
+// priceMessages adds the cost of the period's billable messages, priced by
+// the rate card, to each group's messaging cost. Each group's sum is exact
+// (prices finer than a cent are kept as fractions) until it is added.
+func (e *Engine) priceMessages(ctx context.Context, res *resolved, card store.RateCard, groups map[string]*groupData) error {
+	rows, err := e.query(ctx, res, "billable-messages")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	totals := map[*groupData]*big.Rat{}
+	var order []*groupData
+	for rows.Next() {
+		groupCells := make([]*string, len(res.GroupBy))
+		var bucket, category, country *string
+		var n float64 // a count; both drivers scan any number into a float
+		cells := make([]any, 0, len(groupCells)+4)
+		for i := range groupCells {
+			cells = append(cells, &groupCells[i])
+		}
+		if res.Bucket != "" {
+			cells = append(cells, &bucket)
+		}
+		cells = append(cells, &category, &country, &n)
+		if err := rows.Scan(cells...); err != nil {
+			return fmt.Errorf("read billable-messages: %w", err)
+		}
+		g, err := groupFor(groups, groupCells, bucket, res.Location)
+		if err != nil {
+			return err
+		}
+		price, ok := card.PriceMinor(deref(category), deref(country))
+		if !ok {
+			continue // the card does not price it
+		}
+		if totals[g] == nil {
+			totals[g] = new(big.Rat)
+			order = append(order, g)
+		}
+		totals[g].Add(totals[g], new(big.Rat).Mul(price, new(big.Rat).SetInt64(int64(n))))
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, g := range order {
+		cost, _ := totals[g].Float64()
+		m := g.comps.money[card.Currency]
+		if m == nil {
+			m = map[string]float64{}
+			g.comps.money[card.Currency] = m
+		}
+		m["cost"] += cost
+		m["cost_msg_sw"] += cost
+	}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

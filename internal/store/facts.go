@@ -47,9 +47,17 @@ type FactTable struct {
 	// Dims are dimensions copied from the events. Each comes from the
 	// event with the smallest dimension key (DimKey), ties going to the
 	// smallest value.
-	Dims    []string
-	Columns []FactColumn
+	Dims []string
+	// PropDims are dimensions read from a top-level string of the events'
+	// props, under the same rule. Their names must not occur as keys
+	// inside nested props objects: ClickHouse 18.16 reads props by key
+	// name without regard to nesting.
+	PropDims []string
+	Columns  []FactColumn
 }
+
+// AllDims lists Dims, then PropDims.
+func (f FactTable) AllDims() []string { return append(append([]string{}, f.Dims...), f.PropDims...) }
 
 // RankLater is added to the time of events that do not create the entity,
 // so a dimension's key is rank·RankLater + time in ms.
@@ -67,6 +75,9 @@ var MessageFacts = FactTable{
 	Kinds:   append([]string{"message_received"}, OutboundKinds...),
 	Primary: []string{"message_sent", "message_received"},
 	Dims:    []string{"channel", "customer", "conversation", "campaign", "template", "variant", "actor", "agent", "team"},
+	// What the channel bills the message as, when it is billable, and the
+	// recipient's country: the keys of a messaging rate card.
+	PropDims: []string{"billable_category", "customer_country"},
 	Columns: []FactColumn{
 		{Name: "first_ms", Rule: Earliest}, // earliest event naming the message
 		{Name: "sent_ms", Rule: Earliest, Kinds: []string{"message_sent"}},

@@ -80,6 +80,8 @@ type Workspace struct {
 	// StopWords are the replies that opt a customer out, replacing the
 	// default list of the WhatsApp webhook when set.
 	StopWords []string `json:"stop_words,omitempty"`
+	// RateCard prices billable messages into messaging cost; none when nil.
+	RateCard *RateCard `json:"rate_card,omitempty"`
 	// Bands overrides benchmark bands by KPI id.
 	Bands map[string]Band `json:"bands,omitempty"`
 }

@@ -446,7 +446,7 @@ func (c *change) other(m map[string]any) ([]event.Event, error) {
 // name.
 func (c *change) addCustomerProps(props map[string]any, phone, customer string) {
 	if cc := CountryOf(phone); cc != "" {
-		props["country"] = cc
+		props["customer_country"] = cc
 	}
 	if name := c.names[customer]; name != "" {
 		props["profile_name"] = name

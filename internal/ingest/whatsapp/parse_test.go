@@ -84,7 +84,7 @@ func TestParse_Statuses(t *testing.T) {
 		props       map[string]string // props that must be set, "" for absent
 	}{
 		{"sent with conversation and pricing", status("sent", cbp), event.MessageSent,
-			map[string]string{"pricing_category": "marketing", "billable_category": "marketing", "country": "ID", "profile_name": "Siti Rahma", "status": "sent"}},
+			map[string]string{"pricing_category": "marketing", "billable_category": "marketing", "customer_country": "ID", "profile_name": "Siti Rahma", "status": "sent"}},
 		{"delivered free", status("delivered", pmpFree), event.MessageDelivered,
 			map[string]string{"pricing_category": "service", "billable_category": ""}},
 		{"read, billable implied by type regular", status("read", pmpNoBillable), event.MessageRead,
@@ -261,7 +261,7 @@ func TestParse_Messages(t *testing.T) {
 			if m.Text != tc.text {
 				t.Errorf("text %q, want %q", m.Text, tc.text)
 			}
-			if m.Kind == event.MessageReceived && (m.Message != inWamid || m.Customer != customer || m.Actor != event.ActorCustomer || m.Prop("country") != "ID") {
+			if m.Kind == event.MessageReceived && (m.Message != inWamid || m.Customer != customer || m.Actor != event.ActorCustomer || m.Prop("customer_country") != "ID") {
 				t.Errorf("message %+v", m)
 			}
 			if tc.checks != nil {
@@ -308,7 +308,7 @@ func TestParse_BatchOfEntriesAndChanges(t *testing.T) {
 	}
 	countries := map[string]bool{}
 	for _, e := range res.Events {
-		countries[e.Prop("country")] = true
+		countries[e.Prop("customer_country")] = true
 	}
 	for _, c := range []string{"ID", "MY", "SG"} {
 		if !countries[c] {

@@ -5,6 +5,8 @@
 //
 //	workspace W                     the workspace of the events that follow (default "w")
 //	timezone Europe/Berlin          sets the workspace's time zone
+//	ratecard USD marketing/ID=0.0411 marketing=0.025 …
+//	                                sets the workspace's rate card: category/country=price, no country for the others
 //	event {json}                    one event in the generic format
 //	repeat N {json with {i}}        N events, {i} replaced by 1..N
 //	request from=… to=… kpi=…       a KPI request in the query syntax of GET /v1/kpis
@@ -62,7 +64,7 @@ type Embedded = embed.FS
 
 type script struct {
 	events    []event.Event
-	timezones map[string]string
+	settings map[string]*store.Workspace
 	requests  []request
 }
 
@@ -82,8 +84,15 @@ type expect struct {
 }
 
 func parse(text string) (*script, error) {
-	s := &script{timezones: map[string]string{}}
+	s := &script{settings: map[string]*store.Workspace{}}
 	ws := "w"
+	settings := func() *store.Workspace {
+		if s.settings[ws] == nil {
+			w := store.NewWorkspace(ws)
+			s.settings[ws] = &w
+		}
+		return s.settings[ws]
+	}
 	for n, raw := range strings.Split(text, "\n") {
 		line := strings.TrimSpace(raw)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -95,7 +104,22 @@ func parse(text string) (*script, error) {
 		case "workspace":
 			ws = rest
 		case "timezone":
-			s.timezones[ws] = rest
+			settings().TimeZone = rest
+		case "ratecard":
+			fields := strings.Fields(rest)
+			if len(fields) == 0 {
+				return nil, lineErr(fmt.Errorf("ratecard needs a currency"))
+			}
+			card := &store.RateCard{Currency: fields[0]}
+			for _, f := range fields[1:] {
+				key, price, _ := strings.Cut(f, "=")
+				category, country, _ := strings.Cut(key, "/")
+				card.Prices = append(card.Prices, store.RatePrice{Category: category, Country: country, Price: price})
+			}
+			if err := card.Validate(); err != nil {
+				return nil, lineErr(err)
+			}
+			settings().RateCard = card
 		case "event":
 			e, err := event.ParseJSON([]byte(rest))
 			if err != nil {
@@ -159,10 +183,8 @@ func (s *script) load(t *testing.T, open Opener, events []event.Event, batches f
 	t.Helper()
 	st := open(t)
 	ctx := context.Background()
-	for ws, tz := range s.timezones {
-		w := store.NewWorkspace(ws)
-		w.TimeZone = tz
-		if err := st.PutWorkspace(ctx, w); err != nil {
+	for _, w := range s.settings {
+		if err := st.PutWorkspace(ctx, *w); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -80,9 +80,15 @@ func newFactDDL(f store.FactTable) factDDL {
 	// RankLater + 7.3e12 (the year 2200), so key + 1e18 always has 19
 	// digits.
 	dimKey := fmt.Sprintf("toString(ts + toInt64(if(kind IN (%s), 0, %d)) + 1000000000000000000)", d.Primary, store.RankLater)
-	for _, dim := range f.Dims {
+	for _, dim := range f.AllDims() {
+		value := dim
+		for _, p := range f.PropDims {
+			if p == dim {
+				value = fmt.Sprintf("nullIf(visitParamExtractString(ifNull(props, ''), '%s'), '')", dim)
+			}
+		}
 		add(dim, "minIf, String, UInt8", "Nullable(String)",
-			fmt.Sprintf("minIfState(concat(%[2]s, assumeNotNull(%[1]s)), isNotNull(%[1]s))", dim, dimKey),
+			fmt.Sprintf("minIfState(concat(%[2]s, assumeNotNull(%[1]s)), isNotNull(%[1]s))", value, dimKey),
 			fmt.Sprintf("nullIf(substring(minIfMerge(%s_state), 20), '')", dim))
 	}
 	// The number of events merged into a row is its version: of the rows

@@ -64,7 +64,7 @@ func upsertSQL(f store.FactTable) string {
 		batch = append(batch, batchAgg(f, c))
 		sets = append(sets, c.Name+" = "+merge(c))
 	}
-	for _, d := range f.Dims {
+	for _, d := range f.AllDims() {
 		cols = append(cols, d, d+"_k")
 		batch = append(batch,
 			fmt.Sprintf("arg_min(%[1]s, {'k': k, 'v': %[1]s}) FILTER (WHERE %[1]s IS NOT NULL)", d),
@@ -74,10 +74,14 @@ func upsertSQL(f store.FactTable) string {
 			fmt.Sprintf("%[1]s = CASE WHEN %[2]s THEN excluded.%[1]s ELSE t.%[1]s END", d, better),
 			fmt.Sprintf("%[1]s_k = least(t.%[1]s_k, excluded.%[1]s_k)", d))
 	}
+	propDims := ""
+	for _, d := range f.PropDims {
+		propDims += fmt.Sprintf(",\n        json_extract_string(s.props, '$.%[1]s') AS %[1]s", d)
+	}
 	return fmt.Sprintf(`INSERT INTO %[1]s AS t (%[2]s)
 SELECT %[3]s
 FROM (
-    SELECT s.*, ts + CASE WHEN kind IN (%[4]s) THEN 0 ELSE %[5]d END AS k
+    SELECT s.*, ts + CASE WHEN kind IN (%[4]s) THEN 0 ELSE %[5]d END AS k%[10]s
     FROM stage s JOIN fresh USING (seq)
     WHERE s.%[6]s IS NOT NULL AND s.kind IN (%[7]s)
 )
@@ -86,5 +90,5 @@ ON CONFLICT (workspace, %[8]s) DO UPDATE SET
     %[9]s`,
 		f.Name, strings.Join(cols, ", "), strings.Join(batch, ",\n    "),
 		store.SQLList(f.Primary), store.RankLater, f.Source, store.SQLList(f.Kinds), f.Key,
-		strings.Join(sets, ",\n    "))
+		strings.Join(sets, ",\n    "), propDims)
 }

@@ -65,8 +65,16 @@ CREATE TABLE IF NOT EXISTS message_facts (
     actor VARCHAR, actor_k BIGINT,
     agent VARCHAR, agent_k BIGINT,
     team VARCHAR, team_k BIGINT,
+    billable_category VARCHAR, billable_category_k BIGINT, -- props.billable_category: what the channel bills
+    customer_country VARCHAR, customer_country_k BIGINT,   -- props.customer_country: ISO 3166 code
     PRIMARY KEY (workspace, message)
 );
+-- Files made before the rate card keep working; their older messages have
+-- no billing dimensions.
+ALTER TABLE message_facts ADD COLUMN IF NOT EXISTS billable_category VARCHAR;
+ALTER TABLE message_facts ADD COLUMN IF NOT EXISTS billable_category_k BIGINT;
+ALTER TABLE message_facts ADD COLUMN IF NOT EXISTS customer_country VARCHAR;
+ALTER TABLE message_facts ADD COLUMN IF NOT EXISTS customer_country_k BIGINT;
 
 -- order_facts: one row per order. The amount comes from the earliest
 -- order_placed (ties broken by event id); refunds and returns add up over
