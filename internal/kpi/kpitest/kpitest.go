@@ -63,9 +63,9 @@ func Run(t *testing.T, fsys fs.FS, open Opener) {
 type Embedded = embed.FS
 
 type script struct {
-	events    []event.Event
+	events   []event.Event
 	settings map[string]*store.Workspace
-	requests  []request
+	requests []request
 }
 
 type request struct {
