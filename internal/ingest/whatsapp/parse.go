@@ -272,7 +272,7 @@ func (c *change) status(m map[string]any) ([]event.Event, error) {
 	kind, known := statusKinds[status]
 	if !known {
 		kind = event.ChannelEvent
-		props["type"] = "status"
+		setType(props, "status")
 	}
 	if p, ok := m["pricing"].(map[string]any); ok {
 		category := str(p, "category")
@@ -331,7 +331,6 @@ func (c *change) message(m map[string]any) ([]event.Event, error) {
 	case "system", "revoke", "ephemeral":
 		// Not written by the customer: a number change, a deleted message.
 		main.Kind, main.Actor = event.ChannelEvent, ""
-		props["type"] = typ
 		return []event.Event{main}, nil
 	}
 	out := []event.Event{main}
@@ -417,7 +416,7 @@ func (c *change) preference(m map[string]any) ([]event.Event, error) {
 		kind = event.OptedIn
 	}
 	props := without(m, "timestamp", "wa_id")
-	props["type"] = "user_preference"
+	setType(props, "user_preference")
 	c.addCustomerProps(props, phone, customer)
 	id := "wa:pref:" + digest(customer, value, str(m, "category"), strconv.FormatInt(ts.Unix(), 10))
 	return []event.Event{{ID: id, TS: ts, Kind: kind, Customer: customer, Count: 1, Props: props}}, nil
@@ -425,7 +424,11 @@ func (c *change) preference(m map[string]any) ([]event.Event, error) {
 
 // valueErrors maps a change that reports errors instead of messages.
 func (c *change) valueErrors(m map[string]any) ([]event.Event, error) {
-	return c.other(map[string]any{"field": c.field, "value": m})
+	events, err := c.other(map[string]any{"field": c.field, "value": m})
+	for i := range events {
+		events[i].Props["type"], events[i].Props["field"] = "errors", c.field
+	}
+	return events, err
 }
 
 // other keeps a change this adapter has no mapping for, as it came.
@@ -439,6 +442,15 @@ func (c *change) other(m map[string]any) ([]event.Event, error) {
 	raw, _ := json.Marshal(m)
 	return []event.Event{{ID: "wa:" + field + ":" + digest(string(raw)), TS: ts, Kind: event.ChannelEvent, Count: 1,
 		Props: map[string]any{"type": field, "value": m["value"]}}}, nil
+}
+
+// setType sets props.type, which says what a channel_event is; a "type"
+// of the payload's own is kept as payload_type.
+func setType(props map[string]any, typ string) {
+	if own, ok := props["type"]; ok {
+		props["payload_type"] = own
+	}
+	props["type"] = typ
 }
 
 // addCustomerProps adds what is known of the customer besides the id: the

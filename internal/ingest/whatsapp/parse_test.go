@@ -92,7 +92,8 @@ func TestParse_Statuses(t *testing.T) {
 		{"voice message played", status("played", ""), event.MessageRead, map[string]string{"status": "played"}},
 		{"failed with its error", status("failed", failed), event.MessageFailed,
 			map[string]string{"error_code": "131049", "error_title": "This message was not delivered to maintain healthy ecosystem engagement."}},
-		{"deleted is kept, counted nowhere", status("deleted", ""), event.ChannelEvent, map[string]string{"type": "status", "status": "deleted"}},
+		{"deleted is kept, counted nowhere", status("deleted", `, "type": "message"`), event.ChannelEvent,
+			map[string]string{"type": "status", "status": "deleted", "payload_type": "message"}},
 		{"a status to come", status("warning", `, "new_field": {"x": 1}`), event.ChannelEvent, map[string]string{"status": "warning", "new_field": `{"x":1}`}},
 		{"read in a group", status("read", group), event.MessageRead, map[string]string{"recipient_type": "group"}},
 	}
@@ -235,7 +236,7 @@ func TestParse_Messages(t *testing.T) {
 		{name: "errors instead of messages", value: `{"messaging_product": "whatsapp", "metadata": {"display_phone_number": "6221500100", "phone_number_id": "` + phoneID + `"},
 				"errors": [{"code": 131000, "title": "Something went wrong"}]}`,
 			kinds: "channel_event", checks: func(t *testing.T, ev []event.Event) {
-				if !strings.Contains(ev[0].Prop("value"), "131000") {
+				if !strings.Contains(ev[0].Prop("value"), "131000") || ev[0].Prop("type") != "errors" || ev[0].Prop("field") != "messages" {
 					t.Errorf("props %v", ev[0].Props)
 				}
 			}},
