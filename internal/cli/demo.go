@@ -40,6 +40,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	case errors.Is(err, store.ErrNotFound):
 		ws = store.NewWorkspace(demoWorkspace)
 		ws.TimeZone = "Europe/Amsterdam"
+		ws.RateCard = demoRateCard()
 		if err := s.PutWorkspace(ctx, ws); err != nil {
 			return err
 		}
@@ -129,4 +130,16 @@ func loadDemo(ctx context.Context, e *env, s store.Store, ws store.Workspace, ev
 	sum.path = "demo data"
 	fmt.Fprintln(e.stdout, sum)
 	return nil
+}
+
+// demoRateCard prices the demo's billable WhatsApp marketing messages, in
+// the range of Meta's per-message prices.
+func demoRateCard() *store.RateCard {
+	return &store.RateCard{Currency: "EUR", Prices: []store.RatePrice{
+		{Category: "marketing", Country: "ID", Price: "0.0380"},
+		{Category: "marketing", Country: "NL", Price: "0.1320"},
+		{Category: "marketing", Country: "DE", Price: "0.1230"},
+		{Category: "marketing", Price: "0.0900"},
+		{Category: "utility", Price: "0.0200"},
+	}}
 }

@@ -12,6 +12,9 @@ func (g *gen) shared() {
 		t := g.at(float64(day) + 0.5)
 		if t.Day() == 1 || day == 0 {
 			g.ev(t, "campaign_cost").s("amount", "300.00").s("currency", "EUR").raw("props", `{"cost_type":"software"}`).end()
+			// WhatsApp reviews the number's messaging limit now and then.
+			g.ev(t, "channel_event").s("channel", "whatsapp").
+				raw("props", `{"type":"phone_number_quality_update","value":{"event":"ONBOARDING","current_limit":"TIER_10K"}}`).end()
 		}
 		for _, platform := range []string{"facebook", "instagram", "tiktok"} {
 			impressions := int64(2000 + g.rng.IntN(3000))
@@ -39,8 +42,9 @@ func (g *gen) customer() {
 	g.stats.Customers++
 	g.cust = "cus_" + strconv.Itoa(100000 + g.stats.Customers)[1:]
 	g.currency = "EUR"
+	g.country = [...]string{"NL", "DE", "BE"}[g.stats.Customers%3]
 	if g.chance(idrShare) {
-		g.currency = "IDR"
+		g.currency, g.country = "IDR", "ID"
 	}
 	for i := range g.camps {
 		if g.chance(audienceShare) {
@@ -104,7 +108,12 @@ func (g *gen) campaignMessage(c *campaign) {
 	}
 	t := sent.Add(time.Duration(2+g.rng.IntN(60)) * time.Second)
 	delivered := g.chance(deliverRate)
-	if delivered && c.channel != "instagram" {
+	switch {
+	case delivered && c.channel == "whatsapp":
+		// WhatsApp bills a delivered marketing message; the webhook's
+		// pricing becomes these props.
+		status(t, "message_delivered").raw("props", `{"billable_category":"marketing","customer_country":"`+g.country+`"}`).end()
+	case delivered && c.channel != "instagram":
 		status(t, "message_delivered").end()
 	}
 	read := delivered && g.chance(readRate)

@@ -124,6 +124,7 @@ type gen struct {
 	cust     string
 	channel  string
 	currency string
+	country  string   // ISO 3166 code of the customer's number
 	pending  [][]byte // lines of the current message, to reorder
 }
 

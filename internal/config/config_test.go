@@ -1,0 +1,81 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func write(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "omnikpi.json")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoad(t *testing.T) {
+	c, err := Load(write(t, `{"whatsapp": {"app_secret": "s", "verify_token": "v", "phone_numbers": {"1001": "shop"}, "business_accounts": {"2001": "brand"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ phone, account, want string }{
+		{"1001", "2001", "shop"}, // the number wins over its account
+		{"1002", "2001", "brand"},
+		{"", "2001", "brand"},
+		{"1002", "2002", ""},
+	} {
+		got, ok := c.WhatsApp.Route(tc.phone, tc.account)
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("Route(%s, %s) = %q %v, want %q", tc.phone, tc.account, got, ok, tc.want)
+		}
+	}
+	c.ApplyEnv(func(k string) string { return map[string]string{EnvWhatsAppAppSecret: "from-env"}[k] })
+	if c.WhatsApp.AppSecret != "from-env" || c.WhatsApp.VerifyToken != "v" {
+		t.Errorf("environment: %+v", c.WhatsApp)
+	}
+}
+
+func TestLoad_Errors(t *testing.T) {
+	if _, err := Load(write(t, `{"whatsapp": {"app_secret": "s", "verfy_token": "v"}}`)); err == nil || !strings.Contains(err.Error(), "verfy_token") {
+		t.Errorf("a misspelt key: %v", err)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.json")); err == nil {
+		t.Error("a missing file loads")
+	}
+	for text, want := range map[string]string{
+		`{"whatsapp": {"verify_token": "v", "phone_numbers": {"1": "a"}}}`:                   "app_secret",
+		`{"whatsapp": {"app_secret": "s", "phone_numbers": {"1": "a"}}}`:                     "verify_token",
+		`{"whatsapp": {"app_secret": "s", "verify_token": "v"}}`:                             "phone_numbers",
+		`{"whatsapp": {"app_secret": "s", "verify_token": "v", "phone_numbers": {"1": ""}}}`: "workspace are required",
+	} {
+		c, err := Load(write(t, text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want it to name %s", text, err, want)
+		}
+	}
+	var empty Config
+	if err := empty.Validate(); err != nil || empty.WhatsApp.Enabled() {
+		t.Errorf("no configuration is valid and leaves the webhook off: %v", err)
+	}
+}
+
+func TestMapping(t *testing.T) {
+	m := Mapping{}
+	if err := m.Set(" 1001 = shop "); err != nil || m["1001"] != "shop" {
+		t.Errorf("%v %v", err, m)
+	}
+	for _, bad := range []string{"1001", "=shop", "1001="} {
+		if err := m.Set(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
