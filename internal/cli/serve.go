@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,8 +37,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg.ApplyEnv(os.Getenv)
-	cfg.WhatsApp.AppSecret = firstSet(*appSecret, cfg.WhatsApp.AppSecret)
-	cfg.WhatsApp.VerifyToken = firstSet(*verifyToken, cfg.WhatsApp.VerifyToken)
+	cfg.WhatsApp.AppSecret = cmp.Or(*appSecret, cfg.WhatsApp.AppSecret)
+	cfg.WhatsApp.VerifyToken = cmp.Or(*verifyToken, cfg.WhatsApp.VerifyToken)
 	cfg.WhatsApp.PhoneNumbers = merged(cfg.WhatsApp.PhoneNumbers, numbers)
 	cfg.WhatsApp.BusinessAccounts = merged(cfg.WhatsApp.BusinessAccounts, accounts)
 	if err := cfg.Validate(); err != nil {
@@ -92,15 +93,6 @@ func serveHTTP(ctx context.Context, e *env, s store.Store, addr string, opts api
 		return err
 	}
 	return nil
-}
-
-func firstSet(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // merged adds the flag mappings to the file's; flags win.

@@ -2,6 +2,7 @@ package whatsapp
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -254,19 +255,16 @@ var statusKinds = map[string]event.Kind{
 
 // status maps statuses[i]: the lifecycle of a message the business sent.
 func (c *change) status(m map[string]any) ([]event.Event, error) {
-	wamid, status := str(m, "id"), str(m, "status")
-	if wamid == "" {
-		return nil, errors.New(`"id" (the wamid) is missing`)
-	}
-	if status == "" {
-		return nil, errors.New(`"status" is missing`)
-	}
-	ts, err := unixTime(m["timestamp"])
+	wamid, ts, err := idAndTime(m)
 	if err != nil {
 		return nil, err
 	}
+	status := str(m, "status")
+	if status == "" {
+		return nil, errors.New(`"status" is missing`)
+	}
 	recipient := str(m, "recipient_id")
-	customer := firstOf(recipient, str(m, "recipient_user_id"))
+	customer := cmp.Or(recipient, str(m, "recipient_user_id"))
 	props := without(m, "id", "timestamp", "recipient_id")
 	c.addCustomerProps(props, recipient, customer)
 	kind, known := statusKinds[status]
@@ -290,7 +288,7 @@ func (c *change) status(m map[string]any) ([]event.Event, error) {
 	if errs, ok := m["errors"].([]any); ok && len(errs) > 0 {
 		if first, ok := errs[0].(map[string]any); ok {
 			props["error_code"] = str(first, "code")
-			props["error_title"] = firstOf(str(first, "title"), str(first, "message"))
+			props["error_title"] = cmp.Or(str(first, "title"), str(first, "message"))
 		}
 	}
 	id := "wa:" + wamid + ":" + status
@@ -303,17 +301,13 @@ func (c *change) status(m map[string]any) ([]event.Event, error) {
 // message maps messages[i]: something a customer (or WhatsApp itself, for
 // system messages) sent to the business, and what it implies.
 func (c *change) message(m map[string]any) ([]event.Event, error) {
-	wamid := str(m, "id")
-	if wamid == "" {
-		return nil, errors.New(`"id" (the wamid) is missing`)
-	}
-	ts, err := unixTime(m["timestamp"])
+	wamid, ts, err := idAndTime(m)
 	if err != nil {
 		return nil, err
 	}
 	typ := messageType(m)
 	from := str(m, "from")
-	customer := firstOf(from, str(m, "from_user_id"))
+	customer := cmp.Or(from, str(m, "from_user_id"))
 	props := without(m, "id", "timestamp", "from")
 	props["type"] = typ
 	c.addCustomerProps(props, from, customer)
@@ -357,7 +351,7 @@ func (c *change) message(m map[string]any) ([]event.Event, error) {
 	}
 	if ref, ok := m["referral"].(map[string]any); ok {
 		e := derived("lead", event.LeadCreated, "", map[string]any{"referral": ref, "ad_id": str(ref, "source_id"), "ctwa_clid": str(ref, "ctwa_clid")})
-		e.Source, e.Medium = firstOf(str(ref, "source_type"), "ad"), "click_to_whatsapp"
+		e.Source, e.Medium = cmp.Or(str(ref, "source_type"), "ad"), "click_to_whatsapp"
 		out = append(out, e)
 	}
 	if order, ok := m["order"].(map[string]any); ok && typ == "order" {
@@ -376,16 +370,12 @@ func (c *change) message(m map[string]any) ([]event.Event, error) {
 // echo maps message_echoes[i]: a message the business sent from the
 // WhatsApp Business app, written by a person.
 func (c *change) echo(m map[string]any) ([]event.Event, error) {
-	wamid := str(m, "id")
-	if wamid == "" {
-		return nil, errors.New(`"id" (the wamid) is missing`)
-	}
-	ts, err := unixTime(m["timestamp"])
+	wamid, ts, err := idAndTime(m)
 	if err != nil {
 		return nil, err
 	}
 	to := str(m, "to")
-	customer := firstOf(to, str(m, "to_user_id"))
+	customer := cmp.Or(to, str(m, "to_user_id"))
 	typ := messageType(m)
 	props := without(m, "id", "timestamp", "to")
 	props["type"], props["echo"] = typ, true
@@ -403,7 +393,7 @@ func (c *change) preference(m map[string]any) ([]event.Event, error) {
 		return nil, err
 	}
 	phone := str(m, "wa_id")
-	customer := firstOf(phone, str(m, "user_id"))
+	customer := cmp.Or(phone, str(m, "user_id"))
 	if customer == "" {
 		return nil, errors.New(`"wa_id" and "user_id" are both missing`)
 	}
@@ -433,7 +423,7 @@ func (c *change) valueErrors(m map[string]any) ([]event.Event, error) {
 
 // other keeps a change this adapter has no mapping for, as it came.
 func (c *change) other(m map[string]any) ([]event.Event, error) {
-	field := firstOf(c.field, "unknown")
+	field := cmp.Or(c.field, "unknown")
 	value, _ := m["value"].(map[string]any)
 	ts := time.Now().UTC()
 	if t, err := unixTime(firstNonNil(value["timestamp"], m["time"])); err == nil {
@@ -494,7 +484,7 @@ func messageText(typ string, m map[string]any) (string, map[string]any) {
 	case "reaction":
 		return str(body, "emoji"), nil
 	case "location":
-		return firstOf(str(body, "name"), str(body, "address")), nil
+		return cmp.Or(str(body, "name"), str(body, "address")), nil
 	case "order":
 		return str(body, "text"), nil
 	case "button":
@@ -540,6 +530,16 @@ func cartTotal(order map[string]any) *event.Money {
 	return &total
 }
 
+// idAndTime reads what every status and message has: its wamid and time.
+func idAndTime(m map[string]any) (string, time.Time, error) {
+	wamid := str(m, "id")
+	if wamid == "" {
+		return "", time.Time{}, errors.New(`"id" (the wamid) is missing`)
+	}
+	ts, err := unixTime(m["timestamp"])
+	return wamid, ts, err
+}
+
 // str reads a string or a number as text; "" for anything else.
 func str(m map[string]any, key string) string {
 	switch v := m[key].(type) {
@@ -581,15 +581,6 @@ func without(m map[string]any, keys ...string) map[string]any {
 		delete(out, k)
 	}
 	return out
-}
-
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 func firstNonNil(values ...any) any {
