@@ -513,3 +513,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParse reads the campaign-day webhook: 4 changes, 11 events.
+func BenchmarkParse(b *testing.B) {
+	body, err := os.ReadFile("testdata/campaign_day.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	events := 0
+	for b.Loop() {
+		res, err := Parse(body, Options{Route: route})
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += len(res.Events)
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}

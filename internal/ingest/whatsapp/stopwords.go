@@ -2,6 +2,7 @@ package whatsapp
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -37,8 +38,9 @@ func NewStopWords(words []string) *StopWords {
 	return s
 }
 
-// DefaultStopWords matches DefaultStopWordList.
-func DefaultStopWords() *StopWords { return NewStopWords(DefaultStopWordList) }
+// DefaultStopWords matches DefaultStopWordList. The matcher is built once:
+// it is read-only.
+var DefaultStopWords = sync.OnceValue(func() *StopWords { return NewStopWords(DefaultStopWordList) })
 
 // Match reports whether text is an opt-out.
 func (s *StopWords) Match(text string) bool {
