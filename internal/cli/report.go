@@ -104,6 +104,9 @@ func writeReportTable(w io.Writer, rep kpi.Report) error {
 			if v.Currency != "" {
 				name += " (" + v.Currency + ")"
 			}
+			if v.Label != "" {
+				name += ": " + v.Label
+			}
 			rating := string(v.Rating)
 			if v.Value == nil && v.Reason == kpi.ReasonNotReported {
 				rating = v.Reason
@@ -131,14 +134,14 @@ func groupLabel(g map[string]*string) string {
 	return strings.Join(parts, ", ")
 }
 
-// writeReportCSV writes one line per group, KPI and currency.
+// writeReportCSV writes one line per group, KPI, currency and label.
 func writeReportCSV(w io.Writer, rep kpi.Report, groupBy []string, bucketed bool) error {
 	cw := csv.NewWriter(w)
 	header := append([]string(nil), groupBy...)
 	if bucketed {
 		header = append(header, "bucket")
 	}
-	header = append(header, "kpi", "currency", "value", "numerator", "denominator", "unit", "rating", "band_low", "band_high", "band_best", "reason")
+	header = append(header, "kpi", "currency", "label", "value", "numerator", "denominator", "unit", "rating", "band_low", "band_high", "band_best", "reason")
 	if err := cw.Write(header); err != nil {
 		return err
 	}
@@ -150,7 +153,7 @@ func writeReportCSV(w io.Writer, rep kpi.Report, groupBy []string, bucketed bool
 	}
 	for _, row := range rep.Rows {
 		var groupCells []string
-		for _, k := range header[:len(header)-11] {
+		for _, k := range header[:len(header)-12] {
 			v := ""
 			if row.Group[k] != nil {
 				v = *row.Group[k]
@@ -163,7 +166,7 @@ func writeReportCSV(w io.Writer, rep kpi.Report, groupBy []string, bucketed bool
 				lo, hi, best = v.Band.Low, v.Band.High, v.Band.Best
 			}
 			n, d := v.Numerator, v.Denominator
-			rec := append(append([]string(nil), groupCells...), v.ID, v.Currency, num(v.Value), num(&n), num(&d),
+			rec := append(append([]string(nil), groupCells...), v.ID, v.Currency, v.Label, num(v.Value), num(&n), num(&d),
 				string(v.Unit), string(v.Rating), num(lo), num(hi), num(best), v.Reason)
 			if err := cw.Write(rec); err != nil {
 				return err

@@ -10,12 +10,25 @@ import (
 // comps are one group's components, as the family queries return them:
 // plain counts added over currencies, money in minor units per currency.
 type comps struct {
-	plain map[string]float64
-	money map[string]map[string]float64 // currency → component → minor units (or a count, for *_cur)
+	plain   map[string]float64
+	money   map[string]map[string]float64 // currency → component → minor units (or a count, for *_cur)
+	samples map[string][]float64          // durations in seconds, for means and quantiles
+	labels  map[string]map[string]float64 // counts by label: a bucket, a goal, a tag, a keyword
 }
 
 func newComps() *comps {
-	return &comps{plain: map[string]float64{}, money: map[string]map[string]float64{}}
+	return &comps{plain: map[string]float64{}, money: map[string]map[string]float64{},
+		samples: map[string][]float64{}, labels: map[string]map[string]float64{}}
+}
+
+// count adds n to the label's count of component name.
+func (c *comps) count(name, label string, n float64) {
+	m := c.labels[name]
+	if m == nil {
+		m = map[string]float64{}
+		c.labels[name] = m
+	}
+	m[label] += n
 }
 
 func (c *comps) currencies() []string {
@@ -35,6 +48,7 @@ func (c *comps) major(cur, name string) float64 {
 // figure is a computed numerator and denominator before shaping.
 type figure struct {
 	currency string
+	label    string
 	num, den float64
 	value    *float64
 	reason   string
@@ -48,6 +62,16 @@ const (
 	moneyCalc                        // per currency: money num ÷ (plain or money) den
 	roiCalc                          // per currency: (revenue − cost) ÷ cost × 100
 	perRecipCalc                     // per currency: (revenue ÷ sent) ÷ (cost ÷ recipients)
+	statCalc                         // a statistic of samples: mean, median or p90
+	labelCalc                        // one figure per label: its count, or count ÷ den × scale
+	npsCalc                          // (promoters − detractors) ÷ answers × 100
+)
+
+// Statistics of samples.
+const (
+	statMean   = -1.0
+	statMedian = 0.5
+	statP90    = 0.9
 )
 
 // calc says how a KPI is computed from components.
@@ -56,8 +80,20 @@ type calc struct {
 	num, den string
 	total    string // receiptCalc: the count over every channel
 	scale    float64
-	denMoney bool // the denominator is money in the same currency
-	denCount bool // the denominator is a count per currency, like orders_cur
+	denMoney bool     // the denominator is money in the same currency
+	denCount bool     // the denominator is a count per currency, like orders_cur
+	stat     float64  // statCalc: statMean or a quantile
+	order    []string // labelCalc: labels in this order (else by count, largest first)
+	overall  string   // labelCalc: a plain component giving an unlabelled first figure
+	top      int      // labelCalc: at most this many labels (0: all)
+}
+
+func stat(samples string, which float64) calc {
+	return calc{kind: statCalc, num: samples, stat: which}
+}
+
+func labelled(num, den string, scale float64) calc {
+	return calc{kind: labelCalc, num: num, den: den, scale: scale}
 }
 
 func plain(num, den string, scale float64) calc {
@@ -86,8 +122,14 @@ func (k calc) components() []string {
 			out = append(out, n)
 		}
 	}
-	if k.kind == perRecipCalc {
+	switch k.kind {
+	case perRecipCalc:
 		out = append(out, "sent", "recipients")
+	case npsCalc:
+		out = append(out, "nps_promoters", "nps_detractors")
+	}
+	if k.overall != "" {
+		out = append(out, k.overall)
 	}
 	return out
 }
@@ -106,6 +148,12 @@ func ratio(num, den, scale float64) figure {
 // figures computes the KPI for one group: one figure, or one per currency.
 func (k calc) figures(c *comps) []figure {
 	switch k.kind {
+	case statCalc:
+		return []figure{statistic(c.samples[k.num], k.stat)}
+	case labelCalc:
+		return k.labelFigures(c)
+	case npsCalc:
+		return []figure{ratio(c.plain["nps_promoters"]-c.plain["nps_detractors"], c.plain[k.num], 100)}
 	case plainCalc, receiptCalc:
 		if k.den == "" {
 			v := c.plain[k.num]
@@ -183,4 +231,70 @@ func rate(v float64, b *Band, dir Direction) Rating {
 		return Above
 	}
 	return Within
+}
+
+// statistic is the mean (num the sum, den the count) or a quantile (num the
+// quantile, den the count) of samples. Quantiles interpolate between the
+// two nearest ranks, as DuckDB's quantile_cont does.
+func statistic(samples []float64, which float64) figure {
+	n := float64(len(samples))
+	if n == 0 {
+		return figure{reason: ReasonNoData}
+	}
+	if which == statMean {
+		sum := 0.0
+		for _, v := range samples {
+			sum += v
+		}
+		return ratio(sum, n, 1)
+	}
+	sorted := append([]float64(nil), samples...)
+	sort.Float64s(sorted)
+	pos := which * (n - 1)
+	lo := int(math.Floor(pos))
+	v := sorted[lo]
+	if hi := lo + 1; hi < len(sorted) {
+		v += (sorted[hi] - sorted[lo]) * (pos - float64(lo))
+	}
+	return figure{num: v, den: n, value: &v}
+}
+
+func (k calc) labelFigures(c *comps) []figure {
+	var out []figure
+	one := func(label string, n float64) figure {
+		var fig figure
+		if k.den == "" {
+			fig = figure{num: n, value: &n}
+		} else {
+			fig = ratio(n, c.plain[k.den], k.scale)
+		}
+		fig.label = label
+		return fig
+	}
+	if k.overall != "" {
+		out = append(out, one("", c.plain[k.overall]))
+	}
+	counts := c.labels[k.num]
+	labels := k.order
+	if labels == nil {
+		for l := range counts {
+			labels = append(labels, l)
+		}
+		sort.Slice(labels, func(i, j int) bool {
+			if counts[labels[i]] != counts[labels[j]] {
+				return counts[labels[i]] > counts[labels[j]]
+			}
+			return labels[i] < labels[j]
+		})
+	}
+	if k.top > 0 && len(labels) > k.top {
+		labels = labels[:k.top]
+	}
+	for _, l := range labels {
+		out = append(out, one(l, counts[l]))
+	}
+	if len(out) == 0 {
+		return []figure{{reason: ReasonNoData}}
+	}
+	return out
 }

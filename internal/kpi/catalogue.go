@@ -13,6 +13,7 @@ const (
 	Money   Unit = "money" // major units of Value.Currency
 	Ratio   Unit = "ratio" // shown as "5.0x"
 	Seconds Unit = "seconds"
+	Score   Unit = "score" // a mean survey score, or NPS points
 )
 
 // Direction says which way is better.
@@ -74,7 +75,7 @@ const ReasonNotReported = "not reported by channel"
 // ReasonNoData is the reason given for a zero denominator.
 const ReasonNoData = "no data: the denominator is zero"
 
-// catalogue is KPIS.md sections 1 and 2, in its order. Bands are the
+// catalogue is KPIS.md sections 1 to 3, in its order. Bands are the
 // catalogue's defaults; a workspace may override them by id.
 var catalogue = []entry{
 	// 1. Message delivery and engagement.
@@ -138,6 +139,75 @@ var catalogue = []entry{
 		Formula: "gross revenue − refunds and returns of those orders (a return without amount undoes the whole order)"}, money("net", "", false)},
 	{Definition{ID: "chat_to_purchase_rate", Name: "Chat-to-purchase conversion", Section: "revenue", Unit: Percent, Direction: HigherIsBetter,
 		Formula: "customers of the period's conversations who bought within the attribution window ÷ those customers × 100"}, plain("conv_buyers", "conv_customers", 100)},
+
+	// 3. Responsiveness, service and satisfaction. Times are wall-clock
+	// seconds, or open seconds under the workspace's business hours with
+	// hours=business.
+	{Definition{ID: "conversations", Name: "Conversations", Section: "service", Unit: Count,
+		Formula: "sessions started in the period: by conversation id, or a customer's messages on a channel until 24 h of silence; a reopening starts a new session"}, plain("sessions", "", 1)},
+	{Definition{ID: "first_response_time", Name: "First response time (mean)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
+		Formula: "first agent or bot reply − first customer message of the session; mean", Band: frtBand}, stat("frt", statMean)},
+	{Definition{ID: "first_response_time_median", Name: "First response time (median)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
+		Formula: "as first_response_time; median", Band: frtBand}, stat("frt", statMedian)},
+	{Definition{ID: "first_response_time_p90", Name: "First response time (p90)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
+		Formula: "as first_response_time; 90th percentile"}, stat("frt", statP90)},
+	{Definition{ID: "first_human_response_time", Name: "First human response time (mean)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
+		Formula: "first agent reply − first customer message of the session (bot answers do not stop the clock); mean"}, stat("frt_human", statMean)},
+	{Definition{ID: "first_human_response_time_median", Name: "First human response time (median)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
+		Formula: "as first_human_response_time; median"}, stat("frt_human", statMedian)},
+	{Definition{ID: "first_human_response_time_p90", Name: "First human response time (p90)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
+		Formula: "as first_human_response_time; 90th percentile"}, stat("frt_human", statP90)},
+	{Definition{ID: "frt_distribution", Name: "First response time distribution", Section: "service", Unit: Count,
+		Formula: "sessions by first response time: < 30 s, 30 s–2 min, 2–5 min, 5–10 min, 10–30 min, 30 min–1 h, 1–4 h, 4–24 h, > 24 h"},
+		calc{kind: labelCalc, num: "frt_dist", scale: 1, order: frtBucketLabels()}},
+	{Definition{ID: "avg_response_time", Name: "Average response time", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
+		Formula: "mean over every customer message → the next agent or bot reply in the session"}, stat("response", statMean)},
+	{Definition{ID: "avg_response_time_median", Name: "Response time (median)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
+		Formula: "as avg_response_time; median"}, stat("response", statMedian)},
+	{Definition{ID: "avg_response_time_p90", Name: "Response time (p90)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
+		Formula: "as avg_response_time; 90th percentile"}, stat("response", statP90)},
+	{Definition{ID: "resolution_time", Name: "Resolution time (mean)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
+		Formula: "resolved − session start (opening or reopening); mean"}, stat("resolution", statMean)},
+	{Definition{ID: "resolution_time_median", Name: "Resolution time (median)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
+		Formula: "as resolution_time; median"}, stat("resolution", statMedian)},
+	{Definition{ID: "resolution_time_p90", Name: "Resolution time (p90)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
+		Formula: "as resolution_time; 90th percentile"}, stat("resolution", statP90)},
+	{Definition{ID: "unclosed_conversations", Name: "Unclosed conversations", Section: "service", Unit: Count, Direction: LowerIsBetter,
+		Formula: "sessions never resolved, or whose last message is the customer's and unanswered"}, plain("unclosed", "", 1)},
+	{Definition{ID: "conversation_conversion_rate", Name: "Conversation conversion rate", Section: "service", Unit: Percent, Direction: HigherIsBetter,
+		Formula: "sessions that reached a goal (goal_reached) ÷ sessions × 100; overall, then per goal"},
+		calc{kind: labelCalc, num: "goals", den: "sessions", scale: 100, overall: "goal_any"}},
+	{Definition{ID: "csat", Name: "CSAT", Section: "service", Unit: Percent, Direction: HigherIsBetter,
+		Formula: "CSAT answers of 4 or 5 ÷ CSAT answers × 100"}, plain("csat_satisfied", "csat_answers", 100)},
+	{Definition{ID: "csat_mean", Name: "CSAT mean score", Section: "service", Unit: Score, Direction: HigherIsBetter,
+		Formula: "mean CSAT answer (1–5)"}, plain("csat_score_sum", "csat_answers", 1)},
+	{Definition{ID: "csat_response_rate", Name: "CSAT response rate", Section: "service", Unit: Percent, Direction: HigherIsBetter,
+		Formula: "CSAT answers ÷ resolved sessions × 100"}, plain("csat_answers", "resolved_n", 100)},
+	{Definition{ID: "nps", Name: "NPS", Section: "service", Unit: Score, Direction: HigherIsBetter,
+		Formula: "% promoters (9–10) − % detractors (0–6) of NPS answers"}, calc{kind: npsCalc, num: "nps_answers"}},
+	{Definition{ID: "nps_promoters", Name: "NPS promoters", Section: "service", Unit: Count,
+		Formula: "NPS answers of 9 or 10"}, plain("nps_promoters", "", 1)},
+	{Definition{ID: "nps_passives", Name: "NPS passives", Section: "service", Unit: Count,
+		Formula: "NPS answers of 7 or 8"}, plain("nps_passives", "", 1)},
+	{Definition{ID: "nps_detractors", Name: "NPS detractors", Section: "service", Unit: Count,
+		Formula: "NPS answers of 0 to 6"}, plain("nps_detractors", "", 1)},
+	{Definition{ID: "feedback_by_tag", Name: "Feedback by tag", Section: "service", Unit: Count,
+		Formula: "feedback events of the period, overall and per tag"},
+		calc{kind: labelCalc, num: "feedback_tags", scale: 1, overall: "feedback_n"}},
+	{Definition{ID: "top_keywords", Name: "Top keywords", Section: "service", Unit: Count,
+		Formula: "the ten terms used by the most inbound customer messages: words and two-word phrases without English, Indonesian and Malay stop words; Chinese as character pairs"},
+		calc{kind: labelCalc, num: "keywords", scale: 1, top: 10}},
+}
+
+// frtBand is the catalogue's target for first response time: 6–15 s.
+var frtBand = &Band{Low: f(6), High: f(15), Source: "target 6–15 s"}
+
+func frtBucketLabels() []string {
+	out := make([]string, len(frtBuckets))
+	for i, b := range frtBuckets {
+		out[i] = b.label
+	}
+	return out
 }
 
 type entry struct {

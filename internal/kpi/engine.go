@@ -37,11 +37,22 @@ var families = []family{
 	{"conversations", []string{"conversations", "conv_customers"}},
 	{"conversation-revenue", []string{"conv_revenue"}},
 	{"conversation-buyers", []string{"conv_buyers"}},
+	{"surveys", []string{"csat_answers", "csat_satisfied", "csat_score_sum", "nps_answers", "nps_promoters", "nps_passives", "nps_detractors"}},
 }
 
 type family struct {
 	query      string
 	components []string
+}
+
+// goFamilies are computed in Go from rows their queries return.
+var goFamilies = []struct {
+	family
+	run func(e *Engine, ctx context.Context, res *resolved, groups map[string]*groupData) error
+}{
+	{family{"conversation-events", serviceComponents}, (*Engine).runService},
+	{family{"feedback-tags", []string{"feedback_n", "feedback_tags"}}, (*Engine).runFeedback},
+	{family{"inbound-text", []string{"keywords"}}, (*Engine).runKeywords},
 }
 
 // RequestError is a request that names something wrong: an unknown KPI,
@@ -119,6 +130,9 @@ type resolved struct {
 	Location *time.Location
 	from, to time.Time
 	ws       store.Workspace
+	// spanFrom and spanTo widen the period for the queries that look
+	// around it.
+	spanFrom, spanTo time.Time
 }
 
 // Compute answers r.
@@ -148,6 +162,14 @@ func (e *Engine) Compute(ctx context.Context, r Request) (Report, error) {
 			continue
 		}
 		if err := e.runFamily(ctx, res, f, groups); err != nil {
+			return Report{}, err
+		}
+	}
+	for _, f := range goFamilies {
+		if !f.wanted(needed) {
+			continue
+		}
+		if err := f.run(e, ctx, res, groups); err != nil {
 			return Report{}, err
 		}
 	}
@@ -226,6 +248,7 @@ func (e *Engine) query(ctx context.Context, res *resolved, name string) (store.R
 	sc := &sqlCtx{
 		args: &args, dialect: e.store.Dialect(), req: res,
 		Workspace: res.Workspace, FromMS: res.from.UnixMilli(), ToMS: res.to.UnixMilli(),
+		SpanFromMS: res.spanFrom.UnixMilli(), SpanToMS: res.spanTo.UnixMilli(),
 		Win: windowsMS{Reply: w.Reply.Millis(), Conversion: w.Conversion.Millis(), OptOut: w.OptOut.Millis(), Conversation: w.Conversation.Millis()},
 	}
 	var text bytes.Buffer
@@ -379,7 +402,7 @@ func (e *Engine) shape(res *resolved, ids []string, groups map[string]*groupData
 			}
 			for _, fig := range def.calc.figures(g.comps) {
 				v := Value{ID: id, Value: fig.value, Numerator: fig.num, Denominator: fig.den,
-					Unit: def.Unit, Currency: fig.currency, Reason: fig.reason}
+					Unit: def.Unit, Currency: fig.currency, Label: fig.label, Reason: fig.reason}
 				if band != nil && (band.Currency == "" || band.Currency == fig.currency) {
 					v.Band = band
 					if fig.value != nil {

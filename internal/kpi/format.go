@@ -24,13 +24,28 @@ func formatNumber(x float64, u Unit, currency string) string {
 	case Ratio:
 		return strconv.FormatFloat(x, 'f', 1, 64) + "x"
 	case Seconds:
-		return strconv.FormatFloat(x, 'f', 1, 64) + " s"
+		return duration(x)
+	case Score:
+		return strconv.FormatFloat(x, 'f', 1, 64)
 	default:
 		if x == float64(int64(x)) {
 			return group(strconv.FormatInt(int64(x), 10))
 		}
 		return strconv.FormatFloat(x, 'f', 2, 64)
 	}
+}
+
+// duration writes seconds in the unit that reads best.
+func duration(sec float64) string {
+	switch {
+	case sec < 120:
+		return strconv.FormatFloat(sec, 'f', 1, 64) + " s"
+	case sec < 2*3600:
+		return strconv.FormatFloat(sec/60, 'f', 1, 64) + " min"
+	case sec < 48*3600:
+		return strconv.FormatFloat(sec/3600, 'f', 1, 64) + " h"
+	}
+	return strconv.FormatFloat(sec/86400, 'f', 1, 64) + " d"
 }
 
 // precision keeps small rates such as opt-outs (0.25 %) readable.
@@ -94,6 +109,8 @@ func unitSuffix(u Unit, currency string) string {
 		return " " + currency
 	case Ratio:
 		return "x"
+	case Seconds:
+		return " s"
 	}
 	return ""
 }

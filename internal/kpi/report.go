@@ -18,6 +18,9 @@ type Request struct {
 	Bucket   string              // "" or one of Buckets
 	Filters  map[string][]string // dimension → accepted values
 	TimeZone string              // overrides the workspace's zone when set
+	// Hours counts response and resolution times in "wall" clock time (the
+	// default) or in the workspace's "business" hours.
+	Hours string
 }
 
 // Report is the answer, in the JSON shape the CLI and GET /v1/kpis share.
@@ -45,7 +48,10 @@ type Value struct {
 	Denominator float64  `json:"denominator"`
 	Unit        Unit     `json:"unit"`
 	Currency    string   `json:"currency,omitempty"`
-	Rating      Rating   `json:"rating,omitempty"`
-	Band        *Band    `json:"band,omitempty"`
-	Reason      string   `json:"reason,omitempty"` // why Value is null
+	// Label names one of several figures of a KPI: a response-time bucket,
+	// a goal, a feedback tag, a keyword.
+	Label  string `json:"label,omitempty"`
+	Rating Rating `json:"rating,omitempty"`
+	Band   *Band  `json:"band,omitempty"`
+	Reason string `json:"reason,omitempty"` // why Value is null
 }

@@ -6,7 +6,7 @@ import (
 )
 
 // FromValues reads a request from query parameters: from, to, kpi,
-// group_by, bucket, tz, and one parameter per dimension used as a filter
+// group_by, bucket, tz, hours, and one parameter per dimension used as a filter
 // (channel=whatsapp). List values are comma-separated or repeated.
 func FromValues(workspace string, q url.Values) (Request, error) {
 	r := Request{
@@ -17,6 +17,7 @@ func FromValues(workspace string, q url.Values) (Request, error) {
 		GroupBy:   list(q["group_by"]),
 		Bucket:    q.Get("bucket"),
 		TimeZone:  q.Get("tz"),
+		Hours:     q.Get("hours"),
 	}
 	for _, d := range Dimensions {
 		if vals := list(q[d]); len(vals) > 0 {
@@ -58,6 +59,9 @@ func (r Request) validate() error {
 		if !isDimension(d) {
 			return &RequestError{Field: d, Reason: "is not a dimension"}
 		}
+	}
+	if r.Hours != "" && r.Hours != "wall" && r.Hours != "business" {
+		return &RequestError{Field: "hours", Reason: quote(r.Hours) + " must be wall or business"}
 	}
 	if r.Bucket != "" && !contains(Buckets, r.Bucket) {
 		return &RequestError{Field: "bucket", Reason: quote(r.Bucket) + " must be one of " + strings.Join(Buckets, ", ")}

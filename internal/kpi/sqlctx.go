@@ -17,10 +17,13 @@ type sqlCtx struct {
 
 	Workspace    string
 	FromMS, ToMS int64
-	Win          windowsMS
-	Window       int64  // the window of the enclosing fragment
-	Extra        string // a fixed condition for the enclosing fragment
-	Filtered     bool   // the enclosing fragment applies the request's filters
+	// SpanFromMS and SpanToMS widen the period for queries that must see
+	// around it (sessions that began before it, replies after it).
+	SpanFromMS, SpanToMS int64
+	Win                  windowsMS
+	Window               int64  // the window of the enclosing fragment
+	Extra                string // a fixed condition for the enclosing fragment
+	Filtered             bool   // the enclosing fragment applies the request's filters
 }
 
 type windowsMS struct {
@@ -179,6 +182,17 @@ func (c *sqlCtx) Prop(alias, key string) string {
 		return fmt.Sprintf("visitParamExtractString(%s.props, '%s')", alias, key)
 	default:
 		return fmt.Sprintf("json_extract_string(%s.props, '$.%s')", alias, key)
+	}
+}
+
+// TagsText is an event's tags as one text, separated by newlines (tags
+// hold no newline: they are short labels).
+func (c *sqlCtx) TagsText(alias string) string {
+	switch c.dialect {
+	case store.ClickHouse:
+		return fmt.Sprintf("arrayStringConcat(%s.tags, '\n')", alias)
+	default:
+		return fmt.Sprintf("array_to_string(%s.tags, '\n')", alias)
 	}
 }
 

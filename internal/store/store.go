@@ -82,6 +82,9 @@ type Workspace struct {
 	StopWords []string `json:"stop_words,omitempty"`
 	// RateCard prices billable messages into messaging cost; none when nil.
 	RateCard *RateCard `json:"rate_card,omitempty"`
+	// BusinessHours are when the business answers, in TimeZone; response
+	// and resolution times can be counted in them. None when nil.
+	BusinessHours *BusinessHours `json:"business_hours,omitempty"`
 	// Bands overrides benchmark bands by KPI id.
 	Bands map[string]Band `json:"bands,omitempty"`
 }
@@ -100,6 +103,27 @@ type Windows struct {
 	Conversion   Duration `json:"conversion"`   // an order or goal counts for the last campaign message within this before it
 	OptOut       Duration `json:"opt_out"`      // an opt-out counts against the latest message within this before it
 	Conversation Duration `json:"conversation"` // an order counts for a conversation the customer had within this before it
+	// Session splits a customer's messages on a channel that name no
+	// conversation into conversations after this much silence; 0 is 24 h.
+	Session Duration `json:"session,omitempty"`
+}
+
+// SessionGap is Session, or its default.
+func (w Windows) SessionGap() time.Duration {
+	if w.Session <= 0 {
+		return 24 * time.Hour
+	}
+	return time.Duration(w.Session)
+}
+
+// BusinessHours are a workspace's opening hours.
+type BusinessHours struct {
+	// Open lists each weekday's open periods as "09:00-12:30", by the
+	// weekday's first three letters in lower case ("mon" … "sun"); a day
+	// not listed is closed. "24:00" ends a period at midnight.
+	Open map[string][]string `json:"open"`
+	// Holidays are closed dates, as 2026-12-25, in the workspace's zone.
+	Holidays []string `json:"holidays,omitempty"`
 }
 
 // DefaultWindows are the catalogue's defaults.

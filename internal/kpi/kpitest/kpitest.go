@@ -7,10 +7,12 @@
 //	timezone Europe/Berlin          sets the workspace's time zone
 //	ratecard USD marketing/ID=0.0411 marketing=0.025 …
 //	                                sets the workspace's rate card: category/country=price, no country for the others
+//	hours mon=09:00-12:00,13:00-17:00 … holidays=2026-12-25,…
+//	                                sets the workspace's business hours
 //	event {json}                    one event in the generic format
 //	repeat N {json with {i}}        N events, {i} replaced by 1..N
 //	request from=… to=… kpi=…       a KPI request in the query syntax of GET /v1/kpis
-//	expect [group=k:v,…] ID [currency=C] value=V|null numerator=N denominator=D rating=R reason=…
+//	expect [group=k:v,…] ID [currency=C] [label=L] value=V|null numerator=N denominator=D rating=R reason=…
 //
 // Each request is answered three times: on the events in file order, on the
 // same events shuffled into random batches with duplicates, and the answers
@@ -80,6 +82,7 @@ type expect struct {
 	group    map[string]string
 	id       string
 	currency string
+	label    string // "_" stands for a space
 	fields   map[string]string
 }
 
@@ -120,6 +123,20 @@ func parse(text string) (*script, error) {
 				return nil, lineErr(err)
 			}
 			settings().RateCard = card
+		case "hours":
+			h := &store.BusinessHours{Open: map[string][]string{}}
+			for _, f := range strings.Fields(rest) {
+				k, v, _ := strings.Cut(f, "=")
+				if k == "holidays" {
+					h.Holidays = strings.Split(v, ",")
+				} else {
+					h.Open[k] = strings.Split(v, ",")
+				}
+			}
+			if err := kpi.ValidateBusinessHours(*h); err != nil {
+				return nil, lineErr(err)
+			}
+			settings().BusinessHours = h
 		case "event":
 			e, err := event.ParseJSON([]byte(rest))
 			if err != nil {
@@ -166,6 +183,8 @@ func parse(text string) (*script, error) {
 					}
 				case k == "currency":
 					ex.currency = v
+				case k == "label":
+					ex.label = strings.ReplaceAll(v, "_", " ")
 				default:
 					ex.fields[k] = strings.ReplaceAll(v, "_", " ")
 				}
@@ -250,7 +269,7 @@ func (ex expect) check(t *testing.T, rep kpi.Report) {
 			continue
 		}
 		for _, v := range row.KPIs {
-			if v.ID != ex.id || v.Currency != ex.currency {
+			if v.ID != ex.id || v.Currency != ex.currency || v.Label != ex.label {
 				continue
 			}
 			for k, want := range ex.fields {
@@ -261,7 +280,7 @@ func (ex expect) check(t *testing.T, rep kpi.Report) {
 			return
 		}
 	}
-	t.Errorf("line %d: no %s (currency %q) for group %v in the report:\n%s", ex.line, ex.id, ex.currency, ex.group, dump(rep))
+	t.Errorf("line %d: no %s (currency %q, label %q) for group %v in the report:\n%s", ex.line, ex.id, ex.currency, ex.label, ex.group, dump(rep))
 }
 
 func groupMatches(got map[string]*string, want map[string]string) bool {
@@ -332,7 +351,7 @@ func dump(rep kpi.Report) string {
 			if v.Value != nil {
 				val = strconv.FormatFloat(*v.Value, 'f', -1, 64)
 			}
-			fmt.Fprintf(&b, "    %s %s value=%s num=%v den=%v rating=%s reason=%s\n", v.ID, v.Currency, val, v.Numerator, v.Denominator, v.Rating, v.Reason)
+			fmt.Fprintf(&b, "    %s %s %q value=%s num=%v den=%v rating=%s reason=%s\n", v.ID, v.Currency, v.Label, val, v.Numerator, v.Denominator, v.Rating, v.Reason)
 		}
 	}
 	return b.String()

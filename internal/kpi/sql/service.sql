@@ -1,0 +1,54 @@
+-- Responsiveness, service and satisfaction (KPIS.md §3).
+
+-- The events that make up conversations, around the period: the engine
+-- splits them into sessions (by conversation id, or by customer and channel
+-- after a silence) and measures response and resolution times in Go, in
+-- wall-clock or business time. The span reaches back to see sessions that
+-- began before the period and forward to see late replies and resolutions.
+-- name: conversation-events
+SELECT e.id AS ev_id, e.ts AS ev_ts, e.kind AS ev_kind, e.conversation AS ev_conversation,
+    e.actor AS ev_actor, e.agent AS ev_agent, e.team AS ev_team, e.channel AS ev_channel,
+    e.customer AS ev_customer, e.message AS ev_message, e.campaign AS ev_campaign,
+    e.template AS ev_template, e.variant AS ev_variant, {{.Prop "e" "goal"}} AS ev_goal
+FROM {{.Events "e"}}
+WHERE e.workspace = {{.Arg .Workspace}}
+  AND e.kind IN ('message_received', 'message_sent', 'conversation_opened', 'conversation_assigned',
+                 'conversation_resolved', 'conversation_reopened', 'goal_reached')
+  AND e.ts >= {{.Arg .SpanFromMS}} AND e.ts < {{.Arg .SpanToMS}}
+  AND (e.conversation IS NOT NULL OR e.kind IN ('message_received', 'message_sent'))
+
+-- Survey answers of the period, by the dimensions they carry.
+-- name: surveys
+SELECT {{.Group "e" "e.ts"}}
+    count(CASE WHEN {{.Prop "e" "survey"}} = 'csat' THEN 1 END) AS csat_answers,
+    count(CASE WHEN {{.Prop "e" "survey"}} = 'csat' AND e.score >= 4 THEN 1 END) AS csat_satisfied,
+    sum(CASE WHEN {{.Prop "e" "survey"}} = 'csat' THEN e.score ELSE 0 END) AS csat_score_sum,
+    count(CASE WHEN {{.Prop "e" "survey"}} = 'nps' THEN 1 END) AS nps_answers,
+    count(CASE WHEN {{.Prop "e" "survey"}} = 'nps' AND e.score >= 9 THEN 1 END) AS nps_promoters,
+    count(CASE WHEN {{.Prop "e" "survey"}} = 'nps' AND e.score >= 7 AND e.score < 9 THEN 1 END) AS nps_passives,
+    count(CASE WHEN {{.Prop "e" "survey"}} = 'nps' AND e.score < 7 THEN 1 END) AS nps_detractors
+FROM {{.Events "e"}}
+WHERE e.workspace = {{.Arg .Workspace}} AND e.kind = 'survey_answered'
+  AND e.ts >= {{.Arg .FromMS}} AND e.ts < {{.Arg .ToMS}}
+  {{.Filter "e"}}
+{{.GroupBy}}
+
+-- Feedback of the period with its tags, one text per event; the engine
+-- counts by tag.
+-- name: feedback-tags
+SELECT {{.Group "e" "e.ts"}}
+    {{.TagsText "e"}} AS tags_text
+FROM {{.Events "e"}}
+WHERE e.workspace = {{.Arg .Workspace}} AND e.kind = 'feedback'
+  AND e.ts >= {{.Arg .FromMS}} AND e.ts < {{.Arg .ToMS}}
+  {{.Filter "e"}}
+
+-- Inbound customer text of the period, for keywords.
+-- name: inbound-text
+SELECT {{.Group "e" "e.ts"}}
+    e.text AS msg_text
+FROM {{.Events "e"}}
+WHERE e.workspace = {{.Arg .Workspace}} AND e.kind = 'message_received'
+  AND e.text IS NOT NULL AND e.text <> ''
+  AND e.ts >= {{.Arg .FromMS}} AND e.ts < {{.Arg .ToMS}}
+  {{.Filter "e"}}
