@@ -25,7 +25,7 @@ can't cant pls thx u ur also get got one
 ada adalah agar akan aku anda apa apakah atau bagaimana banyak belum bisa boleh dalam dan dari dengan di dia ini itu
 ia ialah jika juga kalau kami kamu kan karena ke kepada kita lagi lah mana masih mau mereka nya oleh pada saja
 sama saya sedang sudah supaya tapi tetapi tidak untuk yang ya dong deh sih nih kok gak nggak ga tak udah mohon tolong
-terima kasih halo selamat pagi siang sore malam
+terima kasih halo selamat pagi siang sore malam kak kakak gan sis min
 akan anda awak bagi beliau belum boleh cuma dah dalam dapat dekat dengan di hendak itu kamu kami kena lagi macam
 mahu nak pun sahaja saya sudah tu ni tidak untuk yang encik puan cik
 `
