@@ -81,11 +81,37 @@ func (h *handler) postEvents(w http.ResponseWriter, r *http.Request) {
 
 // getKPIs answers GET /v1/kpis with the report JSON of 'omnikpi report'.
 func (h *handler) getKPIs(w http.ResponseWriter, r *http.Request) {
+	h.answer(w, r, func(req kpi.Request) (any, error) { return h.engine.Compute(r.Context(), req) })
+}
+
+// getUnclosed lists the period's conversations that were never resolved or
+// whose last message is the customer's and unanswered.
+func (h *handler) getUnclosed(w http.ResponseWriter, r *http.Request) {
+	h.answer(w, r, func(req kpi.Request) (any, error) { return h.engine.Unclosed(r.Context(), req) })
+}
+
+// getKeywords lists the period's most used terms of inbound customer text.
+func (h *handler) getKeywords(w http.ResponseWriter, r *http.Request) {
+	limit := 50
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, http.StatusBadRequest, "invalid_request", "limit: must be a whole number from 1 to 1000", "limit")
+			return
+		}
+		limit = n
+	}
+	h.answer(w, r, func(req kpi.Request) (any, error) { return h.engine.Keywords(r.Context(), req, limit) })
+}
+
+// answer reads the KPI request of r's query, runs compute and writes its
+// result: 400 naming the field for a bad request, 500 for anything else.
+func (h *handler) answer(w http.ResponseWriter, r *http.Request, compute func(kpi.Request) (any, error)) {
 	req, err := kpi.FromValues(WorkspaceFrom(r.Context()), r.URL.Query())
 	if err == nil {
-		var rep kpi.Report
-		if rep, err = h.engine.Compute(r.Context(), req); err == nil {
-			writeJSON(w, http.StatusOK, rep)
+		var out any
+		if out, err = compute(req); err == nil {
+			writeJSON(w, http.StatusOK, out)
 			return
 		}
 	}

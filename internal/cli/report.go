@@ -27,6 +27,9 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	tz := fs.String("tz", "", "time zone for dates and buckets (default: the workspace's)")
 	format := fs.String("format", "table", "table, json or csv")
 	listKPIs := fs.Bool("list", false, "list the KPI catalogue and exit")
+	hours := fs.String("hours", "", "count response and resolution times in wall clock time (default) or business hours: wall or business")
+	view := fs.String("view", "kpis", "kpis, unclosed (the conversations left open) or keywords (the most used terms of inbound text)")
+	limit := fs.Int("limit", 50, "with --view keywords, how many terms")
 	filters := map[string]*string{}
 	for _, d := range kpi.Dimensions {
 		filters[d] = fs.String(d, "", "only this "+d+" (comma-separated for several)")
@@ -45,7 +48,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if *format != "table" && *format != "json" && *format != "csv" {
 		return fmt.Errorf("--format %q: use table, json or csv", *format)
 	}
-	q := url.Values{"from": {*from}, "to": {*to}, "kpi": {*kpis}, "group_by": {*groupBy}, "bucket": {*bucket}, "tz": {*tz}}
+	q := url.Values{"from": {*from}, "to": {*to}, "kpi": {*kpis}, "group_by": {*groupBy}, "bucket": {*bucket}, "tz": {*tz}, "hours": {*hours}}
 	for d, v := range filters {
 		if *v != "" {
 			q.Set(d, *v)
@@ -63,6 +66,23 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	engine, err := kpi.New(s)
 	if err != nil {
 		return err
+	}
+	switch *view {
+	case "kpis":
+	case "unclosed":
+		rep, err := engine.Unclosed(ctx, req)
+		if err != nil {
+			return err
+		}
+		return writeUnclosed(e.stdout, *format, rep)
+	case "keywords":
+		rep, err := engine.Keywords(ctx, req, *limit)
+		if err != nil {
+			return err
+		}
+		return writeKeywords(e.stdout, *format, rep)
+	default:
+		return fmt.Errorf("--view %q: use kpis, unclosed or keywords", *view)
 	}
 	rep, err := engine.Compute(ctx, req)
 	if err != nil {
@@ -175,4 +195,54 @@ func writeReportCSV(w io.Writer, rep kpi.Report, groupBy []string, bucketed bool
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// writeUnclosed prints the unclosed conversations, one per line.
+func writeUnclosed(w io.Writer, format string, rep kpi.UnclosedReport) error {
+	header := []string{"conversation", "customer", "channel", "agent", "started", "last_message_at", "last_message_by", "reason"}
+	rows := make([][]string, 0, len(rep.Conversations))
+	for _, u := range rep.Conversations {
+		rows = append(rows, []string{u.Conversation, orNone(u.Customer), orNone(u.Channel), orNone(u.Agent), u.Started, u.LastMessageAt, u.LastMessageBy, u.Reason})
+	}
+	title := fmt.Sprintf("Unclosed conversations of workspace %s, %s to %s (%s): %d", rep.Workspace, rep.From, rep.To, rep.TimeZone, len(rows))
+	return writeList(w, format, rep, title, header, rows)
+}
+
+// writeKeywords prints the most used terms.
+func writeKeywords(w io.Writer, format string, rep kpi.KeywordReport) error {
+	rows := make([][]string, 0, len(rep.Keywords))
+	for _, k := range rep.Keywords {
+		rows = append(rows, []string{k.Term, strconv.Itoa(k.Messages)})
+	}
+	title := fmt.Sprintf("Top keywords of workspace %s, %s to %s (%s)", rep.Workspace, rep.From, rep.To, rep.TimeZone)
+	return writeList(w, format, rep, title, []string{"term", "messages"}, rows)
+}
+
+// writeList writes a list view as JSON (v), CSV or a table.
+func writeList(w io.Writer, format string, v any, title string, header []string, rows [][]string) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	case "csv":
+		cw := csv.NewWriter(w)
+		cw.Write(header)
+		cw.WriteAll(rows)
+		return cw.Error()
+	}
+	fmt.Fprintln(w, title)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.ToUpper(strings.Join(header, "\t")))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}
+
+func orNone(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -172,20 +173,29 @@ func (e *Engine) eachTextRow(ctx context.Context, res *resolved, query string, g
 	return rows.Err()
 }
 
+// KeywordReport lists a period's most used terms.
+type KeywordReport struct {
+	Workspace string    `json:"workspace"`
+	From      string    `json:"from"`
+	To        string    `json:"to"`
+	TimeZone  string    `json:"time_zone"`
+	Keywords  []Keyword `json:"keywords"`
+}
+
 // Keywords lists the period's most used terms of inbound customer text,
 // at most limit, most used first.
-func (e *Engine) Keywords(ctx context.Context, r Request, limit int) ([]Keyword, error) {
+func (e *Engine) Keywords(ctx context.Context, r Request, limit int) (KeywordReport, error) {
 	r.GroupBy, r.Bucket = nil, ""
 	if err := r.validate(); err != nil {
-		return nil, err
+		return KeywordReport{}, err
 	}
 	res, err := e.resolve(ctx, r)
 	if err != nil {
-		return nil, err
+		return KeywordReport{}, err
 	}
 	groups := map[string]*groupData{}
 	if err := e.runKeywords(ctx, res, groups); err != nil {
-		return nil, err
+		return KeywordReport{}, err
 	}
 	out := []Keyword{}
 	for _, g := range groups {
@@ -202,5 +212,6 @@ func (e *Engine) Keywords(ctx context.Context, r Request, limit int) ([]Keyword,
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}
-	return out, nil
+	return KeywordReport{Workspace: res.Workspace, From: res.from.In(res.Location).Format(time.RFC3339),
+		To: res.to.In(res.Location).Format(time.RFC3339), TimeZone: res.Location.String(), Keywords: out}, nil
 }

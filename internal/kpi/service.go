@@ -416,6 +416,8 @@ func bucketStart(t time.Time, bucket string) time.Time {
 // unanswered last message leaves it open.
 func unclosedReason(s *session) string {
 	switch {
+	case !s.named && s.lastIn:
+		return "the customer's last message is unanswered"
 	case s.resolved == nil && s.lastIn:
 		return "not resolved; the customer's last message is unanswered"
 	case s.resolved == nil && s.named:
@@ -428,21 +430,32 @@ func unclosedReason(s *session) string {
 	return ""
 }
 
+// UnclosedReport lists a period's unclosed conversations.
+type UnclosedReport struct {
+	Workspace     string     `json:"workspace"`
+	From          string     `json:"from"`
+	To            string     `json:"to"`
+	TimeZone      string     `json:"time_zone"`
+	Conversations []Unclosed `json:"conversations"`
+}
+
 // Unclosed lists the conversations of the period that were never resolved
 // or whose last message is the customer's and unanswered, oldest first.
-func (e *Engine) Unclosed(ctx context.Context, r Request) ([]Unclosed, error) {
+func (e *Engine) Unclosed(ctx context.Context, r Request) (UnclosedReport, error) {
 	if err := r.validate(); err != nil {
-		return nil, err
+		return UnclosedReport{}, err
 	}
 	res, err := e.resolve(ctx, r)
 	if err != nil {
-		return nil, err
+		return UnclosedReport{}, err
 	}
 	sessions, err := e.sessions(ctx, res)
 	if err != nil {
-		return nil, err
+		return UnclosedReport{}, err
 	}
-	out := []Unclosed{}
+	rep := UnclosedReport{Workspace: res.Workspace, From: res.from.In(res.Location).Format(time.RFC3339),
+		To: res.to.In(res.Location).Format(time.RFC3339), TimeZone: res.Location.String(), Conversations: []Unclosed{}}
+	sort.SliceStable(sessions, func(i, j int) bool { return sessions[i].start < sessions[j].start })
 	for _, s := range sessions {
 		reason := unclosedReason(s)
 		if reason == "" {
@@ -462,7 +475,7 @@ func (e *Engine) Unclosed(ctx context.Context, r Request) ([]Unclosed, error) {
 		} else {
 			u.LastMessageBy = ""
 		}
-		out = append(out, u)
+		rep.Conversations = append(rep.Conversations, u)
 	}
-	return out, nil
+	return rep, nil
 }

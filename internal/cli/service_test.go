@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/omnikpi/omnikpi/internal/kpi"
+)
+
+const serviceEvents = `{"id":"1","ts":"2026-01-09T16:50:00Z","kind":"message_received","channel":"whatsapp","conversation":"c1","customer":"k1","message":"m1","text":"Apakah baju batik ini masih ada?"}
+{"id":"2","ts":"2026-01-12T09:10:00Z","kind":"message_sent","channel":"whatsapp","conversation":"c1","customer":"k1","message":"m2","actor":"agent","agent":"ana"}
+{"id":"3","ts":"2026-01-12T10:00:00Z","kind":"conversation_resolved","channel":"whatsapp","conversation":"c1","customer":"k1","agent":"ana"}
+{"id":"4","ts":"2026-01-13T11:00:00Z","kind":"message_received","channel":"web","conversation":"c2","customer":"k2","message":"m3","text":"baju batik size XL?"}
+{"id":"5","ts":"2026-01-13T11:00:40Z","kind":"message_sent","channel":"web","conversation":"c2","customer":"k2","message":"m4","actor":"agent","agent":"bob"}
+{"id":"6","ts":"2026-01-13T11:05:00Z","kind":"message_received","channel":"web","conversation":"c2","customer":"k2","message":"m5","text":"请问这件衣服还有货吗"}
+`
+
+// TestReport_ServiceViews reaches the service KPIs from the command line:
+// per agent, in business hours once the workspace has them, and the
+// unclosed-conversation and keyword views.
+func TestReport_ServiceViews(t *testing.T) {
+	eachDB(t, func(t *testing.T, db string) {
+		if code, _, errOut := run(t, "import", "--db", db, "--workspace", "shop", writeFile(t, "chat.jsonl", serviceEvents)); code != 0 {
+			t.Fatalf("import: %s", errOut)
+		}
+		period := []string{"--workspace", "shop", "--from", "2026-01-01", "--to", "2026-02-01"}
+		frt := func(extra ...string) map[string]float64 {
+			rep := reportJSON(t, db, append(append(period, "--kpi", "first_response_time", "--group-by", "agent"), extra...)...)
+			out := map[string]float64{}
+			for _, row := range rep.Rows {
+				out[*row.Group["agent"]] = *row.KPIs[0].Value
+			}
+			return out
+		}
+		if got := frt(); got["ana"] != 231600 || got["bob"] != 40 {
+			t.Errorf("wall-clock FRT per agent: %v", got)
+		}
+		if code, _, errOut := run(t, append(append([]string{"report", "--db", db}, period...), "--hours", "business")...); code == 0 || !strings.Contains(errOut, "no business hours") {
+			t.Errorf("business time without hours: exit %d, %q", code, errOut)
+		}
+		if code, _, errOut := run(t, "workspace", "--db", db, "--workspace", "shop", "--business-hours", "mon-fri 09:00-17:00", "--holidays", "2026-01-01"); code != 0 {
+			t.Fatalf("workspace: %s", errOut)
+		}
+		// Friday 16:50 → Monday 09:10: 20 minutes open.
+		if got := frt("--hours", "business"); got["ana"] != 1200 || got["bob"] != 40 {
+			t.Errorf("business FRT per agent: %v", got)
+		}
+		code, out, errOut := run(t, append(append([]string{"report", "--db", db}, period...), "--view", "unclosed", "--format", "csv")...)
+		if code != 0 {
+			t.Fatalf("unclosed: %s", errOut)
+		}
+		rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if err != nil || len(rows) != 2 || rows[1][0] != "c2" || rows[1][6] != "customer" {
+			t.Errorf("unclosed CSV: %v %q", err, out)
+		}
+		code, out, errOut = run(t, append(append([]string{"report", "--db", db}, period...), "--view", "keywords", "--format", "json", "--limit", "3")...)
+		if code != 0 {
+			t.Fatalf("keywords: %s", errOut)
+		}
+		var kw kpi.KeywordReport
+		if err := json.Unmarshal([]byte(out), &kw); err != nil || len(kw.Keywords) != 3 || kw.Keywords[0] != (kpi.Keyword{Term: "baju", Messages: 2}) {
+			t.Errorf("keywords: %v %s", err, out)
+		}
+		if code, _, errOut := run(t, "workspace", "--db", db, "--workspace", "shop", "--business-hours", "someday 09:00-17:00"); code == 0 || !strings.Contains(errOut, "someday") {
+			t.Errorf("bad hours: exit %d, %q", code, errOut)
+		}
+	})
+}
