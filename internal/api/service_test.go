@@ -1,0 +1,70 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/omnikpi/omnikpi/client"
+	"github.com/omnikpi/omnikpi/internal/kpi"
+)
+
+// getJSON GETs path with key and decodes the answer into v.
+func getJSON(t *testing.T, s *server, key, path string, v any) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.url+path, nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v in %s", path, err, b)
+	}
+	return resp.StatusCode
+}
+
+func TestServiceLists(t *testing.T) {
+	eachStore(t, func(t *testing.T, open opener) {
+		s := start(t, open, 0)
+		events := `{"id":"1","ts":"2026-01-05T10:00:00Z","kind":"message_received","channel":"whatsapp","conversation":"c1","customer":"k1","message":"m1","text":"Where is my parcel?"}
+{"id":"2","ts":"2026-01-05T10:00:30Z","kind":"message_sent","channel":"whatsapp","conversation":"c1","customer":"k1","message":"m2","actor":"agent","agent":"ana"}
+{"id":"3","ts":"2026-01-06T10:00:00Z","kind":"message_received","channel":"instagram","conversation":"c2","customer":"k2","message":"m3","text":"parcel not arrived"}`
+		if _, status, err := client.New(s.url, s.keyA, nil).SendEvents(context.Background(), []byte(events), "application/x-ndjson"); err != nil || status != 200 {
+			t.Fatalf("events: %d %v", status, err)
+		}
+		var unclosed kpi.UnclosedReport
+		if status := getJSON(t, s, s.keyA, "/v1/conversations/unclosed?from=2026-01-01&to=2026-02-01", &unclosed); status != 200 {
+			t.Fatalf("status %d", status)
+		}
+		// c1 was answered but never resolved; c2 was not answered.
+		if len(unclosed.Conversations) != 2 || unclosed.Conversations[0].Conversation != "c1" || unclosed.Conversations[0].LastMessageBy != "business" ||
+			unclosed.Conversations[1].LastMessageBy != "customer" || *unclosed.Conversations[1].Channel != "instagram" {
+			t.Errorf("unclosed %+v", unclosed)
+		}
+		if getJSON(t, s, s.keyA, "/v1/conversations/unclosed?from=2026-01-01&to=2026-02-01&channel=instagram", &unclosed); len(unclosed.Conversations) != 1 {
+			t.Errorf("filtered by channel: %+v", unclosed.Conversations)
+		}
+		var kw kpi.KeywordReport
+		if status := getJSON(t, s, s.keyA, "/v1/keywords?from=2026-01-01&to=2026-02-01&limit=1", &kw); status != 200 || len(kw.Keywords) != 1 || kw.Keywords[0].Term != "parcel" || kw.Keywords[0].Messages != 2 {
+			t.Errorf("keywords: %d %+v", status, kw)
+		}
+		// Another workspace's key sees nothing of these.
+		if getJSON(t, s, s.keyB, "/v1/keywords?from=2026-01-01&to=2026-02-01", &kw); len(kw.Keywords) != 0 {
+			t.Errorf("workspace b sees a's keywords: %+v", kw)
+		}
+		var apiErr struct {
+			Error struct{ Code, Message, Field string }
+		}
+		for path, field := range map[string]string{"/v1/keywords?limit=0": "limit", "/v1/kpis?hours=night": "hours", "/v1/conversations/unclosed?bucket=year": "bucket"} {
+			if status := getJSON(t, s, s.keyA, path, &apiErr); status != 400 || apiErr.Error.Field != field || !strings.Contains(apiErr.Error.Message, field) {
+				t.Errorf("%s: %d %+v", path, status, apiErr)
+			}
+		}
+	})
+}
