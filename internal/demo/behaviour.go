@@ -175,6 +175,29 @@ func (g *gen) order(t time.Time, conversation, channel string) {
 	}
 }
 
+// questions customers open chats with, in the languages of the demo's
+// markets: Indonesian for customers paying in rupiah, else mostly English
+// with some Chinese.
+var questions = map[string][]string{
+	"en": {"hi, I have a question about my order", "where is my parcel?", "can I change the delivery address?",
+		"do you have the linen dress in size M?", "is the blue dress still available?", "how do I return an item?"},
+	"id": {"halo kak, pesanan saya belum sampai", "apakah baju batik ini masih ada stok?", "bisa kirim ke Surabaya?",
+		"berapa ongkir ke Bandung?", "bagaimana cara retur barang?"},
+	"zh": {"请问我的订单什么时候发货？", "这件连衣裙有M号吗？", "可以改收货地址吗？", "怎么退货？"},
+}
+
+func (g *gen) question() string {
+	lang := "en"
+	switch {
+	case g.currency == "IDR":
+		lang = "id"
+	case g.chance(0.15):
+		lang = "zh"
+	}
+	pool := questions[lang]
+	return pool[g.rng.IntN(len(pool))]
+}
+
 // conversation plays a support or sales chat: the customer writes, a bot
 // may answer, an agent takes over, it gets resolved, sometimes reopened.
 func (g *gen) conversation() {
@@ -213,10 +236,16 @@ func (g *gen) conversation() {
 		}
 	}
 	base("conversation_opened").end()
-	msg("customer", "hi, I have a question about my order")
+	msg("customer", g.question())
 	if g.chance(0.5) {
 		t = t.Add(time.Duration(1+g.rng.IntN(4)) * time.Second)
 		msg("bot", "Thanks! An agent will be with you shortly.")
+		if g.chance(0.2) {
+			// The bot's answer was enough: resolved without an agent.
+			t = t.Add(time.Duration(30+g.rng.IntN(300)) * time.Second)
+			base("conversation_resolved").end()
+			return
+		}
 	}
 	t = t.Add(time.Duration(g.rng.IntN(20)) * time.Second)
 	base("conversation_assigned").s("agent", agent.name).s("team", agent.team).end()
