@@ -48,6 +48,13 @@ type session struct {
 	goals        map[string]bool
 }
 
+// fill sets a dimension from the first event that carries it.
+func (s *session) fill(dim string, v *string) {
+	if v != nil && s.dims[dim] == nil {
+		s.dims[dim] = v
+	}
+}
+
 // reply is a business answer: the customer message it answers, when, and
 // by whom.
 type reply struct {
@@ -82,9 +89,9 @@ func (e *Engine) sessions(ctx context.Context, res *resolved) ([]*session, error
 		return nil, err
 	}
 	defer rows.Close()
-	var events []convEvent
+	var events []*convEvent
 	for rows.Next() {
-		var ev convEvent
+		ev := &convEvent{}
 		if err := rows.Scan(&ev.id, &ev.ts, &ev.kind, &ev.conversation, &ev.actor, &ev.agent, &ev.team, &ev.channel,
 			&ev.customer, &ev.message, &ev.campaign, &ev.template, &ev.variant, &ev.goal); err != nil {
 			return nil, fmt.Errorf("read conversation-events: %w", err)
@@ -95,7 +102,7 @@ func (e *Engine) sessions(ctx context.Context, res *resolved) ([]*session, error
 		return nil, err
 	}
 	sort.Slice(events, func(i, j int) bool {
-		a, b := &events[i], &events[j]
+		a, b := events[i], events[j]
 		if a.ts != b.ts {
 			return a.ts < b.ts
 		}
@@ -109,7 +116,7 @@ func (e *Engine) sessions(ctx context.Context, res *resolved) ([]*session, error
 	// Group the events by conversation; a customer's messages that name
 	// none form conversations split by silence.
 	gap := res.ws.Windows.SessionGap().Milliseconds()
-	byConv := map[string][]convEvent{}
+	byConv := map[string][]*convEvent{}
 	var order []string
 	lastSeen := map[string]int64{}
 	current := map[string]string{}
@@ -150,10 +157,10 @@ func (e *Engine) sessions(ctx context.Context, res *resolved) ([]*session, error
 // firstOfEachMessage keeps one event per message and kind, the first in
 // order, carrying the actor, agent and team of whichever event named them
 // (a status of a reply may arrive before the reply's own event).
-func firstOfEachMessage(events []convEvent) []convEvent {
+func firstOfEachMessage(events []*convEvent) []*convEvent {
 	type key struct{ message, kind string }
 	first := map[key]int{}
-	out := events[:0:0]
+	out := make([]*convEvent, 0, len(events))
 	for _, ev := range events {
 		if ev.message == nil || (ev.kind != "message_sent" && ev.kind != "message_received") {
 			out = append(out, ev)
@@ -166,7 +173,7 @@ func firstOfEachMessage(events []convEvent) []convEvent {
 			out = append(out, ev)
 			continue
 		}
-		kept := &out[i]
+		kept := out[i]
 		for _, f := range []struct{ dst, src **string }{{&kept.actor, &ev.actor}, {&kept.agent, &ev.agent}, {&kept.team, &ev.team},
 			{&kept.conversation, &ev.conversation}, {&kept.channel, &ev.channel}, {&kept.customer, &ev.customer}} {
 			if *f.dst == nil {
@@ -180,7 +187,7 @@ func firstOfEachMessage(events []convEvent) []convEvent {
 // splitSessions walks one conversation's events in order. A session
 // starts at the first event, at a reopening, or at a customer message
 // after a resolution; replies and resolution are measured within it.
-func splitSessions(key string, events []convEvent) []*session {
+func splitSessions(key string, events []*convEvent) []*session {
 	named := strings.HasPrefix(key, "c\x00")
 	name := strings.ReplaceAll(key[2:], "\x00", "/")
 	var out []*session
@@ -197,12 +204,11 @@ func splitSessions(key string, events []convEvent) []*session {
 		case s.resolved != nil && (ev.kind == "conversation_reopened" || ev.kind == "conversation_opened" || ev.kind == "message_received"):
 			open(ev.ts)
 		}
-		for dim, v := range map[string]*string{"channel": ev.channel, "customer": ev.customer, "campaign": ev.campaign,
-			"template": ev.template, "variant": ev.variant} {
-			if s.dims[dim] == nil && v != nil {
-				s.dims[dim] = v
-			}
-		}
+		s.fill("channel", ev.channel)
+		s.fill("customer", ev.customer)
+		s.fill("campaign", ev.campaign)
+		s.fill("template", ev.template)
+		s.fill("variant", ev.variant)
 		switch ev.kind {
 		case "message_received":
 			if s.firstIn == nil {

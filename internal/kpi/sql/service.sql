@@ -16,6 +16,9 @@ WHERE e.workspace = {{.Arg .Workspace}}
                  'conversation_resolved', 'conversation_reopened', 'goal_reached')
   AND e.ts >= {{.Arg .SpanFromMS}} AND e.ts < {{.Arg .SpanToMS}}
   AND (e.conversation IS NOT NULL OR e.kind IN ('message_received', 'message_sent'))
+  -- Only agents and bots reply: campaign sends and their statuses are
+  -- neither replies nor the start of a conversation.
+  AND (e.kind <> 'message_sent' OR e.actor IN ('agent', 'bot'))
 
 -- Survey answers of the period, by the dimensions they carry.
 -- name: surveys
