@@ -77,7 +77,15 @@ const ReasonNoData = "no data: the denominator is zero"
 
 // catalogue is KPIS.md sections 1 to 3, in its order. Bands are the
 // catalogue's defaults; a workspace may override them by id.
-var catalogue = []entry{
+var catalogue = insertBefore(insertBefore(catalogueEntries, "frt_distribution",
+	timeKPIs("first_response_time", "First response time", "frt", "first agent or bot reply − first customer message of the session", frtBand),
+	timeKPIs("first_human_response_time", "First human response time", "frt_human", "first agent reply − first customer message of the session (bot answers do not stop the clock)", nil),
+), "unclosed_conversations",
+	timeKPIs("avg_response_time", "Response time", "response", "every customer message → the next agent or bot reply in the session", nil),
+	timeKPIs("resolution_time", "Resolution time", "resolution", "resolved − session start (opening or reopening)", nil),
+)
+
+var catalogueEntries = []entry{
 	// 1. Message delivery and engagement.
 	{Definition{ID: "messages_sent", Name: "Messages sent", Section: "messages", Unit: Count,
 		Formula: "distinct outbound messages; any status implies the send"}, plain("sent", "", 1)},
@@ -145,33 +153,9 @@ var catalogue = []entry{
 	// hours=business.
 	{Definition{ID: "conversations", Name: "Conversations", Section: "service", Unit: Count,
 		Formula: "sessions started in the period: by conversation id, or a customer's messages on a channel until 24 h of silence; a reopening starts a new session"}, plain("sessions", "", 1)},
-	{Definition{ID: "first_response_time", Name: "First response time (mean)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
-		Formula: "first agent or bot reply − first customer message of the session; mean", Band: frtBand}, stat("frt", statMean)},
-	{Definition{ID: "first_response_time_median", Name: "First response time (median)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
-		Formula: "as first_response_time; median", Band: frtBand}, stat("frt", statMedian)},
-	{Definition{ID: "first_response_time_p90", Name: "First response time (p90)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
-		Formula: "as first_response_time; 90th percentile"}, stat("frt", statP90)},
-	{Definition{ID: "first_human_response_time", Name: "First human response time (mean)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
-		Formula: "first agent reply − first customer message of the session (bot answers do not stop the clock); mean"}, stat("frt_human", statMean)},
-	{Definition{ID: "first_human_response_time_median", Name: "First human response time (median)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
-		Formula: "as first_human_response_time; median"}, stat("frt_human", statMedian)},
-	{Definition{ID: "first_human_response_time_p90", Name: "First human response time (p90)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
-		Formula: "as first_human_response_time; 90th percentile"}, stat("frt_human", statP90)},
 	{Definition{ID: "frt_distribution", Name: "First response time distribution", Section: "service", Unit: Count,
 		Formula: "sessions by first response time: < 30 s, 30 s–2 min, 2–5 min, 5–10 min, 10–30 min, 30 min–1 h, 1–4 h, 4–24 h, > 24 h"},
 		calc{kind: labelCalc, num: "frt_dist", scale: 1, order: frtBucketLabels()}},
-	{Definition{ID: "avg_response_time", Name: "Average response time", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
-		Formula: "mean over every customer message → the next agent or bot reply in the session"}, stat("response", statMean)},
-	{Definition{ID: "avg_response_time_median", Name: "Response time (median)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
-		Formula: "as avg_response_time; median"}, stat("response", statMedian)},
-	{Definition{ID: "avg_response_time_p90", Name: "Response time (p90)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
-		Formula: "as avg_response_time; 90th percentile"}, stat("response", statP90)},
-	{Definition{ID: "resolution_time", Name: "Resolution time (mean)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
-		Formula: "resolved − session start (opening or reopening); mean"}, stat("resolution", statMean)},
-	{Definition{ID: "resolution_time_median", Name: "Resolution time (median)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
-		Formula: "as resolution_time; median"}, stat("resolution", statMedian)},
-	{Definition{ID: "resolution_time_p90", Name: "Resolution time (p90)", Section: "service", Unit: Seconds, Direction: LowerIsBetter,
-		Formula: "as resolution_time; 90th percentile"}, stat("resolution", statP90)},
 	{Definition{ID: "unclosed_conversations", Name: "Unclosed conversations", Section: "service", Unit: Count, Direction: LowerIsBetter,
 		Formula: "sessions never resolved, or whose last message is the customer's and unanswered"}, plain("unclosed", "", 1)},
 	{Definition{ID: "conversation_conversion_rate", Name: "Conversation conversion rate", Section: "service", Unit: Percent, Direction: HigherIsBetter,
@@ -197,6 +181,30 @@ var catalogue = []entry{
 	{Definition{ID: "top_keywords", Name: "Top keywords", Section: "service", Unit: Count,
 		Formula: "the ten terms used by the most inbound customer messages: words and two-word phrases without English, Indonesian and Malay stop words; Chinese as character pairs"},
 		calc{kind: labelCalc, num: "keywords", scale: 1, top: 10}},
+}
+
+// timeKPIs are a duration's three KPIs: the mean under id, the median and
+// the 90th percentile under id_median and id_p90.
+func timeKPIs(id, name, samples, formula string, band *Band) []entry {
+	def := func(suffix, what string, which float64, band *Band) entry {
+		return entry{Definition{ID: id + suffix, Name: name + " (" + what + ")", Section: "service", Unit: Seconds,
+			Direction: LowerIsBetter, Formula: formula + "; " + what, Band: band}, stat(samples, which)}
+	}
+	return []entry{def("", "mean", statMean, band), def("_median", "median", statMedian, band), def("_p90", "p90", statP90, nil)}
+}
+
+// insertBefore inserts groups of entries before the entry with id before.
+func insertBefore(entries []entry, before string, groups ...[]entry) []entry {
+	var out []entry
+	for _, e := range entries {
+		if e.ID == before {
+			for _, g := range groups {
+				out = append(out, g...)
+			}
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // frtBand is the catalogue's target for first response time: 6–15 s.

@@ -135,12 +135,17 @@ type resolved struct {
 	spanFrom, spanTo time.Time
 }
 
+// prepare checks r and settles its times and settings.
+func (e *Engine) prepare(ctx context.Context, r Request) (*resolved, error) {
+	if err := r.validate(); err != nil {
+		return nil, err
+	}
+	return e.resolve(ctx, r)
+}
+
 // Compute answers r.
 func (e *Engine) Compute(ctx context.Context, r Request) (Report, error) {
-	if err := r.validate(); err != nil {
-		return Report{}, err
-	}
-	res, err := e.resolve(ctx, r)
+	res, err := e.prepare(ctx, r)
 	if err != nil {
 		return Report{}, err
 	}

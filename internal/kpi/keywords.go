@@ -186,10 +186,7 @@ type KeywordReport struct {
 // at most limit, most used first.
 func (e *Engine) Keywords(ctx context.Context, r Request, limit int) (KeywordReport, error) {
 	r.GroupBy, r.Bucket = nil, ""
-	if err := r.validate(); err != nil {
-		return KeywordReport{}, err
-	}
-	res, err := e.resolve(ctx, r)
+	res, err := e.prepare(ctx, r)
 	if err != nil {
 		return KeywordReport{}, err
 	}

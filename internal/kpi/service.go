@@ -448,10 +448,7 @@ type UnclosedReport struct {
 // Unclosed lists the conversations of the period that were never resolved
 // or whose last message is the customer's and unanswered, oldest first.
 func (e *Engine) Unclosed(ctx context.Context, r Request) (UnclosedReport, error) {
-	if err := r.validate(); err != nil {
-		return UnclosedReport{}, err
-	}
-	res, err := e.resolve(ctx, r)
+	res, err := e.prepare(ctx, r)
 	if err != nil {
 		return UnclosedReport{}, err
 	}
