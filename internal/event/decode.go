@@ -109,6 +109,7 @@ func FromMap(m map[string]any) (Event, error) {
 			e.Count = 1
 		}
 	}
+	e.applyURL()
 	if err := e.Validate(); err != nil {
 		return Event{}, err
 	}
