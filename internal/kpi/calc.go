@@ -65,6 +65,8 @@ const (
 	statCalc                         // a statistic of samples: mean, median or p90
 	labelCalc                        // one figure per label: its count, or count ÷ den × scale
 	npsCalc                          // (promoters − detractors) ÷ answers × 100
+	diffCalc                         // num − den, a count
+	changeCalc                       // (num − den) ÷ den × scale: a change against a base
 )
 
 // Statistics of samples.
@@ -154,6 +156,11 @@ func (k calc) figures(c *comps) []figure {
 		return k.labelFigures(c)
 	case npsCalc:
 		return []figure{ratio(c.plain["nps_promoters"]-c.plain["nps_detractors"], c.plain[k.num], 100)}
+	case diffCalc:
+		v := c.plain[k.num] - c.plain[k.den]
+		return []figure{{num: c.plain[k.num], den: c.plain[k.den], value: &v}}
+	case changeCalc:
+		return []figure{ratio(c.plain[k.num]-c.plain[k.den], c.plain[k.den], k.scale)}
 	case plainCalc, receiptCalc:
 		if k.den == "" {
 			v := c.plain[k.num]

@@ -75,7 +75,7 @@ const ReasonNotReported = "not reported by channel"
 // ReasonNoData is the reason given for a zero denominator.
 const ReasonNoData = "no data: the denominator is zero"
 
-// catalogue is KPIS.md sections 1 to 3, in its order. Bands are the
+// catalogue is KPIS.md sections 1 to 4, in its order. Bands are the
 // catalogue's defaults; a workspace may override them by id.
 var catalogue = insertBefore(insertBefore(catalogueEntries, "frt_distribution",
 	timeKPIs("first_response_time", "First response time", "frt", "first agent or bot reply − first customer message of the session", frtBand),
@@ -181,6 +181,83 @@ var catalogueEntries = []entry{
 	{Definition{ID: "top_keywords", Name: "Top keywords", Section: "service", Unit: Count,
 		Formula: "the ten terms used by the most inbound customer messages: words and two-word phrases without English, Indonesian and Malay stop words; Chinese as character pairs"},
 		calc{kind: labelCalc, num: "keywords", scale: 1, top: 10}},
+
+	// 4. The omnichannel and social-commerce funnel.
+	{Definition{ID: "impressions", Name: "Impressions", Section: "funnel", Unit: Count, Direction: HigherIsBetter,
+		Formula: "sum of impression counts"}, plain("impressions", "", 1)},
+	{Definition{ID: "reach", Name: "Reach", Section: "funnel", Unit: Count, Direction: HigherIsBetter,
+		Formula: "sum of reach counts"}, plain("reach", "", 1)},
+	{Definition{ID: "visits", Name: "Visits", Section: "funnel", Unit: Count, Direction: HigherIsBetter,
+		Formula: "site sessions"}, plain("visits", "", 1)},
+	{Definition{ID: "revisits", Name: "Revisits", Section: "funnel", Unit: Count, Direction: HigherIsBetter,
+		Formula: "site sessions of known visitors beyond each one's first in the period"}, calc{kind: diffCalc, num: "visits_known", den: "visitors_known"}},
+	{Definition{ID: "follower_growth", Name: "Follower growth", Section: "funnel", Unit: Count, Direction: HigherIsBetter,
+		Formula: "follows − unfollows"}, calc{kind: diffCalc, num: "follows", den: "unfollows"}},
+	{Definition{ID: "social_engagement_rate", Name: "Social engagement rate", Section: "funnel", Unit: Percent, Direction: HigherIsBetter,
+		Formula: "social interactions ÷ impressions × 100; rated per platform when grouped or filtered by channel"},
+		plain("interactions", "impressions", 100)},
+	{Definition{ID: "social_ctr", Name: "Social CTR (organic)", Section: "funnel", Unit: Percent, Direction: HigherIsBetter,
+		Formula: "organic social clicks (social_interaction type click) ÷ organic impressions × 100; rated per platform"},
+		calc{kind: plainCalc, num: "social_clicks", den: "impressions_organic", scale: 100}},
+	{Definition{ID: "social_ctr_ads", Name: "Social CTR (ads)", Section: "funnel", Unit: Percent, Direction: HigherIsBetter,
+		Formula: "paid social clicks ÷ paid impressions × 100 (paid: a paid utm medium or an ad click id); rated per platform"},
+		plain("social_clicks_paid", "impressions_paid", 100)},
+	{Definition{ID: "social_traffic", Name: "Social traffic", Section: "funnel", Unit: Count, Direction: HigherIsBetter,
+		Formula: "site sessions from social platforms (by source or medium); group by source and utm_campaign"}, plain("social_visits", "", 1)},
+	{Definition{ID: "leads", Name: "Leads", Section: "funnel", Unit: Count, Direction: HigherIsBetter,
+		Formula: "lead_created events"}, plain("leads", "", 1)},
+	{Definition{ID: "lead_rate", Name: "Lead rate", Section: "funnel", Unit: Percent, Direction: HigherIsBetter,
+		Formula: "leads ÷ site sessions × 100", Band: &Band{Low: f(3.8), Source: "pop-up lead capture 3.8 %"}}, plain("leads", "visits", 100)},
+	{Definition{ID: "sessions_before_purchase", Name: "Sessions before purchase", Section: "funnel", Unit: Count,
+		Formula: "site sessions of each buyer in the lookback window (30 days) before their first order of the period ÷ buyers"},
+		plain("sessions_before", "buyers", 1)},
+	{Definition{ID: "time_on_site", Name: "Time on site", Section: "funnel", Unit: Seconds, Direction: HigherIsBetter,
+		Formula: "session duration ÷ sessions"}, plain("visit_ms", "visits", 0.001)},
+	{Definition{ID: "time_per_page", Name: "Time per page", Section: "funnel", Unit: Seconds, Direction: HigherIsBetter,
+		Formula: "session duration ÷ pages viewed in sessions (props.pages)"}, plain("visit_ms", "visit_pages", 0.001)},
+	{Definition{ID: "recommended_product_conversion", Name: "Recommended-product conversion", Section: "funnel", Unit: Percent, Direction: HigherIsBetter,
+		Formula: "product recommendations followed by an order of that product by that customer within the conversion window (7 days) ÷ recommendations × 100"},
+		plain("recommended_bought", "recommended", 100)},
+	{Definition{ID: "transactions", Name: "Transactions", Section: "funnel", Unit: Count, Direction: HigherIsBetter,
+		Formula: "orders placed in the period"}, plain("orders", "", 1)},
+	{Definition{ID: "transactions_last_year", Name: "Transactions, same period last year", Section: "funnel", Unit: Count,
+		Formula: "orders placed in the same dates a year earlier"}, plain("transactions_ly", "", 1)},
+	{Definition{ID: "transactions_yoy", Name: "Transactions year over year", Section: "funnel", Unit: Percent, Direction: HigherIsBetter,
+		Formula: "(transactions − same period last year) ÷ same period last year × 100"}, calc{kind: changeCalc, num: "orders", den: "transactions_ly", scale: 100}},
+	{Definition{ID: "ecommerce_conversion_rate", Name: "E-commerce conversion rate", Section: "funnel", Unit: Percent, Direction: HigherIsBetter,
+		Formula: "site sessions in which the visitor placed an order (between the session's start and its end) ÷ sessions × 100",
+		Band:    &Band{Low: f(2), High: f(3), Source: "e-commerce conversion 2–3 %"}}, plain("purchasing_sessions", "sessions_seen", 100)},
+	{Definition{ID: "cross_channel_conversion_rate", Name: "Cross-channel conversion rate", Section: "funnel", Unit: Percent,
+		Formula: "orders whose touchpoints in the lookback window span two or more channels ÷ orders with any touchpoint × 100"},
+		plain("cross_channel_orders", "touched_orders", 100)},
+	{Definition{ID: "cart_abandonment_rate", Name: "Cart abandonment rate", Section: "funnel", Unit: Percent, Direction: LowerIsBetter,
+		Formula: "carts abandoned ÷ checkouts started × 100"}, plain("carts_abandoned", "checkouts", 100)},
+	{Definition{ID: "referrals", Name: "Referrals", Section: "funnel", Unit: Count, Direction: HigherIsBetter,
+		Formula: "referral events: purchases and sign-ups by word of mouth"}, plain("referrals", "", 1)},
+	{Definition{ID: "promoters", Name: "Promoters", Section: "funnel", Unit: Count, Direction: HigherIsBetter,
+		Formula: "NPS answers of 9 or 10"}, plain("nps_promoters", "", 1)},
+	{Definition{ID: "ugc_shared", Name: "UGC shared", Section: "funnel", Unit: Count, Direction: HigherIsBetter,
+		Formula: "user-generated content shared (sum of counts)"}, plain("ugc", "", 1)},
+}
+
+// channelBands are the catalogue's per-platform bands: a KPI grouped or
+// filtered by one channel is rated against that channel's band.
+var channelBands = map[string]map[string]*Band{
+	"social_engagement_rate": {
+		"facebook":  {Low: f(0.06), Source: "Facebook 0.06 % per post"},
+		"instagram": {Low: f(0.47), Source: "Instagram 0.47 % per post"},
+		"tiktok":    {Low: f(5.69), Source: "TikTok 5.69 % per post"},
+		"x":         {Low: f(0.035), Source: "X 0.035 % per post"},
+	},
+	"social_ctr": {
+		"instagram": {Low: f(18), Source: "Instagram 18 % organic"},
+		"tiktok":    {Low: f(14), Source: "TikTok 14 % organic"},
+	},
+	"social_ctr_ads": {
+		"instagram": {Low: f(18), Source: "Instagram 18 % ads"},
+		"tiktok":    {Low: f(2.3), Source: "TikTok 2.3 % ads"},
+		"facebook":  {Low: f(9), Source: "Facebook 9 % ads"},
+	},
 }
 
 // timeKPIs are a duration's three KPIs: the mean under id, the median and

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/big"
 	"os"
@@ -37,6 +38,9 @@ var families = []family{
 	{"conversations", []string{"conversations", "conv_customers"}},
 	{"conversation-revenue", []string{"conv_revenue"}},
 	{"conversation-buyers", []string{"conv_buyers"}},
+	{"funnel", []string{"impressions", "impressions_paid", "impressions_organic", "reach", "visits", "visits_known", "visitors_known", "visit_ms", "visit_pages",
+		"social_visits", "follows", "unfollows", "interactions", "social_clicks", "social_clicks_paid", "checkouts", "carts_abandoned", "referrals", "ugc"}},
+	{"orders-last-year", []string{"transactions_ly"}},
 	{"surveys", []string{"csat_answers", "csat_satisfied", "csat_score_sum", "nps_answers", "nps_promoters", "nps_passives", "nps_detractors"}},
 }
 
@@ -53,6 +57,7 @@ var goFamilies = []struct {
 	{family{"conversation-events", serviceComponents}, (*Engine).runService},
 	{family{"feedback-tags", []string{"feedback_n", "feedback_tags"}}, (*Engine).runFeedback},
 	{family{"inbound-text", []string{"keywords"}}, (*Engine).runKeywords},
+	{family{"touch-events", journeyComponents}, (*Engine).runJourneys},
 }
 
 // RequestError is a request that names something wrong: an unknown KPI,
@@ -254,8 +259,16 @@ func (e *Engine) query(ctx context.Context, res *resolved, name string) (store.R
 		args: &args, dialect: e.store.Dialect(), req: res,
 		Workspace: res.Workspace, FromMS: res.from.UnixMilli(), ToMS: res.to.UnixMilli(),
 		SpanFromMS: res.spanFrom.UnixMilli(), SpanToMS: res.spanTo.UnixMilli(),
+		LastYearFromMS: res.from.AddDate(-1, 0, 0).UnixMilli(), LastYearToMS: res.to.AddDate(-1, 0, 0).UnixMilli(),
 		Win: windowsMS{Reply: w.Reply.Millis(), Conversion: w.Conversion.Millis(), OptOut: w.OptOut.Millis(), Conversation: w.Conversation.Millis()},
 	}
+	// The first rendering finds which aliases name raw events; the second
+	// is the query.
+	sc.eventAliases = map[string]bool{}
+	if err := e.queries[name].Execute(io.Discard, sc); err != nil {
+		return nil, fmt.Errorf("render %s: %w", name, err)
+	}
+	args = args[:0]
 	var text bytes.Buffer
 	if err := e.queries[name].Execute(&text, sc); err != nil {
 		return nil, fmt.Errorf("render %s: %w", name, err)
@@ -402,6 +415,9 @@ func (e *Engine) shape(res *resolved, ids []string, groups map[string]*groupData
 		for _, id := range ids {
 			def := byID[id]
 			band := def.Band
+			if byChannel := channelBands[id]; byChannel != nil {
+				band = byChannel[rowChannel(res, row)]
+			}
 			if o, ok := res.ws.Bands[id]; ok {
 				band = &Band{Low: o.Low, High: o.High, Best: o.Best, Currency: def.bandCurrency(), Source: "workspace"}
 			}
@@ -420,6 +436,18 @@ func (e *Engine) shape(res *resolved, ids []string, groups map[string]*groupData
 		rep.Rows = append(rep.Rows, row)
 	}
 	return rep
+}
+
+// rowChannel is the one channel a row is about: its group's, or the
+// request's only channel filter; "" when it spans channels.
+func rowChannel(res *resolved, row Row) string {
+	if ch, grouped := row.Group["channel"]; grouped {
+		return deref(ch)
+	}
+	if f := res.Filters["channel"]; len(f) == 1 {
+		return f[0]
+	}
+	return ""
 }
 
 func (d entry) bandCurrency() string {

@@ -1,7 +1,14 @@
 package kpi
 
+import "time"
+
 // Dimensions a request may filter and group by.
-var Dimensions = []string{"channel", "campaign", "template", "variant", "agent", "team", "customer"}
+var Dimensions = append([]string{"channel", "campaign", "template", "variant", "agent", "team", "customer"}, EventDimensions...)
+
+// EventDimensions are the dimensions of visits, clicks and social events,
+// which messages, orders and conversations do not have: grouped by one of
+// them, those KPIs fall into the group without a value.
+var EventDimensions = []string{"source", "medium", "utm_campaign", "platform"}
 
 // Buckets a request may split time into, in the workspace's time zone.
 var Buckets = []string{"hour", "day", "week", "month"}
@@ -21,6 +28,10 @@ type Request struct {
 	// Hours counts response and resolution times in "wall" clock time (the
 	// default) or in the workspace's "business" hours.
 	Hours string
+	// Lookback and HalfLife tune attribution: how far before a purchase a
+	// touchpoint counts (default 30 days) and the time-decay half-life
+	// (default 7 days).
+	Lookback, HalfLife time.Duration
 }
 
 // Report is the answer, in the JSON shape the CLI and GET /v1/kpis share.

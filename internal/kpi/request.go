@@ -2,7 +2,9 @@ package kpi
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // FromValues reads a request from query parameters: from, to, kpi,
@@ -19,6 +21,18 @@ func FromValues(workspace string, q url.Values) (Request, error) {
 		TimeZone:  q.Get("tz"),
 		Hours:     q.Get("hours"),
 	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"lookback", &r.Lookback}, {"half_life", &r.HalfLife}} {
+		if v := q.Get(d.name); v != "" {
+			dur, err := parseDays(v)
+			if err != nil || dur <= 0 {
+				return r, &RequestError{Field: d.name, Reason: quote(v) + " is not a duration such as 30d or 12h"}
+			}
+			*d.dst = dur
+		}
+	}
 	for _, d := range Dimensions {
 		if vals := list(q[d]); len(vals) > 0 {
 			if r.Filters == nil {
@@ -28,6 +42,15 @@ func FromValues(workspace string, q url.Values) (Request, error) {
 		}
 	}
 	return r, r.validate()
+}
+
+// parseDays reads a Go duration or a number of days such as "30d".
+func parseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.ParseFloat(n, 64)
+		return time.Duration(days * 24 * float64(time.Hour)), err
+	}
+	return time.ParseDuration(s)
 }
 
 // list splits repeated and comma-separated values.

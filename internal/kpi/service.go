@@ -365,7 +365,7 @@ func (e *Engine) measure(res *resolved) (func(from, to int64) float64, error) {
 // request's filters leave it out. With credited, agent and team are those
 // of who earned the figure, not the conversation's.
 func sessionGroup(res *resolved, groups map[string]*groupData, s *session, agent, team *string, credited bool) (*groupData, error) {
-	value := func(dim string) *string {
+	return dimGroup(res, groups, s.start, func(dim string) *string {
 		if credited && dim == "agent" {
 			return agent
 		}
@@ -373,32 +373,7 @@ func sessionGroup(res *resolved, groups map[string]*groupData, s *session, agent
 			return team
 		}
 		return s.dims[dim]
-	}
-	for dim, accepted := range res.Filters {
-		if len(accepted) == 0 {
-			continue
-		}
-		v := value(dim)
-		ok := false
-		for _, a := range accepted {
-			if v != nil && *v == a {
-				ok = true
-			}
-		}
-		if !ok {
-			return nil, nil
-		}
-	}
-	cells := make([]*string, len(res.GroupBy))
-	for i, dim := range res.GroupBy {
-		cells[i] = value(dim)
-	}
-	var bucket *string
-	if res.Bucket != "" {
-		b := bucketStart(time.UnixMilli(s.start).In(res.Location), res.Bucket).Format("2006-01-02 15:04:05")
-		bucket = &b
-	}
-	return groupFor(groups, cells, bucket, res.Location)
+	})
 }
 
 // bucketStart truncates a local time to its bucket, as the SQL fragment

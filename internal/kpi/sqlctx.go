@@ -20,10 +20,15 @@ type sqlCtx struct {
 	// SpanFromMS and SpanToMS widen the period for queries that must see
 	// around it (sessions that began before it, replies after it).
 	SpanFromMS, SpanToMS int64
-	Win                  windowsMS
-	Window               int64  // the window of the enclosing fragment
-	Extra                string // a fixed condition for the enclosing fragment
-	Filtered             bool   // the enclosing fragment applies the request's filters
+	// LastYearFromMS and LastYearToMS are the period a year earlier.
+	LastYearFromMS, LastYearToMS int64
+	Win                          windowsMS
+	Window                       int64  // the window of the enclosing fragment
+	Extra                        string // a fixed condition for the enclosing fragment
+	Filtered                     bool   // the enclosing fragment applies the request's filters
+	// eventAliases are the aliases that name raw events (found by a first
+	// rendering): only they carry the visit dimensions (EventDimensions).
+	eventAliases map[string]bool
 }
 
 type windowsMS struct {
@@ -60,6 +65,10 @@ func (c *sqlCtx) InPeriod(extra string) *sqlCtx {
 func (c *sqlCtx) Group(alias, timeExpr string) string {
 	var b strings.Builder
 	for _, d := range c.req.GroupBy {
+		if c.lacks(alias, d) {
+			fmt.Fprintf(&b, "NULL AS g_%s, ", d)
+			continue
+		}
 		fmt.Fprintf(&b, "%s.%s AS g_%s, ", alias, d, d)
 	}
 	if c.req.Bucket != "" {
@@ -94,6 +103,10 @@ func (c *sqlCtx) Filter(alias string) string {
 		if len(vals) == 0 {
 			continue
 		}
+		if c.lacks(alias, d) {
+			b.WriteString(" AND 1 = 0") // no row of this table has the value
+			continue
+		}
 		col := d
 		if alias != "" {
 			col = alias + "." + d
@@ -108,6 +121,12 @@ func (c *sqlCtx) Filter(alias string) string {
 		b.WriteString(")")
 	}
 	return b.String()
+}
+
+// lacks reports whether the rows under alias have no column d: facts
+// carry the message dimensions, not the visit ones.
+func (c *sqlCtx) lacks(alias, d string) bool {
+	return contains(EventDimensions, d) && !c.eventAliases[alias]
 }
 
 // FilterIfInPeriod renders the request's filters in a fragment made with
@@ -149,6 +168,7 @@ func (c *sqlCtx) Latest(value, order string) string {
 // them at read time, so counts are exact before any merge. DuckDB's primary
 // key never lets a duplicate in.
 func (c *sqlCtx) Events(alias string) string {
+	c.eventAliases[alias] = true
 	switch c.dialect {
 	case store.ClickHouse:
 		return "events AS " + alias + " FINAL"
@@ -182,6 +202,32 @@ func (c *sqlCtx) Prop(alias, key string) string {
 		return fmt.Sprintf("visitParamExtractString(%s.props, '%s')", alias, key)
 	default:
 		return fmt.Sprintf("json_extract_string(%s.props, '$.%s')", alias, key)
+	}
+}
+
+// paidMedia are the utm_medium values of paid traffic; a URL with an ad
+// click id gets "cpc".
+var paidMedia = []string{"cpc", "ppc", "paid", "paid_social", "paidsocial", "paid-social", "cpm", "display", "ads", "ad"}
+
+// socialSources are the sources of visits from social platforms.
+var socialSources = []string{"facebook", "instagram", "tiktok", "x", "twitter", "t.co", "linkedin", "youtube", "pinterest",
+	"snapchat", "whatsapp", "l.facebook.com", "m.facebook.com", "lm.facebook.com", "l.instagram.com"}
+
+// Paid is true for paid traffic: a paid medium.
+func (c *sqlCtx) Paid(alias string) string {
+	return fmt.Sprintf("coalesce(%s.medium, '') IN (%s)", alias, store.SQLList(paidMedia))
+}
+
+// SocialSources is the quoted list of social sources.
+func (c *sqlCtx) SocialSources() string { return store.SQLList(socialSources) }
+
+// PropNumber is a number in props, 0 when absent or not a number.
+func (c *sqlCtx) PropNumber(alias, key string) string {
+	switch c.dialect {
+	case store.ClickHouse:
+		return fmt.Sprintf("toFloat64OrZero(visitParamExtractRaw(ifNull(%s.props, ''), '%s'))", alias, key)
+	default:
+		return fmt.Sprintf("coalesce(TRY_CAST(json_extract_string(%s.props, '$.%s') AS DOUBLE), 0)", alias, key)
 	}
 }
 
