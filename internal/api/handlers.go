@@ -104,6 +104,32 @@ func (h *handler) getKeywords(w http.ResponseWriter, r *http.Request) {
 	h.answer(w, r, func(req kpi.Request) (any, error) { return h.engine.Keywords(r.Context(), req, limit) })
 }
 
+// getFunnel answers GET /v1/funnel: the four stages per channel, or with
+// steps= an ordered customer funnel over those event kinds (within=,
+// order=strict|loose).
+func (h *handler) getFunnel(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	h.answer(w, r, func(req kpi.Request) (any, error) {
+		steps := kpi.List(q["steps"])
+		if len(steps) == 0 {
+			return h.engine.Stages(r.Context(), req)
+		}
+		within, strict, err := kpi.FunnelOptions(q.Get("within"), q.Get("order"))
+		if err != nil {
+			return nil, err
+		}
+		return h.engine.OrderedFunnel(r.Context(), req, steps, within, strict)
+	})
+}
+
+// getAttribution answers GET /v1/attribution: the period's revenue and
+// conversions credited by each model, by=channel,campaign,source.
+func (h *handler) getAttribution(w http.ResponseWriter, r *http.Request) {
+	h.answer(w, r, func(req kpi.Request) (any, error) {
+		return h.engine.Attribution(r.Context(), req, kpi.List(r.URL.Query()["by"]))
+	})
+}
+
 // answer reads the KPI request of r's query, runs compute and writes its
 // result: 400 naming the field for a bad request, 500 for anything else.
 func (h *handler) answer(w http.ResponseWriter, r *http.Request, compute func(kpi.Request) (any, error)) {

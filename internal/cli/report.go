@@ -28,7 +28,13 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "table", "table, json or csv")
 	listKPIs := fs.Bool("list", false, "list the KPI catalogue and exit")
 	hours := fs.String("hours", "", "count response and resolution times in wall clock time (default) or business hours: wall or business")
-	view := fs.String("view", "kpis", "kpis, unclosed (the conversations left open) or keywords (the most used terms of inbound text)")
+	view := fs.String("view", "kpis", "kpis; unclosed (the conversations left open); keywords (the most used terms of inbound text); funnel (the four stages per channel, or with --steps an ordered funnel); attribution (revenue credited by each model)")
+	steps := fs.String("steps", "", "with --view funnel, comma-separated event kinds in order, such as message_read,button_clicked,order_placed")
+	within := fs.String("within", "", "with --steps, the longest time between two steps (default 7d)")
+	order := fs.String("order", "", "with --steps, strict (no other step between two) or loose (default)")
+	by := fs.String("by", "", "with --view attribution, comma-separated touch dimensions: channel (default), campaign, source")
+	lookback := fs.String("lookback", "", "with --view attribution, how far before a purchase a touch counts (default 30d)")
+	halfLife := fs.String("half-life", "", "with --view attribution, the time-decay half-life (default 7d)")
 	limit := fs.Int("limit", 50, "with --view keywords, how many terms")
 	filters := map[string]*string{}
 	for _, d := range kpi.Dimensions {
@@ -48,7 +54,8 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if *format != "table" && *format != "json" && *format != "csv" {
 		return fmt.Errorf("--format %q: use table, json or csv", *format)
 	}
-	q := url.Values{"from": {*from}, "to": {*to}, "kpi": {*kpis}, "group_by": {*groupBy}, "bucket": {*bucket}, "tz": {*tz}, "hours": {*hours}}
+	q := url.Values{"from": {*from}, "to": {*to}, "kpi": {*kpis}, "group_by": {*groupBy}, "bucket": {*bucket}, "tz": {*tz}, "hours": {*hours},
+		"lookback": {*lookback}, "half_life": {*halfLife}}
 	for d, v := range filters {
 		if *v != "" {
 			q.Set(d, *v)
@@ -81,8 +88,31 @@ func runReport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		return writeKeywords(e.stdout, *format, rep)
+	case "funnel":
+		if *steps == "" {
+			rep, err := engine.Stages(ctx, req)
+			if err != nil {
+				return err
+			}
+			return writeStages(e.stdout, *format, rep)
+		}
+		d, strict, err := kpi.FunnelOptions(*within, *order)
+		if err != nil {
+			return err
+		}
+		rep, err := engine.OrderedFunnel(ctx, req, kpi.List([]string{*steps}), d, strict)
+		if err != nil {
+			return err
+		}
+		return writeFunnel(e.stdout, *format, rep)
+	case "attribution":
+		rep, err := engine.Attribution(ctx, req, kpi.List([]string{*by}))
+		if err != nil {
+			return err
+		}
+		return writeAttribution(e.stdout, *format, rep)
 	default:
-		return fmt.Errorf("--view %q: use kpis, unclosed or keywords", *view)
+		return fmt.Errorf("--view %q: use kpis, unclosed, keywords, funnel or attribution", *view)
 	}
 	rep, err := engine.Compute(ctx, req)
 	if err != nil {
@@ -245,4 +275,76 @@ func orNone(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+func pct(v *float64) string {
+	if v == nil {
+		return "—"
+	}
+	return strconv.FormatFloat(*v, 'f', 1, 64) + " %"
+}
+
+func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// writeStages prints the four stages per channel and in total.
+func writeStages(w io.Writer, format string, rep kpi.StagesReport) error {
+	header := []string{"channel", "awareness", "engagement", "conversion", "advocacy", "engagement_rate", "conversion_rate", "advocacy_rate"}
+	var rows [][]string
+	for _, s := range rep.Stages {
+		ch := "(no channel)"
+		switch {
+		case s.Total:
+			ch = "(total)"
+		case s.Channel != nil:
+			ch = *s.Channel
+		}
+		rows = append(rows, []string{ch, num(s.Awareness), num(s.Engagement), num(s.Conversion), num(s.Advocacy), pct(s.EngagementRate), pct(s.ConversionRate), pct(s.AdvocacyRate)})
+	}
+	title := fmt.Sprintf("Funnel of workspace %s, %s to %s (%s)", rep.Workspace, rep.From, rep.To, rep.TimeZone)
+	return writeList(w, format, rep, title, header, rows)
+}
+
+// writeFunnel prints an ordered funnel, a step per line.
+func writeFunnel(w io.Writer, format string, rep kpi.FunnelReport) error {
+	var rows [][]string
+	for _, s := range rep.Steps {
+		rows = append(rows, []string{s.Kind, strconv.Itoa(s.Customers), pct(s.FromPrev), pct(s.FromFirst)})
+	}
+	median := "—"
+	if rep.MedianSeconds != nil {
+		median = strconv.FormatFloat(*rep.MedianSeconds, 'f', 0, 64) + " s"
+	}
+	order := "loose"
+	if rep.Strict {
+		order = "strict"
+	}
+	title := fmt.Sprintf("Funnel of workspace %s, %s to %s (%s), %s order, at most %s between steps; median time to convert %s",
+		rep.Workspace, rep.From, rep.To, rep.TimeZone, order, rep.Within, median)
+	return writeList(w, format, rep, title, []string{"step", "customers", "from_previous", "from_first"}, rows)
+}
+
+// writeAttribution prints each touch dimension's credit, the models side
+// by side.
+func writeAttribution(w io.Writer, format string, rep kpi.AttributionReport) error {
+	header := append(append([]string{}, rep.By...), "currency")
+	for _, m := range rep.Models {
+		header = append(header, m+"_revenue", m+"_conversions")
+	}
+	var rows [][]string
+	for _, r := range rep.Rows {
+		var cells []string
+		for _, d := range rep.By {
+			v := map[string]*string{"channel": r.Channel, "campaign": r.Campaign, "source": r.Source}[d]
+			cells = append(cells, orNone(v))
+		}
+		cells = append(cells, r.Currency)
+		for _, m := range rep.Models {
+			c := r.Credits[m]
+			cells = append(cells, strconv.FormatFloat(c.Revenue, 'f', 2, 64), strconv.FormatFloat(c.Conversions, 'f', 2, 64))
+		}
+		rows = append(rows, cells)
+	}
+	title := fmt.Sprintf("Attribution of workspace %s, %s to %s (%s): %d orders, lookback %s, half-life %s",
+		rep.Workspace, rep.From, rep.To, rep.TimeZone, rep.Orders, rep.Lookback, rep.HalfLife)
+	return writeList(w, format, rep, title, header, rows)
 }

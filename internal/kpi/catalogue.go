@@ -193,6 +193,8 @@ var catalogueEntries = []entry{
 		Formula: "site sessions of known visitors beyond each one's first in the period"}, calc{kind: diffCalc, num: "visits_known", den: "visitors_known"}},
 	{Definition{ID: "follower_growth", Name: "Follower growth", Section: "funnel", Unit: Count, Direction: HigherIsBetter,
 		Formula: "follows − unfollows"}, calc{kind: diffCalc, num: "follows", den: "unfollows"}},
+	{Definition{ID: "social_interactions", Name: "Social interactions", Section: "funnel", Unit: Count, Direction: HigherIsBetter,
+		Formula: "likes, comments, shares, saves and clicks (sum of social_interaction counts)"}, plain("interactions", "", 1)},
 	{Definition{ID: "social_engagement_rate", Name: "Social engagement rate", Section: "funnel", Unit: Percent, Direction: HigherIsBetter,
 		Formula: "social interactions ÷ impressions × 100; rated per platform when grouped or filtered by channel"},
 		plain("interactions", "impressions", 100)},

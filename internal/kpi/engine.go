@@ -138,6 +138,7 @@ type resolved struct {
 	// spanFrom and spanTo widen the period for the queries that look
 	// around it.
 	spanFrom, spanTo time.Time
+	steps            []string // an ordered funnel's event kinds
 }
 
 // prepare checks r and settles its times and settings.

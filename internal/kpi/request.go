@@ -53,6 +53,28 @@ func parseDays(s string) (time.Duration, error) {
 	return time.ParseDuration(s)
 }
 
+// List splits repeated and comma-separated values.
+func List(values []string) []string { return list(values) }
+
+// FunnelOptions reads an ordered funnel's within (a duration such as 7d,
+// default 7 days) and order (strict or loose, default loose).
+func FunnelOptions(within, order string) (time.Duration, bool, error) {
+	var d time.Duration
+	if within != "" {
+		var err error
+		if d, err = parseDays(within); err != nil || d <= 0 {
+			return 0, false, &RequestError{Field: "within", Reason: quote(within) + " is not a duration such as 7d or 12h"}
+		}
+	}
+	switch order {
+	case "", "loose":
+		return d, false, nil
+	case "strict":
+		return d, true, nil
+	}
+	return 0, false, &RequestError{Field: "order", Reason: quote(order) + " must be strict or loose"}
+}
+
 // list splits repeated and comma-separated values.
 func list(values []string) []string {
 	var out []string

@@ -67,3 +67,13 @@ FROM {{.Facts "order_facts" "o"}}
 WHERE o.workspace = {{.Arg .Workspace}} AND o.customer IS NOT NULL AND o.amount IS NOT NULL
   AND o.placed_ms >= {{.Arg .FromMS}} AND o.placed_ms < {{.Arg .ToMS}}
   {{.Filter "o"}}
+
+-- The events of an ordered funnel's steps, from the period's start to the
+-- latest time its last step may come.
+-- name: funnel-steps
+SELECT e.id AS f_id, e.customer AS f_customer, e.ts AS f_ts, e.kind AS f_kind
+FROM {{.Events "e"}}
+WHERE e.workspace = {{.Arg .Workspace}} AND e.customer IS NOT NULL
+  AND e.kind IN ({{.StepKinds}})
+  AND e.ts >= {{.Arg .FromMS}} AND e.ts < {{.Arg .SpanToMS}}
+  {{.Filter "e"}}

@@ -1,0 +1,215 @@
+package kpi
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/omnikpi/omnikpi/internal/event"
+	"github.com/omnikpi/omnikpi/internal/store"
+)
+
+// StepKinds is the quoted list of the ordered funnel's kinds (checked
+// against the known kinds before they get here).
+func (c *sqlCtx) StepKinds() string { return store.SQLList(c.req.steps) }
+
+// FunnelStep is one step of an ordered funnel.
+type FunnelStep struct {
+	Kind      string   `json:"kind"`
+	Customers int      `json:"customers"`          // customers who reached it in order
+	FromPrev  *float64 `json:"rate_from_previous"` // % of the previous step's customers
+	FromFirst *float64 `json:"rate_from_first"`    // % of the first step's customers
+}
+
+// FunnelReport is an ordered customer funnel over event kinds.
+type FunnelReport struct {
+	Workspace string       `json:"workspace"`
+	From      string       `json:"from"`
+	To        string       `json:"to"`
+	TimeZone  string       `json:"time_zone"`
+	Within    string       `json:"within"` // the longest time between two steps
+	Strict    bool         `json:"strict"` // no other step's event between two steps
+	Steps     []FunnelStep `json:"steps"`
+	// MedianSeconds is the median time from the first step to the last of
+	// the customers who reached it; null when none did.
+	MedianSeconds *float64 `json:"median_seconds_to_convert"`
+}
+
+type stepEvent struct {
+	id, kind string
+	ts       int64
+}
+
+// OrderedFunnel counts the customers who went through steps in order: a
+// customer enters with the first step's event in the period and reaches
+// each next step with its first event after the previous step, within
+// within of it. Strict, no event of another step may come between two
+// steps. Of a customer's entries, the one that gets furthest counts.
+func (e *Engine) OrderedFunnel(ctx context.Context, r Request, steps []string, within time.Duration, strict bool) (FunnelReport, error) {
+	if len(steps) < 2 {
+		return FunnelReport{}, &RequestError{Field: "steps", Reason: "name at least two event kinds, such as message_read,order_placed"}
+	}
+	for _, k := range steps {
+		if !event.Kind(k).Known() {
+			return FunnelReport{}, &RequestError{Field: "steps", Reason: quote(k) + " is not an event kind"}
+		}
+	}
+	if within <= 0 {
+		within = 7 * 24 * time.Hour
+	}
+	r.GroupBy, r.Bucket = nil, ""
+	res, err := e.prepare(ctx, r)
+	if err != nil {
+		return FunnelReport{}, err
+	}
+	res.steps = steps
+	res.spanTo = res.to.Add(within * time.Duration(len(steps)-1))
+	rows, err := e.query(ctx, res, "funnel-steps")
+	if err != nil {
+		return FunnelReport{}, err
+	}
+	defer rows.Close()
+	byCustomer := map[string][]stepEvent{}
+	for rows.Next() {
+		var ev stepEvent
+		var customer string
+		if err := rows.Scan(&ev.id, &customer, &ev.ts, &ev.kind); err != nil {
+			return FunnelReport{}, fmt.Errorf("read funnel-steps: %w", err)
+		}
+		byCustomer[customer] = append(byCustomer[customer], ev)
+	}
+	if err := rows.Err(); err != nil {
+		return FunnelReport{}, err
+	}
+	reached := make([]int, len(steps))
+	var durations []float64
+	from, to := res.from.UnixMilli(), res.to.UnixMilli()
+	for _, list := range byCustomer {
+		sort.Slice(list, func(a, b int) bool {
+			if list[a].ts != list[b].ts {
+				return list[a].ts < list[b].ts
+			}
+			return list[a].id < list[b].id
+		})
+		best, bestTime := 0, 0.0
+		for i, ev := range list {
+			if ev.kind != steps[0] || ev.ts < from || ev.ts >= to {
+				continue
+			}
+			depth, end := walk(list[i:], steps, within.Milliseconds(), strict)
+			if depth > best {
+				best, bestTime = depth, float64(end-ev.ts)/1000
+			}
+		}
+		for k := 0; k < best; k++ {
+			reached[k]++
+		}
+		if best == len(steps) {
+			durations = append(durations, bestTime)
+		}
+	}
+	rep := FunnelReport{Workspace: res.Workspace, From: res.from.In(res.Location).Format(time.RFC3339),
+		To: res.to.In(res.Location).Format(time.RFC3339), TimeZone: res.Location.String(), Within: within.String(), Strict: strict}
+	for k, kind := range steps {
+		s := FunnelStep{Kind: kind, Customers: reached[k]}
+		if k > 0 {
+			s.FromPrev = ratio(float64(reached[k]), float64(reached[k-1]), 100).value
+			s.FromFirst = ratio(float64(reached[k]), float64(reached[0]), 100).value
+		}
+		rep.Steps = append(rep.Steps, s)
+	}
+	rep.MedianSeconds = statistic(durations, statMedian).value
+	return rep, nil
+}
+
+// walk follows steps through a customer's events starting at an entry
+// (list[0]) and returns how many steps were reached and when the last was.
+func walk(list []stepEvent, steps []string, within int64, strict bool) (int, int64) {
+	depth, at := 1, list[0].ts
+	for _, ev := range list[1:] {
+		if depth == len(steps) || ev.ts-at > within {
+			break
+		}
+		switch {
+		case ev.kind == steps[depth]:
+			depth, at = depth+1, ev.ts
+		case strict && ev.kind != steps[depth-1]:
+			return depth, at // another step came in between
+		}
+	}
+	return depth, at
+}
+
+// Stage is one channel's awareness → engagement → conversion → advocacy.
+type Stage struct {
+	Total          bool     `json:"total"`   // the row of every channel together
+	Channel        *string  `json:"channel"` // null for the total, and for events without a channel
+	Awareness      float64  `json:"awareness"`
+	Engagement     float64  `json:"engagement"`
+	Conversion     float64  `json:"conversion"`
+	Advocacy       float64  `json:"advocacy"`
+	EngagementRate *float64 `json:"engagement_rate"` // engagement ÷ awareness × 100
+	ConversionRate *float64 `json:"conversion_rate"` // conversion ÷ engagement × 100
+	AdvocacyRate   *float64 `json:"advocacy_rate"`   // advocacy ÷ conversion × 100
+}
+
+// StagesReport is the funnel of a period, per channel and in total.
+type StagesReport struct {
+	Workspace string  `json:"workspace"`
+	From      string  `json:"from"`
+	To        string  `json:"to"`
+	TimeZone  string  `json:"time_zone"`
+	Stages    []Stage `json:"stages"`
+}
+
+// stageKPIs say what each stage adds up: awareness is impressions;
+// engagement social interactions, site visits and inbound messages;
+// conversion orders; advocacy referrals, promoters and UGC shared.
+var stageKPIs = map[string][]string{
+	"awareness":  {"impressions"},
+	"engagement": {"social_interactions", "visits", "messages_received"},
+	"conversion": {"transactions"},
+	"advocacy":   {"referrals", "promoters", "ugc_shared"},
+}
+
+// Stages computes the four stages per channel and in total.
+func (e *Engine) Stages(ctx context.Context, r Request) (StagesReport, error) {
+	var ids []string
+	for _, stage := range []string{"awareness", "engagement", "conversion", "advocacy"} {
+		ids = append(ids, stageKPIs[stage]...)
+	}
+	r.KPIs, r.Bucket = ids, ""
+	r.GroupBy = nil
+	total, err := e.Compute(ctx, r)
+	if err != nil {
+		return StagesReport{}, err
+	}
+	r.GroupBy = []string{"channel"}
+	perChannel, err := e.Compute(ctx, r)
+	if err != nil {
+		return StagesReport{}, err
+	}
+	rep := StagesReport{Workspace: total.Workspace, From: total.From, To: total.To, TimeZone: total.TimeZone}
+	for i, row := range append(perChannel.Rows, total.Rows...) {
+		sum := func(stage string) float64 {
+			n := 0.0
+			for _, v := range row.KPIs {
+				if contains(stageKPIs[stage], v.ID) && v.Value != nil {
+					n += *v.Value
+				}
+			}
+			return n
+		}
+		st := Stage{Total: i >= len(perChannel.Rows), Channel: row.Group["channel"], Awareness: sum("awareness"), Engagement: sum("engagement"),
+			Conversion: sum("conversion"), Advocacy: sum("advocacy")}
+		if st.Awareness+st.Engagement+st.Conversion+st.Advocacy == 0 && !st.Total {
+			continue
+		}
+		st.EngagementRate = ratio(st.Engagement, st.Awareness, 100).value
+		st.ConversionRate = ratio(st.Conversion, st.Engagement, 100).value
+		st.AdvocacyRate = ratio(st.Advocacy, st.Conversion, 100).value
+		rep.Stages = append(rep.Stages, st)
+	}
+	return rep, nil
+}
