@@ -228,7 +228,7 @@ var catalogueEntries = []entry{
 		Formula: "(transactions − same period last year) ÷ same period last year × 100"}, calc{kind: changeCalc, num: "orders", den: "transactions_ly", scale: 100}},
 	{Definition{ID: "ecommerce_conversion_rate", Name: "E-commerce conversion rate", Section: "funnel", Unit: Percent, Direction: HigherIsBetter,
 		Formula: "site sessions in which the visitor placed an order (between the session's start and its end) ÷ sessions × 100",
-		Band:    &Band{Low: f(2), High: f(3), Source: "e-commerce conversion 2–3 %"}}, plain("purchasing_sessions", "sessions_seen", 100)},
+		Band:    &Band{Low: f(2), High: f(3), Source: "e-commerce conversion 2–3 %"}}, plain("purchasing_sessions", "visits", 100)},
 	{Definition{ID: "cross_channel_conversion_rate", Name: "Cross-channel conversion rate", Section: "funnel", Unit: Percent,
 		Formula: "orders whose touchpoints in the lookback window span two or more channels ÷ orders with any touchpoint × 100"},
 		plain("cross_channel_orders", "touched_orders", 100)},

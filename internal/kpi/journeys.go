@@ -164,7 +164,7 @@ func (j *journeys) touchesBefore(customer string, ts int64, lookback time.Durati
 }
 
 // journeyComponents are what runJourneys fills.
-var journeyComponents = []string{"buyers", "sessions_before", "purchasing_sessions", "sessions_seen", "cross_channel_orders",
+var journeyComponents = []string{"buyers", "sessions_before", "purchasing_sessions", "cross_channel_orders",
 	"touched_orders", "recommended", "recommended_bought"}
 
 // runJourneys adds the journey figures to the groups: a buyer's and an
@@ -232,7 +232,6 @@ func (e *Engine) runJourneys(ctx context.Context, res *resolved, groups map[stri
 				if g == nil {
 					continue
 				}
-				g.comps.plain["sessions_seen"]++
 				if j.orderedWithin(list[i:], t.ts, t.ts+t.duration, nil) {
 					g.comps.plain["purchasing_sessions"]++
 				}
