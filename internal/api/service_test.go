@@ -68,3 +68,52 @@ func TestServiceLists(t *testing.T) {
 		}
 	})
 }
+
+func TestFunnelAndAttribution(t *testing.T) {
+	eachStore(t, func(t *testing.T, open opener) {
+		s := start(t, open, 0)
+		events := `{"id":"v","ts":"2026-01-05T10:00:00Z","kind":"site_session","channel":"web","customer":"k1","duration_ms":60000,"url":"https://shop.example.com/?utm_source=instagram&utm_campaign=reels"}
+{"id":"m","ts":"2026-01-06T10:00:00Z","kind":"message_received","channel":"whatsapp","customer":"k1","message":"m1"}
+{"id":"c","ts":"2026-01-06T11:00:00Z","kind":"checkout_started","channel":"whatsapp","customer":"k1"}
+{"id":"o","ts":"2026-01-06T12:00:00Z","kind":"order_placed","channel":"whatsapp","customer":"k1","order":"o1","amount":"10.01","currency":"EUR"}`
+		if _, status, err := client.New(s.url, s.keyA, nil).SendEvents(context.Background(), []byte(events), "application/x-ndjson"); err != nil || status != 200 {
+			t.Fatalf("events: %d %v", status, err)
+		}
+		var att kpi.AttributionReport
+		if status := getJSON(t, s, s.keyA, "/v1/attribution?from=2026-01-01&to=2026-02-01&by=channel,source", &att); status != 200 || att.Orders != 1 || len(att.Rows) != 2 {
+			t.Fatalf("attribution: %d %+v", status, att)
+		}
+		sum := 0.0
+		for _, r := range att.Rows {
+			sum += r.Credits["linear"].Revenue
+			if *r.Channel == "web" && (r.Credits["first_touch"].Revenue != 10.01 || *r.Source != "instagram" || r.Credits["linear"].Revenue != 5.01) {
+				t.Errorf("web row %+v", r)
+			}
+		}
+		if !near(sum, 10.01) {
+			t.Errorf("linear credits add up to %v", sum)
+		}
+		var funnel kpi.FunnelReport
+		if status := getJSON(t, s, s.keyA, "/v1/funnel?from=2026-01-01&to=2026-02-01&steps=site_session,message_received,checkout_started,order_placed&within=2d&order=strict", &funnel); status != 200 ||
+			len(funnel.Steps) != 4 || funnel.Steps[3].Customers != 1 || !funnel.Strict {
+			t.Errorf("funnel: %d %+v", status, funnel)
+		}
+		var stages kpi.StagesReport
+		if status := getJSON(t, s, s.keyA, "/v1/funnel?from=2026-01-01&to=2026-02-01", &stages); status != 200 || len(stages.Stages) == 0 {
+			t.Errorf("stages: %d %+v", status, stages)
+		}
+		var apiErr struct {
+			Error struct{ Code, Message, Field string }
+		}
+		for path, field := range map[string]string{
+			"/v1/funnel?steps=message_read": "steps", "/v1/funnel?steps=a,b": "steps", "/v1/funnel?steps=message_read,order_placed&order=random": "order",
+			"/v1/funnel?steps=message_read,order_placed&within=soon": "within", "/v1/attribution?by=agent": "by", "/v1/attribution?lookback=-3d": "lookback",
+		} {
+			if status := getJSON(t, s, s.keyA, path, &apiErr); status != 400 || apiErr.Error.Field != field {
+				t.Errorf("%s: %d %+v", path, status, apiErr)
+			}
+		}
+	})
+}
+
+func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }

@@ -68,3 +68,40 @@ func TestReport_ServiceViews(t *testing.T) {
 		}
 	})
 }
+
+// TestReport_FunnelAndAttributionViews reaches the funnel views from the
+// command line.
+func TestReport_FunnelAndAttributionViews(t *testing.T) {
+	eachDB(t, func(t *testing.T, db string) {
+		events := `{"id":"v","ts":"2026-01-05T10:00:00Z","kind":"site_session","channel":"web","customer":"k1","duration_ms":60000,"url":"https://shop.example.com/?gclid=abc"}
+{"id":"m","ts":"2026-01-06T10:00:00Z","kind":"message_received","channel":"whatsapp","customer":"k1","message":"m1"}
+{"id":"o","ts":"2026-01-06T12:00:00Z","kind":"order_placed","channel":"whatsapp","customer":"k1","order":"o1","amount":"30","currency":"EUR"}
+`
+		if code, _, errOut := run(t, "import", "--db", db, "--workspace", "shop", writeFile(t, "j.jsonl", events)); code != 0 {
+			t.Fatalf("import: %s", errOut)
+		}
+		period := []string{"report", "--db", db, "--workspace", "shop", "--from", "2026-01-01", "--to", "2026-02-01"}
+		code, out, errOut := run(t, append(period, "--view", "attribution", "--by", "channel,source", "--format", "csv")...)
+		if code != 0 {
+			t.Fatalf("attribution: %s", errOut)
+		}
+		rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if err != nil || len(rows) != 3 || rows[0][3] != "first_touch_revenue" {
+			t.Fatalf("attribution CSV: %v %q", err, out)
+		}
+		for _, r := range rows[1:] {
+			if r[0] == "web" && (r[1] != "google" || r[3] != "30.00" || r[5] != "0.00" || r[7] != "15.00") {
+				t.Errorf("web row %v", r)
+			}
+		}
+		code, out, errOut = run(t, append(period, "--view", "funnel", "--steps", "site_session,message_received,order_placed", "--within", "2d")...)
+		if code != 0 || !strings.Contains(strings.Join(strings.Fields(out), " "), "order_placed 1 100.0 % 100.0 %") {
+			t.Errorf("ordered funnel: %d %s %s", code, out, errOut)
+		}
+		code, out, _ = run(t, append(period, "--view", "funnel", "--format", "json")...)
+		var stages kpi.StagesReport
+		if code != 0 || json.Unmarshal([]byte(out), &stages) != nil || len(stages.Stages) == 0 {
+			t.Errorf("stages: %d %s", code, out)
+		}
+	})
+}

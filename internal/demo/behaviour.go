@@ -28,7 +28,7 @@ func (g *gen) shared() {
 			if g.chance(0.5) {
 				g.ev(g.busyTime(), "unfollow").s("channel", platform).end()
 			}
-			for _, kind := range []string{"like", "comment", "share", "save"} {
+			for _, kind := range []string{"like", "comment", "share", "save", "click"} {
 				if g.chance(0.7) {
 					g.ev(t, "social_interaction").s("channel", platform).n("count", int64(1+g.rng.IntN(40))).raw("props", `{"type":"`+kind+`"}`).end()
 				}

@@ -11,13 +11,13 @@ import (
 
 // Customer journeys (KPIS.md §4): the touchpoints before a purchase, read
 // per customer in Go. Chat touches are campaign messages read or clicked
-// and inbound messages; web touches are visits that carry a source or
-// campaign (UTM parameters, an ad click id); a lead is a touch on its
+// and inbound messages; web touches are site sessions that carry a source
+// or campaign (UTM parameters, an ad click id); a lead is a touch on its
 // channel and source (a click-to-WhatsApp ad). Events are sorted by (time,
 // id) first, so nothing depends on arrival order.
 
 // TouchKinds are the event kinds the journeys read.
-var touchKinds = []string{"message_received", "lead_created", "site_session", "page_view", "product_recommended", "order_placed"}
+var touchKinds = []string{"message_received", "lead_created", "site_session", "product_recommended", "order_placed"}
 
 // TouchKinds is the quoted list for the SQL.
 func (c *sqlCtx) TouchKinds() string { return store.SQLList(touchKinds) }
@@ -36,7 +36,7 @@ func (t *touch) counts() bool {
 	switch t.kind {
 	case "message_received", "lead_created", "message_read", "click":
 		return true
-	case "site_session", "page_view":
+	case "site_session": // a visit's page views are not touches of their own
 		return t.source != nil || t.campaign != nil
 	}
 	return false
