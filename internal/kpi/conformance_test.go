@@ -58,6 +58,10 @@ const trapEvents = `
 {"id":"t15","ts":"2026-03-26T10:00:00Z","kind":"message_delivered","channel":"whatsapp","message":"trap-never-sent"}
 {"id":"t16","ts":"2026-03-26T10:00:00Z","kind":"goal_reached","customer":"trap-b","channel":"instagram","conversation":"trap-c1","props":{"goal":"booking"}}
 {"id":"t17","ts":"2026-03-20T08:00:00Z","kind":"campaign_cost","campaign":"trap","amount":"3.00","currency":"USD","props":{"cost_type":"messaging"}}
+{"id":"t18","ts":"2025-02-15T10:00:00Z","kind":"order_placed","order":"t18","customer":"cus_00001","amount":"12.00","currency":"EUR"}
+{"id":"t19","ts":"2025-03-10T10:00:00Z","kind":"order_placed","order":"t19","customer":"cus_00002","amount":"8.00","currency":"EUR"}
+{"id":"t20","ts":"2026-03-02T10:00:00Z","kind":"impression","channel":"instagram","medium":"paid_social","count":900}
+{"id":"t21","ts":"2026-03-02T10:00:00Z","kind":"social_interaction","channel":"instagram","medium":"paid_social","count":21,"props":{"type":"click"}}
 `
 
 // conformanceEvents generates the data set: each workspace's demo data and
