@@ -43,6 +43,7 @@ func New(s store.Store, c *ingest.Committer, engine *kpi.Engine, log *slog.Logge
 	mux.Handle("GET /v1/keywords", h.auth(h.getKeywords))
 	mux.Handle("GET /v1/funnel", h.auth(h.getFunnel))
 	mux.Handle("GET /v1/attribution", h.auth(h.getAttribution))
+	mux.Handle("GET /v1/abtest", h.auth(h.getABTest))
 	mux.Handle("GET /v1/catalogue", h.auth(h.getCatalogue))
 	mux.Handle("GET /v1/workspace", h.auth(h.getWorkspace))
 	if opts.WhatsApp.Enabled() {

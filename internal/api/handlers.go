@@ -130,6 +130,14 @@ func (h *handler) getAttribution(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// getABTest answers GET /v1/abtest: the variants of the campaign or
+// template named by the filters, against control= (default A).
+func (h *handler) getABTest(w http.ResponseWriter, r *http.Request) {
+	h.answer(w, r, func(req kpi.Request) (any, error) {
+		return h.engine.ABTest(r.Context(), req, r.URL.Query().Get("control"))
+	})
+}
+
 // answer reads the KPI request of r's query, runs compute and writes its
 // result: 400 naming the field for a bad request, 500 for anything else.
 func (h *handler) answer(w http.ResponseWriter, r *http.Request, compute func(kpi.Request) (any, error)) {

@@ -28,10 +28,11 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "table", "table, json or csv")
 	listKPIs := fs.Bool("list", false, "list the KPI catalogue and exit")
 	hours := fs.String("hours", "", "count response and resolution times in wall clock time (default) or business hours: wall or business")
-	view := fs.String("view", "kpis", "kpis; unclosed (the conversations left open); keywords (the most used terms of inbound text); funnel (the four stages per channel, or with --steps an ordered funnel); attribution (revenue credited by each model)")
+	view := fs.String("view", "kpis", "kpis; unclosed (the conversations left open); keywords (the most used terms of inbound text); funnel (the four stages per channel, or with --steps an ordered funnel); attribution (revenue credited by each model); abtest (the variants of the --campaign or --template against the control)")
 	steps := fs.String("steps", "", "with --view funnel, comma-separated event kinds in order, such as message_read,button_clicked,order_placed")
 	within := fs.String("within", "", "with --steps, the longest time between two steps (default 7d)")
 	order := fs.String("order", "", "with --steps, strict (no other step between two) or loose (default)")
+	control := fs.String("control", "", "with --view abtest, the control variant (default A)")
 	by := fs.String("by", "", "with --view attribution, comma-separated touch dimensions: channel (default), campaign, source")
 	lookback := fs.String("lookback", "", "with --view attribution, how far before a purchase a touch counts (default 30d)")
 	halfLife := fs.String("half-life", "", "with --view attribution, the time-decay half-life (default 7d)")
@@ -111,8 +112,14 @@ func runReport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		return writeAttribution(e.stdout, *format, rep)
+	case "abtest":
+		rep, err := engine.ABTest(ctx, req, *control)
+		if err != nil {
+			return err
+		}
+		return writeABTest(e.stdout, *format, rep)
 	default:
-		return fmt.Errorf("--view %q: use kpis, unclosed, keywords, funnel or attribution", *view)
+		return fmt.Errorf("--view %q: use kpis, unclosed, keywords, funnel, attribution or abtest", *view)
 	}
 	rep, err := engine.Compute(ctx, req)
 	if err != nil {
@@ -347,4 +354,21 @@ func writeAttribution(w io.Writer, format string, rep kpi.AttributionReport) err
 	title := fmt.Sprintf("Attribution of workspace %s, %s to %s (%s): %d orders, lookback %s, half-life %s",
 		rep.Workspace, rep.From, rep.To, rep.TimeZone, rep.Orders, rep.Lookback, rep.HalfLife)
 	return writeList(w, format, rep, title, header, rows)
+}
+
+// writeABTest prints each comparison with its verdict.
+func writeABTest(w io.Writer, format string, rep kpi.ABReport) error {
+	f := func(v *float64, digits int) string {
+		if v == nil {
+			return "—"
+		}
+		return strconv.FormatFloat(*v, 'f', digits, 64)
+	}
+	var rows [][]string
+	for _, c := range rep.Comparisons {
+		rows = append(rows, []string{c.Metric, c.Variant, f(c.Rate, 2), c.Control, f(c.Base, 2), f(c.Difference, 2),
+			fmt.Sprintf("[%.2f, %.2f]", c.Interval[0], c.Interval[1]), f(c.P, 4), f(c.ChanceToBeat, 1), c.Verdict})
+	}
+	title := fmt.Sprintf("A/B test of workspace %s, %s to %s; control %s; %s", rep.Workspace, rep.From, rep.To, rep.Control, rep.Correction)
+	return writeList(w, format, rep, title, []string{"metric", "variant", "rate", "control", "control_rate", "difference", "interval_95", "p_value", "chance_to_beat", "verdict"}, rows)
 }

@@ -1,0 +1,249 @@
+package kpi
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+)
+
+// A/B tests (KPIS.md §5): each variant of a campaign or template against
+// the control on open rate, CTR and conversion, with a two-proportion
+// z-test, a 95 % interval for the difference, the chance to beat the
+// control and a plain verdict. Testing several variants on several metrics
+// inflates false positives, so significance is decided with the
+// Holm–Bonferroni correction over every comparison of the test.
+
+// Confidence is the test's confidence level, and alpha its complement.
+const (
+	Confidence = 0.95
+	alpha      = 1 - Confidence
+	power      = 0.80 // of the sample-size estimate
+)
+
+// z-quantiles of the two-sided 95 % level and of 80 % power.
+var (
+	zAlpha = normalQuantile(1 - alpha/2)
+	zPower = normalQuantile(power)
+)
+
+// abMetrics are the rates compared: the KPI and its display name.
+var abMetrics = []struct{ id, name string }{
+	{"open_rate", "open rate"}, {"ctr", "CTR"}, {"campaign_conversion_rate", "conversion"},
+}
+
+// Comparison is one variant against the control on one metric.
+type Comparison struct {
+	Metric  string   `json:"metric"`
+	Variant string   `json:"variant"`
+	Control string   `json:"control"`
+	Rate    *float64 `json:"rate"`         // the variant's, in %
+	Base    *float64 `json:"control_rate"` // the control's, in %
+	// Difference is variant − control in percentage points, with its 95 %
+	// interval.
+	Difference *float64   `json:"difference"`
+	Interval   [2]float64 `json:"interval"`
+	Z          *float64   `json:"z"`
+	P          *float64   `json:"p_value"`
+	// Significant is decided after the Holm–Bonferroni correction.
+	Significant  bool     `json:"significant"`
+	ChanceToBeat *float64 `json:"chance_to_beat_control"` // in %
+	// MoreRecipients is about how many more recipients each arm needs to
+	// detect the observed difference (95 % confidence, 80 % power).
+	MoreRecipients *int64 `json:"more_recipients_per_variant,omitempty"`
+	Verdict        string `json:"verdict"`
+}
+
+// ABVariant is one arm's figures.
+type ABVariant struct {
+	Variant string              `json:"variant"`
+	Sent    float64             `json:"sent"`
+	Rates   map[string]*float64 `json:"rates"` // by metric id, in %
+}
+
+// ABReport is an A/B test's result.
+type ABReport struct {
+	Workspace   string       `json:"workspace"`
+	From        string       `json:"from"`
+	To          string       `json:"to"`
+	Control     string       `json:"control"`
+	Variants    []ABVariant  `json:"variants"`
+	Comparisons []Comparison `json:"comparisons"`
+	Correction  string       `json:"correction"`
+}
+
+// ABTest compares the variants of the campaign or template the request
+// filters on. The control is the named one, else "A", else the first.
+func (e *Engine) ABTest(ctx context.Context, r Request, control string) (ABReport, error) {
+	if len(r.Filters["campaign"]) == 0 && len(r.Filters["template"]) == 0 {
+		return ABReport{}, &RequestError{Field: "campaign", Reason: "name the campaign or template whose variants to compare"}
+	}
+	r.GroupBy, r.Bucket = []string{"variant"}, ""
+	r.KPIs = []string{"messages_sent"}
+	for _, m := range abMetrics {
+		r.KPIs = append(r.KPIs, m.id)
+	}
+	rep, err := e.Compute(ctx, r)
+	if err != nil {
+		return ABReport{}, err
+	}
+	type arm struct {
+		name  string
+		sent  float64
+		x, n  map[string]float64 // successes and trials per metric
+		rates map[string]*float64
+	}
+	var arms []*arm
+	for _, row := range rep.Rows {
+		v := row.Group["variant"]
+		if v == nil {
+			continue // messages without a variant are in no arm
+		}
+		a := &arm{name: *v, x: map[string]float64{}, n: map[string]float64{}, rates: map[string]*float64{}}
+		for _, val := range row.KPIs {
+			if val.ID == "messages_sent" {
+				a.sent = val.Numerator
+				continue
+			}
+			a.x[val.ID], a.n[val.ID], a.rates[val.ID] = val.Numerator, val.Denominator, val.Value
+		}
+		arms = append(arms, a)
+	}
+	if len(arms) < 2 {
+		return ABReport{}, &RequestError{Field: "variant", Reason: fmt.Sprintf("an A/B test needs two variants; the period has %d", len(arms))}
+	}
+	sort.Slice(arms, func(i, j int) bool { return arms[i].name < arms[j].name })
+	base := arms[0]
+	for _, a := range arms {
+		if a.name == control || (control == "" && a.name == "A") {
+			base = a
+		}
+	}
+	if control != "" && base.name != control {
+		return ABReport{}, &RequestError{Field: "control", Reason: quote(control) + " is not a variant of the period"}
+	}
+	out := ABReport{Workspace: rep.Workspace, From: rep.From, To: rep.To, Control: base.name}
+	for _, a := range arms {
+		out.Variants = append(out.Variants, ABVariant{Variant: a.name, Sent: a.sent, Rates: a.rates})
+		if a == base {
+			continue
+		}
+		for _, m := range abMetrics {
+			c := compare(base.x[m.id], base.n[m.id], a.x[m.id], a.n[m.id])
+			c.Metric, c.Variant, c.Control = m.id, a.name, base.name
+			out.Comparisons = append(out.Comparisons, c)
+		}
+	}
+	holm(out.Comparisons)
+	names := map[string]string{}
+	for _, m := range abMetrics {
+		names[m.id] = m.name
+	}
+	for i := range out.Comparisons {
+		out.Comparisons[i].Verdict = verdict(out.Comparisons[i], names[out.Comparisons[i].Metric])
+	}
+	out.Correction = fmt.Sprintf("Holm–Bonferroni over %d comparisons at %.0f %% confidence", len(out.Comparisons), Confidence*100)
+	return out, nil
+}
+
+// compare tests variant (x2 of n2) against control (x1 of n1).
+func compare(x1, n1, x2, n2 float64) Comparison {
+	var c Comparison
+	if n1 == 0 || n2 == 0 {
+		return c
+	}
+	p1, p2 := x1/n1, x2/n2
+	c.Base, c.Rate = pctOf(p1), pctOf(p2)
+	diff := p2 - p1
+	c.Difference = pctOf(diff)
+	se := math.Sqrt(p1*(1-p1)/n1 + p2*(1-p2)/n2)
+	c.Interval = [2]float64{(diff - zAlpha*se) * 100, (diff + zAlpha*se) * 100}
+	pooled := (x1 + x2) / (n1 + n2)
+	if sePooled := math.Sqrt(pooled * (1 - pooled) * (1/n1 + 1/n2)); sePooled > 0 {
+		z := diff / sePooled
+		p := 2 * (1 - normalCDF(math.Abs(z)))
+		c.Z, c.P = &z, &p
+	}
+	// Beta(1 + x, 1 + n − x) posteriors, compared by a normal
+	// approximation of their difference.
+	m1, m2 := (x1+1)/(n1+2), (x2+1)/(n2+2)
+	v1, v2 := m1*(1-m1)/(n1+3), m2*(1-m2)/(n2+3)
+	chance := normalCDF((m2-m1)/math.Sqrt(v1+v2)) * 100
+	c.ChanceToBeat = &chance
+	if diff != 0 {
+		need := sampleSize(p1, p2)
+		if more := need - int64(math.Min(n1, n2)); more > 0 {
+			c.MoreRecipients = &more
+		}
+	}
+	return c
+}
+
+// sampleSize is the recipients per arm a two-sided two-proportion test
+// needs to detect p1 against p2 at 95 % confidence and 80 % power.
+func sampleSize(p1, p2 float64) int64 {
+	pbar := (p1 + p2) / 2
+	num := zAlpha*math.Sqrt(2*pbar*(1-pbar)) + zPower*math.Sqrt(p1*(1-p1)+p2*(1-p2))
+	return int64(math.Ceil(num * num / ((p1 - p2) * (p1 - p2))))
+}
+
+// holm marks the comparisons significant under the Holm–Bonferroni
+// procedure: sorted by p-value, the i-th (from 0) of m passes while
+// p ≤ alpha ÷ (m − i).
+func holm(cs []Comparison) {
+	idx := make([]int, 0, len(cs))
+	for i, c := range cs {
+		if c.P != nil {
+			idx = append(idx, i)
+		}
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return *cs[idx[a]].P < *cs[idx[b]].P })
+	m := len(idx)
+	for rank, i := range idx {
+		if *cs[i].P > alpha/float64(m-rank) {
+			return
+		}
+		cs[i].Significant = true
+	}
+}
+
+// verdict says what a comparison shows, in a sentence.
+func verdict(c Comparison, metric string) string {
+	switch {
+	case c.Rate == nil || c.Base == nil:
+		return fmt.Sprintf("no data on %s yet", metric)
+	case c.Significant && *c.Difference > 0:
+		return fmt.Sprintf("%s beats %s on %s (%.0f %% confidence)", c.Variant, c.Control, metric, Confidence*100)
+	case c.Significant:
+		return fmt.Sprintf("%s loses to %s on %s (%.0f %% confidence)", c.Variant, c.Control, metric, Confidence*100)
+	case *c.Difference == 0:
+		return fmt.Sprintf("no difference between %s and %s on %s so far", c.Variant, c.Control, metric)
+	case c.MoreRecipients != nil:
+		return fmt.Sprintf("not enough data yet: about %s more recipients per variant to detect the observed difference on %s",
+			groupThousands(*c.MoreRecipients), metric)
+	}
+	return fmt.Sprintf("no significant difference between %s and %s on %s", c.Variant, c.Control, metric)
+}
+
+func pctOf(p float64) *float64 {
+	v := p * 100
+	return &v
+}
+
+func groupThousands(n int64) string { return group(fmt.Sprint(n)) }
+
+func normalCDF(x float64) float64 { return 0.5 * (1 + math.Erf(x/math.Sqrt2)) }
+
+// normalQuantile inverts normalCDF by bisection; it runs at start-up only.
+func normalQuantile(p float64) float64 {
+	lo, hi := -10.0, 10.0
+	for range 200 {
+		mid := (lo + hi) / 2
+		if normalCDF(mid) < p {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return (lo + hi) / 2
+}
