@@ -32,6 +32,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	steps := fs.String("steps", "", "with --view funnel, comma-separated event kinds in order, such as message_read,button_clicked,order_placed")
 	within := fs.String("within", "", "with --steps, the longest time between two steps (default 7d)")
 	order := fs.String("order", "", "with --steps, strict (no other step between two) or loose (default)")
+	compare := fs.String("compare", "", "previous, last_year or both: each figure beside the previous period's and the same dates last year's, with the change")
 	control := fs.String("control", "", "with --view abtest, the control variant (default A)")
 	by := fs.String("by", "", "with --view attribution, comma-separated touch dimensions: channel (default), campaign, source")
 	lookback := fs.String("lookback", "", "with --view attribution, how far before a purchase a touch counts (default 30d)")
@@ -56,7 +57,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("--format %q: use table, json or csv", *format)
 	}
 	q := url.Values{"from": {*from}, "to": {*to}, "kpi": {*kpis}, "group_by": {*groupBy}, "bucket": {*bucket}, "tz": {*tz}, "hours": {*hours},
-		"lookback": {*lookback}, "half_life": {*halfLife}}
+		"lookback": {*lookback}, "half_life": {*halfLife}, "compare": {*compare}}
 	for d, v := range filters {
 		if *v != "" {
 			q.Set(d, *v)
@@ -154,7 +155,12 @@ func writeReportTable(w io.Writer, rep kpi.Report) error {
 		if label := groupLabel(row.Group); label != "" {
 			fmt.Fprintf(tw, "\n%s\n", label)
 		}
-		fmt.Fprintln(tw, "KPI\tVALUE\tBAND\tRATING")
+		compared := len(row.KPIs) > 0 && row.KPIs[0].ChangeUnit != ""
+		if compared {
+			fmt.Fprintln(tw, "KPI\tVALUE\tBAND\tRATING\tPREVIOUS\tCHANGE\tLAST YEAR\tCHANGE")
+		} else {
+			fmt.Fprintln(tw, "KPI\tVALUE\tBAND\tRATING")
+		}
 		for _, v := range row.KPIs {
 			def, _ := kpi.DefinitionOf(v.ID)
 			name := def.Name
@@ -168,7 +174,14 @@ func writeReportTable(w io.Writer, rep kpi.Report) error {
 			if v.Value == nil && v.Reason == kpi.ReasonNotReported {
 				rating = v.Reason
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, kpi.FormatValue(v), kpi.FormatBand(v.Band, v.Unit, def.Direction), rating)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s", name, kpi.FormatValue(v), kpi.FormatBand(v.Band, v.Unit, def.Direction), rating)
+			if compared {
+				then := func(x *float64) string {
+					return kpi.FormatValue(kpi.Value{Value: x, Unit: v.Unit, Currency: v.Currency})
+				}
+				fmt.Fprintf(tw, "\t%s\t%s\t%s\t%s", then(v.Previous), formatChange(v.Change, v.ChangeUnit), then(v.LastYear), formatChange(v.ChangeLastYear, v.ChangeUnit))
+			}
+			fmt.Fprintln(tw)
 		}
 	}
 	return tw.Flush()
@@ -371,4 +384,16 @@ func writeABTest(w io.Writer, format string, rep kpi.ABReport) error {
 	}
 	title := fmt.Sprintf("A/B test of workspace %s, %s to %s; control %s; %s", rep.Workspace, rep.From, rep.To, rep.Control, rep.Correction)
 	return writeList(w, format, rep, title, []string{"metric", "variant", "rate", "control", "control_rate", "difference", "interval_95", "p_value", "chance_to_beat", "verdict"}, rows)
+}
+
+// formatChange writes a change as "+2.5 pts" or "-12.0 %".
+func formatChange(c *float64, unit string) string {
+	if c == nil {
+		return ""
+	}
+	suffix := " %"
+	if unit == "points" {
+		suffix = " pts"
+	}
+	return strconv.FormatFloat(*c, 'f', 1, 64) + suffix
 }

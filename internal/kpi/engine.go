@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"math/big"
 	"os"
 	"regexp"
@@ -189,7 +190,86 @@ func (e *Engine) Compute(ctx context.Context, r Request) (Report, error) {
 			return Report{}, err
 		}
 	}
-	return e.shape(res, ids, groups), nil
+	rep := e.shape(res, ids, groups)
+	for _, c := range r.Compare {
+		if err := e.compareWith(ctx, res, c, &rep); err != nil {
+			return Report{}, err
+		}
+	}
+	return rep, nil
+}
+
+// compareWith computes the report of the previous period or of the same
+// period last year and sets each figure's value there and its change. A
+// bucket is matched with the bucket as far back as the period is moved.
+func (e *Engine) compareWith(ctx context.Context, res *resolved, which string, rep *Report) error {
+	from, to := res.from.AddDate(-1, 0, 0), res.to.AddDate(-1, 0, 0)
+	back := func(t time.Time) time.Time { return t.AddDate(1, 0, 0) }
+	if which == "previous" {
+		d := res.to.Sub(res.from)
+		from, to = res.from.Add(-d), res.from
+		back = func(t time.Time) time.Time { return t.Add(d) }
+	}
+	r := res.Request
+	r.Compare, r.From, r.To = nil, from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano)
+	earlier, err := e.Compute(ctx, r)
+	if err != nil {
+		return err
+	}
+	key := func(row Row, v Value, move bool) string {
+		var b strings.Builder
+		for _, d := range res.GroupBy {
+			b.WriteString(deref(row.Group[d]) + "\x00")
+		}
+		if bucket := row.Group["bucket"]; bucket != nil {
+			t, _ := time.Parse(time.RFC3339, *bucket)
+			if move {
+				t = back(t)
+			}
+			b.WriteString(t.UTC().Format(time.RFC3339))
+		}
+		return b.String() + "\x00" + v.ID + "\x00" + v.Currency + "\x00" + v.Label
+	}
+	past := map[string]*float64{}
+	for _, row := range earlier.Rows {
+		for _, v := range row.KPIs {
+			past[key(row, v, true)] = v.Value
+		}
+	}
+	for i := range rep.Rows {
+		for j := range rep.Rows[i].KPIs {
+			v := &rep.Rows[i].KPIs[j]
+			old := past[key(rep.Rows[i], *v, false)]
+			change := changeOf(v.Value, old, v.Unit)
+			if which == "previous" {
+				v.Previous, v.Change = old, change
+			} else {
+				v.LastYear, v.ChangeLastYear = old, change
+			}
+			v.ChangeUnit = "percent"
+			if v.Unit == Percent {
+				v.ChangeUnit = "points"
+			}
+		}
+	}
+	return nil
+}
+
+// changeOf is now against then: in percentage points for a rate, in
+// percent of then for anything else (none when then is zero).
+func changeOf(now, then *float64, u Unit) *float64 {
+	if now == nil || then == nil {
+		return nil
+	}
+	if u == Percent {
+		d := *now - *then
+		return &d
+	}
+	if *then == 0 {
+		return nil
+	}
+	d := (*now - *then) / math.Abs(*then) * 100
+	return &d
 }
 
 func (f family) wanted(needed map[string]bool) bool {

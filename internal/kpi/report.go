@@ -32,6 +32,10 @@ type Request struct {
 	// touchpoint counts (default 30 days) and the time-decay half-life
 	// (default 7 days).
 	Lookback, HalfLife time.Duration
+	// Compare adds to each figure the same figure of the "previous" period
+	// (as long, just before) and of "last_year" (the same dates a year
+	// earlier), with the change.
+	Compare []string
 }
 
 // Report is the answer, in the JSON shape the CLI and GET /v1/kpis share.
@@ -65,4 +69,12 @@ type Value struct {
 	Rating Rating `json:"rating,omitempty"`
 	Band   *Band  `json:"band,omitempty"`
 	Reason string `json:"reason,omitempty"` // why Value is null
+	// With Request.Compare: the figure of the previous period and of the
+	// same period last year, and the change to this one, in percent, or
+	// in percentage points for rates (ChangeUnit says which).
+	Previous       *float64 `json:"previous,omitempty"`
+	Change         *float64 `json:"change,omitempty"`
+	LastYear       *float64 `json:"last_year,omitempty"`
+	ChangeLastYear *float64 `json:"change_last_year,omitempty"`
+	ChangeUnit     string   `json:"change_unit,omitempty"`
 }

@@ -20,6 +20,7 @@ func FromValues(workspace string, q url.Values) (Request, error) {
 		Bucket:    q.Get("bucket"),
 		TimeZone:  q.Get("tz"),
 		Hours:     q.Get("hours"),
+		Compare:   list(q["compare"]),
 	}
 	for _, d := range []struct {
 		name string
@@ -103,6 +104,11 @@ func (r Request) validate() error {
 	for d := range r.Filters {
 		if !isDimension(d) {
 			return &RequestError{Field: d, Reason: "is not a dimension"}
+		}
+	}
+	for _, c := range r.Compare {
+		if c != "previous" && c != "last_year" {
+			return &RequestError{Field: "compare", Reason: quote(c) + " must be previous or last_year"}
 		}
 	}
 	if r.Hours != "" && r.Hours != "wall" && r.Hours != "business" {

@@ -320,6 +320,12 @@ func field(v kpi.Value, k string) string {
 		return v.Reason
 	case "unit":
 		return string(v.Unit)
+	case "previous", "change", "last_year", "change_last_year":
+		x := map[string]*float64{"previous": v.Previous, "change": v.Change, "last_year": v.LastYear, "change_last_year": v.ChangeLastYear}[k]
+		if x == nil {
+			return "null"
+		}
+		return strconv.FormatFloat(*x, 'f', -1, 64)
 	}
 	return "unknown field " + k
 }
