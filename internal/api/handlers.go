@@ -138,6 +138,19 @@ func (h *handler) getABTest(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// getSendTime answers GET /v1/sendtime: reads and replies by local hour of
+// the week, per channel, with the best hours.
+func (h *handler) getSendTime(w http.ResponseWriter, r *http.Request) {
+	h.answer(w, r, func(req kpi.Request) (any, error) { return h.engine.BestSendTime(r.Context(), req) })
+}
+
+// getCohorts answers GET /v1/cohorts?period=week|month.
+func (h *handler) getCohorts(w http.ResponseWriter, r *http.Request) {
+	h.answer(w, r, func(req kpi.Request) (any, error) {
+		return h.engine.Cohorts(r.Context(), req, r.URL.Query().Get("period"))
+	})
+}
+
 // answer reads the KPI request of r's query, runs compute and writes its
 // result: 400 naming the field for a bad request, 500 for anything else.
 func (h *handler) answer(w http.ResponseWriter, r *http.Request, compute func(kpi.Request) (any, error)) {

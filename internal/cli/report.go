@@ -28,11 +28,12 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "table", "table, json or csv")
 	listKPIs := fs.Bool("list", false, "list the KPI catalogue and exit")
 	hours := fs.String("hours", "", "count response and resolution times in wall clock time (default) or business hours: wall or business")
-	view := fs.String("view", "kpis", "kpis; unclosed (the conversations left open); keywords (the most used terms of inbound text); funnel (the four stages per channel, or with --steps an ordered funnel); attribution (revenue credited by each model); abtest (the variants of the --campaign or --template against the control)")
+	view := fs.String("view", "kpis", "kpis; unclosed (the conversations left open); keywords (the most used terms of inbound text); funnel (the four stages per channel, or with --steps an ordered funnel); attribution (revenue credited by each model); abtest (the variants of the --campaign or --template against the control); sendtime (reads and replies by hour of the week); cohorts (retention and revenue by first week or month)")
 	steps := fs.String("steps", "", "with --view funnel, comma-separated event kinds in order, such as message_read,button_clicked,order_placed")
 	within := fs.String("within", "", "with --steps, the longest time between two steps (default 7d)")
 	order := fs.String("order", "", "with --steps, strict (no other step between two) or loose (default)")
 	compare := fs.String("compare", "", "previous, last_year or both: each figure beside the previous period's and the same dates last year's, with the change")
+	period := fs.String("period", "", "with --view cohorts, week or month (default month)")
 	control := fs.String("control", "", "with --view abtest, the control variant (default A)")
 	by := fs.String("by", "", "with --view attribution, comma-separated touch dimensions: channel (default), campaign, source")
 	lookback := fs.String("lookback", "", "with --view attribution, how far before a purchase a touch counts (default 30d)")
@@ -119,8 +120,20 @@ func runReport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		return writeABTest(e.stdout, *format, rep)
+	case "sendtime":
+		rep, err := engine.BestSendTime(ctx, req)
+		if err != nil {
+			return err
+		}
+		return writeSendTime(e.stdout, *format, rep)
+	case "cohorts":
+		rep, err := engine.Cohorts(ctx, req, *period)
+		if err != nil {
+			return err
+		}
+		return writeCohorts(e.stdout, *format, rep)
 	default:
-		return fmt.Errorf("--view %q: use kpis, unclosed, keywords, funnel, attribution or abtest", *view)
+		return fmt.Errorf("--view %q: use kpis, unclosed, keywords, funnel, attribution, abtest, sendtime or cohorts", *view)
 	}
 	rep, err := engine.Compute(ctx, req)
 	if err != nil {
@@ -396,4 +409,46 @@ func formatChange(c *float64, unit string) string {
 		suffix = " pts"
 	}
 	return strconv.FormatFloat(*c, 'f', 1, 64) + suffix
+}
+
+// writeSendTime prints each channel's hours with reads or replies, and its
+// best hours.
+func writeSendTime(w io.Writer, format string, rep kpi.SendTimeReport) error {
+	var rows [][]string
+	for _, ch := range rep.Channels {
+		best := map[string]bool{}
+		for _, b := range ch.Best {
+			best[b.Day+strconv.Itoa(b.Hour)] = true
+		}
+		for _, h := range ch.Hours {
+			if h.Reads+h.Replies == 0 {
+				continue
+			}
+			mark := ""
+			if best[h.Day+strconv.Itoa(h.Hour)] {
+				mark = "best"
+			}
+			rows = append(rows, []string{orNone(ch.Channel), h.Day, fmt.Sprintf("%02d:00", h.Hour), strconv.FormatInt(h.Reads, 10), strconv.FormatInt(h.Replies, 10), mark})
+		}
+	}
+	title := fmt.Sprintf("Reads and replies by hour of the week, workspace %s, %s to %s (%s)", rep.Workspace, rep.From, rep.To, rep.TimeZone)
+	return writeList(w, format, rep, title, []string{"channel", "day", "hour", "reads", "replies", "best"}, rows)
+}
+
+// writeCohorts prints one line per cohort and later period.
+func writeCohorts(w io.Writer, format string, rep kpi.CohortReport) error {
+	var rows [][]string
+	for _, c := range rep.Cohorts {
+		for _, p := range c.Cells {
+			var revenue []string
+			for cur, v := range p.Revenue {
+				revenue = append(revenue, strconv.FormatFloat(v, 'f', 2, 64)+" "+cur)
+			}
+			sort.Strings(revenue)
+			rows = append(rows, []string{c.Start, strconv.Itoa(c.Customers), strconv.Itoa(p.Period),
+				strconv.FormatFloat(p.Retained, 'f', 1, 64) + " %", strconv.FormatFloat(p.Bought, 'f', 1, 64) + " %", strings.Join(revenue, ", ")})
+		}
+	}
+	title := fmt.Sprintf("Cohorts by %s of first event, workspace %s, %s to %s (%s)", rep.Period, rep.Workspace, rep.From, rep.To, rep.TimeZone)
+	return writeList(w, format, rep, title, []string{"cohort", "customers", "period", "retained", "bought", "revenue_per_customer"}, rows)
 }

@@ -263,3 +263,26 @@ func (c *sqlCtx) bucket(timeExpr string) string {
 			c.req.Bucket, c.Arg(c.req.Location.String()), timeExpr)
 	}
 }
+
+// HourOfWeek is the local hour of the week of a time in milliseconds, in
+// the report's time zone: 0 is Monday 00:00–01:00, 167 Sunday 23:00.
+func (c *sqlCtx) HourOfWeek(timeExpr string) string {
+	// Each use of the local time binds the zone again: the text holds one
+	// placeholder per use.
+	switch c.dialect {
+	case store.ClickHouse:
+		local := func() string {
+			return fmt.Sprintf("toDateTime(intDiv(%s, 1000), %s)", timeExpr, c.Arg(c.req.Location.String()))
+		}
+		return fmt.Sprintf("((toDayOfWeek(%s) - 1) * 24 + toHour(%s))", local(), local())
+	default:
+		local := func() string {
+			return fmt.Sprintf("timezone(%s, make_timestamp((%s) * 1000)::TIMESTAMPTZ)", c.Arg(c.req.Location.String()), timeExpr)
+		}
+		return fmt.Sprintf("((isodow(%s) - 1) * 24 + hour(%s))", local(), local())
+	}
+}
+
+// Bucket is the request's time bucket of a time in milliseconds, as local
+// wall-clock text.
+func (c *sqlCtx) Bucket(timeExpr string) string { return c.bucket(timeExpr) }

@@ -55,3 +55,21 @@ WHERE e.workspace = {{.Arg .Workspace}} AND e.kind = 'message_received'
   AND e.text IS NOT NULL AND e.text <> ''
   AND e.ts >= {{.Arg .FromMS}} AND e.ts < {{.Arg .ToMS}}
   {{.Filter "e"}}
+
+-- Reads of outbound messages and customer replies by local hour of the
+-- week, per channel: when customers read and answer.
+-- name: send-time-reads
+SELECT m.channel AS how_channel, {{.HourOfWeek "m.read_ms"}} AS how, count(*) AS how_n
+FROM {{.Facts "message_facts" "m"}}
+WHERE m.workspace = {{.Arg .Workspace}} AND m.read_ms IS NOT NULL AND m.received_ms IS NULL
+  AND m.read_ms >= {{.Arg .FromMS}} AND m.read_ms < {{.Arg .ToMS}}
+  {{.Filter "m"}}
+GROUP BY how_channel, how
+
+-- name: send-time-replies
+SELECT e.channel AS how_channel, {{.HourOfWeek "e.ts"}} AS how, count(*) AS how_n
+FROM {{.Events "e"}}
+WHERE e.workspace = {{.Arg .Workspace}} AND e.kind = 'message_received'
+  AND e.ts >= {{.Arg .FromMS}} AND e.ts < {{.Arg .ToMS}}
+  {{.Filter "e"}}
+GROUP BY how_channel, how
