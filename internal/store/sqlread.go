@@ -69,3 +69,22 @@ func ReadKeys(ctx context.Context, db *sql.DB, query, workspace string) ([]Key, 
 	}
 	return keys, rows.Err()
 }
+
+// ReadNames runs query, which selects one string column, and returns its
+// values.
+func ReadNames(ctx context.Context, db *sql.DB, query string) ([]string, error) {
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("list: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("list: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

@@ -57,6 +57,8 @@ type Store interface {
 
 	// Workspace returns a workspace's settings, or ErrNotFound.
 	Workspace(ctx context.Context, name string) (Workspace, error)
+	// WorkspaceNames lists every workspace, by name.
+	WorkspaceNames(ctx context.Context) ([]string, error)
 	// PutWorkspace creates or replaces a workspace's settings.
 	PutWorkspace(ctx context.Context, ws Workspace) error
 	// AddKey stores the hash of a new API key for a workspace.
@@ -82,6 +84,11 @@ type Workspace struct {
 	StopWords []string `json:"stop_words,omitempty"`
 	// RateCard prices billable messages into messaging cost; none when nil.
 	RateCard *RateCard `json:"rate_card,omitempty"`
+	// Alerts are the workspace's alert rules and what became of them.
+	Alerts []AlertRule `json:"alerts,omitempty"`
+	// AlertHistory holds the latest firings, newest last (at most
+	// MaxAlertHistory).
+	AlertHistory []AlertFiring `json:"alert_history,omitempty"`
 	// BusinessHours are when the business answers, in TimeZone; response
 	// and resolution times can be counted in them. None when nil.
 	BusinessHours *BusinessHours `json:"business_hours,omitempty"`
@@ -167,3 +174,36 @@ type Key struct {
 	Workspace string
 	Created   time.Time
 }
+
+// AlertRule watches one KPI over a rolling window.
+type AlertRule struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	KPI  string `json:"kpi"`
+	// Condition is below or above (Value), below_band or above_band (the
+	// KPI's benchmark band), change_below or change_above (the change
+	// against the window before, in percent, or points for rates).
+	Condition string            `json:"condition"`
+	Value     float64           `json:"value,omitempty"`
+	Window    Duration          `json:"window"`            // the rolling window, such as 24h
+	Filters   map[string]string `json:"filters,omitempty"` // dimension → value, such as channel → whatsapp
+	Webhook   string            `json:"webhook,omitempty"` // where firings are posted; none: only recorded
+	// Firing is the rule's state: since when it fires, or nil.
+	Firing *AlertFiring `json:"firing,omitempty"`
+	Source string       `json:"source,omitempty"` // "config" for rules of the configuration file
+}
+
+// AlertFiring is one firing of a rule, from its start to its resolution.
+type AlertFiring struct {
+	Rule      string    `json:"rule"`
+	KPI       string    `json:"kpi"`
+	Value     *float64  `json:"value"`
+	Started   time.Time `json:"started"`
+	Resolved  time.Time `json:"resolved,omitempty"`
+	Notified  bool      `json:"notified"`          // the firing notice was delivered
+	Cleared   bool      `json:"resolved_notified"` // the resolved notice was delivered
+	LastError string    `json:"last_error,omitempty"`
+}
+
+// MaxAlertHistory bounds a workspace's stored firings.
+const MaxAlertHistory = 200

@@ -255,6 +255,11 @@ func (s *Store) Workspace(ctx context.Context, name string) (store.Workspace, er
 	return store.ReadWorkspace(ctx, s.db, "SELECT settings FROM workspaces WHERE name = ?", name)
 }
 
+// WorkspaceNames lists every workspace.
+func (s *Store) WorkspaceNames(ctx context.Context) ([]string, error) {
+	return store.ReadNames(ctx, s.db, "SELECT name FROM workspaces ORDER BY name")
+}
+
 // PutWorkspace creates or replaces a workspace's settings.
 func (s *Store) PutWorkspace(ctx context.Context, ws store.Workspace) error {
 	b, err := json.Marshal(ws)

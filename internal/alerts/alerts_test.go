@@ -1,0 +1,189 @@
+package alerts
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/omnikpi/omnikpi/internal/event"
+	"github.com/omnikpi/omnikpi/internal/kpi"
+	"github.com/omnikpi/omnikpi/internal/store"
+	"github.com/omnikpi/omnikpi/internal/store/duckdb"
+)
+
+// receiver is a web hook on loopback that fails its first failures
+// requests and keeps the notices it accepts.
+type receiver struct {
+	mu       sync.Mutex
+	failures int
+	attempts int
+	notices  []Notice
+}
+
+func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.attempts++
+	if rc.failures > 0 {
+		rc.failures--
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+		return
+	}
+	var n Notice
+	b, _ := io.ReadAll(r.Body)
+	json.Unmarshal(b, &n)
+	rc.notices = append(rc.notices, n)
+}
+
+func (rc *receiver) state() (int, []Notice) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.attempts, append([]Notice(nil), rc.notices...)
+}
+
+// TestEvaluator_FiresOnceRetriesAndResolves: three failed deliveries at
+// 10:00 put messages_failed above 2 for a 24 h window. The rule fires at
+// 11:00 (the hook fails twice, then accepts), stays quiet at 12:00 while
+// still firing, and resolves the next day, once the failures left the
+// window.
+func TestEvaluator_FiresOnceRetriesAndResolves(t *testing.T) {
+	ctx := context.Background()
+	s, err := duckdb.Open(ctx, filepath.Join(t.TempDir(), "alerts.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var events []event.Event
+	for i := range 3 {
+		e, err := event.ParseJSON([]byte(fmt.Sprintf(`{"id":"f%d","ts":"2026-01-05T10:00:00Z","kind":"message_failed","channel":"whatsapp","message":"m%d","props":{"error_code":"131026"}}`, i, i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Workspace = "shop"
+		events = append(events, e)
+	}
+	if _, err := s.Insert(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	hook := &receiver{failures: 2}
+	srv := httptest.NewServer(hook)
+	defer srv.Close()
+	ws := store.NewWorkspace("shop")
+	ws.Alerts = []store.AlertRule{{ID: "failed", Name: "Failed deliveries", KPI: "messages_failed", Condition: "above", Value: 2,
+		Window: store.Duration(24 * time.Hour), Webhook: srv.URL}}
+	if err := s.PutWorkspace(ctx, ws); err != nil {
+		t.Fatal(err)
+	}
+	engine, err := kpi.New(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &Evaluator{Store: s, Engine: engine, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Backoff: time.Millisecond, Retries: 3}
+	at := func(clock string) time.Time {
+		tm, _ := time.Parse(time.RFC3339, clock)
+		return tm
+	}
+
+	if err := ev.EvaluateOnce(ctx, at("2026-01-05T11:00:00Z")); err != nil {
+		t.Fatal(err)
+	}
+	attempts, notices := hook.state()
+	if attempts != 3 || len(notices) != 1 || notices[0].Status != "firing" || *notices[0].Value != 3 || notices[0].Workspace != "shop" {
+		t.Fatalf("firing: %d attempts, notices %+v", attempts, notices)
+	}
+	stored, _ := s.Workspace(ctx, "shop")
+	if f := stored.Alerts[0].Firing; f == nil || !f.Notified || len(stored.AlertHistory) != 1 {
+		t.Fatalf("state after firing: %+v, history %+v", f, stored.AlertHistory)
+	}
+
+	if err := ev.EvaluateOnce(ctx, at("2026-01-05T12:00:00Z")); err != nil {
+		t.Fatal(err)
+	}
+	if attempts, notices = hook.state(); attempts != 3 || len(notices) != 1 {
+		t.Fatalf("still firing: a notice was sent again (%d attempts)", attempts)
+	}
+
+	if err := ev.EvaluateOnce(ctx, at("2026-01-06T11:00:00Z")); err != nil {
+		t.Fatal(err)
+	}
+	attempts, notices = hook.state()
+	if len(notices) != 2 || notices[1].Status != "resolved" || notices[1].Resolved.IsZero() {
+		t.Fatalf("resolved: notices %+v", notices)
+	}
+	stored, _ = s.Workspace(ctx, "shop")
+	if stored.Alerts[0].Firing != nil || len(stored.AlertHistory) != 1 || stored.AlertHistory[0].Resolved.IsZero() || !stored.AlertHistory[0].Cleared {
+		t.Fatalf("state after resolving: %+v %+v", stored.Alerts[0].Firing, stored.AlertHistory)
+	}
+	if err := ev.EvaluateOnce(ctx, at("2026-01-06T12:00:00Z")); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := hook.state(); a != attempts {
+		t.Errorf("quiet rule sent something: %d attempts, was %d", a, attempts)
+	}
+}
+
+// A hook that fails three times: the firing's two attempts fail and leave
+// it undelivered; the next evaluation fails once more, then delivers.
+func TestEvaluator_RetriesAnUndeliveredFiring(t *testing.T) {
+	ctx := context.Background()
+	s, err := duckdb.Open(ctx, filepath.Join(t.TempDir(), "alerts.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	hook := &receiver{failures: 3}
+	srv := httptest.NewServer(hook)
+	defer srv.Close()
+	ws := store.NewWorkspace("shop")
+	// No messages at all: sent is 0, below 1.
+	ws.Alerts = []store.AlertRule{{ID: "quiet", KPI: "messages_sent", Condition: "below", Value: 1, Window: store.Duration(time.Hour), Webhook: srv.URL}}
+	if err := s.PutWorkspace(ctx, ws); err != nil {
+		t.Fatal(err)
+	}
+	engine, _ := kpi.New(s)
+	ev := &Evaluator{Store: s, Engine: engine, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Backoff: time.Millisecond, Retries: 1}
+	now := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	ev.EvaluateOnce(ctx, now)
+	stored, _ := s.Workspace(ctx, "shop")
+	if f := stored.Alerts[0].Firing; f == nil || f.Notified || f.LastError == "" {
+		t.Fatalf("after two failed attempts: %+v", f)
+	}
+	ev.EvaluateOnce(ctx, now.Add(time.Minute))
+	stored, _ = s.Workspace(ctx, "shop")
+	if attempts, notices := hook.state(); attempts != 4 || len(notices) != 1 || !stored.Alerts[0].Firing.Notified {
+		t.Errorf("the next evaluation: %d attempts, %d notices, %+v", attempts, len(notices), stored.Alerts[0].Firing)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	good := store.AlertRule{ID: "x", KPI: "opt_out_rate", Condition: "above_band", Window: store.Duration(time.Hour)}
+	if err := Validate(good); err != nil {
+		t.Fatal(err)
+	}
+	for field, bad := range map[string]func(*store.AlertRule){
+		"id": func(r *store.AlertRule) { r.ID = "" }, "kpi": func(r *store.AlertRule) { r.KPI = "happiness" },
+		"condition": func(r *store.AlertRule) { r.Condition = "sideways" }, "window": func(r *store.AlertRule) { r.Window = 0 },
+		"webhook": func(r *store.AlertRule) { r.Webhook = "ftp://x" }, "filters": func(r *store.AlertRule) { r.Filters = map[string]string{"mood": "x"} },
+	} {
+		r := good
+		bad(&r)
+		var re *kpi.RequestError
+		if err := Validate(r); err == nil || !errorsAs(err, &re) || re.Field != field {
+			t.Errorf("%s: %v", field, err)
+		}
+	}
+}
+
+func errorsAs(err error, target **kpi.RequestError) bool {
+	re, ok := err.(*kpi.RequestError)
+	*target = re
+	return ok
+}
