@@ -1,10 +1,12 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 
+	"github.com/omnikpi/omnikpi/internal/alerts"
 	"github.com/omnikpi/omnikpi/internal/ingest"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store"
@@ -184,4 +186,105 @@ func (h *handler) getWorkspace(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, ws)
+}
+
+// getAlerts lists the workspace's alert rules with their state.
+func (h *handler) getAlerts(w http.ResponseWriter, r *http.Request) {
+	ws, ok := h.workspace(w, r)
+	if !ok {
+		return
+	}
+	rules := ws.Alerts
+	if rules == nil {
+		rules = []store.AlertRule{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"alerts": rules})
+}
+
+// getFirings lists the workspace's latest firings, newest first.
+func (h *handler) getFirings(w http.ResponseWriter, r *http.Request) {
+	ws, ok := h.workspace(w, r)
+	if !ok {
+		return
+	}
+	out := make([]store.AlertFiring, 0, len(ws.AlertHistory))
+	for i := len(ws.AlertHistory) - 1; i >= 0; i-- {
+		out = append(out, ws.AlertHistory[i])
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"firings": out})
+}
+
+// putAlert creates or replaces the rule {id}; its state is kept.
+func (h *handler) putAlert(w http.ResponseWriter, r *http.Request) {
+	var rule store.AlertRule
+	d := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&rule); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_body", "the body must be one alert rule as JSON: "+err.Error(), "")
+		return
+	}
+	rule.ID, rule.Source, rule.Firing = r.PathValue("id"), "", nil
+	var reqErr *kpi.RequestError
+	if err := alerts.Validate(rule); errors.As(err, &reqErr) {
+		writeError(w, http.StatusBadRequest, "invalid_rule", reqErr.Error(), reqErr.Field)
+		return
+	}
+	ws, ok := h.workspace(w, r)
+	if !ok {
+		return
+	}
+	replaced := false
+	for i := range ws.Alerts {
+		if ws.Alerts[i].ID == rule.ID {
+			rule.Firing, ws.Alerts[i], replaced = ws.Alerts[i].Firing, rule, true
+		}
+	}
+	if !replaced {
+		ws.Alerts = append(ws.Alerts, rule)
+	}
+	if err := h.store.PutWorkspace(r.Context(), ws); err != nil {
+		serverError(w, h.log, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rule)
+}
+
+// deleteAlert removes the rule {id}.
+func (h *handler) deleteAlert(w http.ResponseWriter, r *http.Request) {
+	ws, ok := h.workspace(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	kept := ws.Alerts[:0]
+	for _, a := range ws.Alerts {
+		if a.ID != id {
+			kept = append(kept, a)
+		}
+	}
+	if len(kept) == len(ws.Alerts) {
+		writeError(w, http.StatusNotFound, "not_found", "no alert rule "+id, "id")
+		return
+	}
+	ws.Alerts = kept
+	if err := h.store.PutWorkspace(r.Context(), ws); err != nil {
+		serverError(w, h.log, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// workspace reads the settings of the request's workspace, or answers the
+// error.
+func (h *handler) workspace(w http.ResponseWriter, r *http.Request) (store.Workspace, bool) {
+	name := WorkspaceFrom(r.Context())
+	ws, err := h.store.Workspace(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.NewWorkspace(name), true
+	}
+	if err != nil {
+		serverError(w, h.log, r, err)
+		return ws, false
+	}
+	return ws, true
 }

@@ -117,3 +117,52 @@ func TestFunnelAndAttribution(t *testing.T) {
 }
 
 func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
+
+func TestAlertRules(t *testing.T) {
+	eachStore(t, func(t *testing.T, open opener) {
+		s := start(t, open, 0)
+		put := func(key, id, body string) (int, string) {
+			req, _ := http.NewRequest(http.MethodPut, s.url+"/v1/alerts/"+id, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+key)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		if status, body := put(s.keyA, "optout", `{"kpi":"opt_out_rate","condition":"above","value":0.6,"window":"24h","filters":{"channel":"whatsapp"},"webhook":"https://hooks.example.com/omnikpi"}`); status != 200 {
+			t.Fatalf("put: %d %s", status, body)
+		}
+		for body, field := range map[string]string{
+			`{"kpi":"nope","condition":"above","window":"24h"}`:                    "kpi",
+			`{"kpi":"ctr","condition":"sideways","window":"24h"}`:                  "condition",
+			`{"kpi":"ctr","condition":"above"}`:                                    "window",
+			`{"kpi":"ctr","condition":"above","window":"1h","webhook":"mailto:x"}`: "webhook",
+		} {
+			if status, answer := put(s.keyA, "bad", body); status != 400 || !strings.Contains(answer, `"field":"`+field+`"`) {
+				t.Errorf("%s: %d %s", body, status, answer)
+			}
+		}
+		var list struct{ Alerts []struct{ ID, KPI string } }
+		if getJSON(t, s, s.keyA, "/v1/alerts", &list); len(list.Alerts) != 1 || list.Alerts[0].ID != "optout" {
+			t.Errorf("rules of a: %+v", list)
+		}
+		if getJSON(t, s, s.keyB, "/v1/alerts", &list); len(list.Alerts) != 0 {
+			t.Errorf("rules of b: %+v", list)
+		}
+		var firings struct{ Firings []any }
+		if status := getJSON(t, s, s.keyA, "/v1/alerts/firings", &firings); status != 200 || firings.Firings == nil {
+			t.Errorf("firings: %d %+v", status, firings)
+		}
+		req, _ := http.NewRequest(http.MethodDelete, s.url+"/v1/alerts/optout", nil)
+		req.Header.Set("Authorization", "Bearer "+s.keyA)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 204 {
+			t.Fatalf("delete: %v %v", resp, err)
+		}
+		if resp, _ := http.DefaultClient.Do(req); resp.StatusCode != 404 {
+			t.Errorf("delete again: %d", resp.StatusCode)
+		}
+	})
+}

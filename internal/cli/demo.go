@@ -41,6 +41,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		ws = store.NewWorkspace(demoWorkspace)
 		ws.TimeZone = "Europe/Amsterdam"
 		ws.RateCard = demoRateCard()
+		ws.Alerts = demoAlerts()
 		if err := s.PutWorkspace(ctx, ws); err != nil {
 			return err
 		}
@@ -77,7 +78,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := s.AddKey(ctx, key); err != nil {
 		return err
 	}
-	return serveHTTP(ctx, e, s, *addr, api.Options{}, func(base string) {
+	return serveHTTP(ctx, e, s, *addr, api.Options{}, time.Minute, func(base string) {
 		q := url.Values{"kpi": {"open_rate,ctr,rocs,aov"}, "group_by": {"campaign"}}
 		fmt.Fprintf(e.stdout, "\nServing the demo on %s (Ctrl-C to stop). An API key for the demo workspace:\n  %s\nTry:\n  curl -H 'Authorization: Bearer %s' '%s/v1/kpis?%s'\n",
 			base, plain, plain, base, q.Encode())
@@ -142,4 +143,15 @@ func demoRateCard() *store.RateCard {
 		{Category: "marketing", Price: "0.0900"},
 		{Category: "utility", Price: "0.0200"},
 	}}
+}
+
+// demoAlerts are the rules a new workspace would want first: the opt-out
+// rate of the last week against its band, failed deliveries of the last
+// day against a bound.
+func demoAlerts() []store.AlertRule {
+	day := store.Duration(24 * time.Hour)
+	return []store.AlertRule{
+		{ID: "opt-out-spike", Name: "Opt-out rate worse than its band", KPI: "opt_out_rate", Condition: "below_band", Window: 7 * day},
+		{ID: "failed-deliveries", Name: "Over 200 failed deliveries in a day", KPI: "messages_failed", Condition: "above", Value: 200, Window: day},
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/omnikpi/omnikpi/internal/alerts"
 	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/config"
 	"github.com/omnikpi/omnikpi/internal/ingest"
@@ -26,6 +27,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	configFile := fs.String("config", "", "JSON configuration file (see the README's WhatsApp section)")
 	appSecret := fs.String("whatsapp-app-secret", "", "Meta app secret that signs WhatsApp webhooks (or $"+config.EnvWhatsAppAppSecret+")")
 	verifyToken := fs.String("whatsapp-verify-token", "", "verify token of the WhatsApp webhook handshake (or $"+config.EnvWhatsAppVerifyToken+")")
+	alertEvery := fs.Duration("alert-interval", time.Minute, "how often alert rules are evaluated; 0 turns evaluation off")
 	numbers, accounts := config.Mapping{}, config.Mapping{}
 	fs.Var(numbers, "whatsapp-number", "PHONE_NUMBER_ID=WORKSPACE: a WhatsApp business number's events go to the workspace (repeatable)")
 	fs.Var(accounts, "whatsapp-account", "WABA_ID=WORKSPACE: a WhatsApp Business Account's events go to the workspace (repeatable)")
@@ -49,8 +51,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer s.Close()
+	if err := addConfigAlerts(ctx, s, cfg.Alerts); err != nil {
+		return err
+	}
 	opts := api.Options{MaxBodyBytes: *maxBody, WhatsApp: cfg.WhatsApp}
-	return serveHTTP(ctx, e, s, *addr, opts, func(base string) {
+	return serveHTTP(ctx, e, s, *addr, opts, *alertEvery, func(base string) {
 		fmt.Fprintf(e.stdout, "omnikpi serving %s on %s\n", clickhouse.Redacted(*db), base)
 	})
 }
@@ -58,10 +63,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 // serveHTTP serves the API on addr until ctx ends, then shuts down in
 // order: stop taking requests, finish the writes in flight, close the store
 // (by the caller). ready is called with the base URL once listening.
-func serveHTTP(ctx context.Context, e *env, s store.Store, addr string, opts api.Options, ready func(baseURL string)) error {
+func serveHTTP(ctx context.Context, e *env, s store.Store, addr string, opts api.Options, alertEvery time.Duration, ready func(baseURL string)) error {
 	engine, err := kpi.New(s)
 	if err != nil {
 		return err
+	}
+	if alertEvery > 0 {
+		ev := &alerts.Evaluator{Store: s, Engine: engine, Log: e.log.With("part", "alerts")}
+		evalCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		go ev.Run(evalCtx, alertEvery)
 	}
 	committer := ingest.NewCommitter(s, e.log, ingest.CommitterOptions{})
 	defer committer.Close()
@@ -108,4 +119,34 @@ func merged(file map[string]string, flags config.Mapping) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// addConfigAlerts puts the configuration file's alert rules into their
+// workspaces, marked as from the configuration, keeping each one's state.
+func addConfigAlerts(ctx context.Context, s store.Store, rules map[string][]store.AlertRule) error {
+	for name, list := range rules {
+		ws, err := workspaceOrNew(ctx, s, name)
+		if err != nil {
+			return err
+		}
+		for _, rule := range list {
+			if err := alerts.Validate(rule); err != nil {
+				return fmt.Errorf("config: alert %q of workspace %s: %w", rule.ID, name, err)
+			}
+			rule.Source = "config"
+			replaced := false
+			for i := range ws.Alerts {
+				if ws.Alerts[i].ID == rule.ID {
+					rule.Firing, ws.Alerts[i], replaced = ws.Alerts[i].Firing, rule, true
+				}
+			}
+			if !replaced {
+				ws.Alerts = append(ws.Alerts, rule)
+			}
+		}
+		if err := s.PutWorkspace(ctx, ws); err != nil {
+			return err
+		}
+	}
+	return nil
 }

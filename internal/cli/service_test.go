@@ -3,6 +3,9 @@ package cli
 import (
 	"encoding/csv"
 	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -104,4 +107,35 @@ func TestReport_FunnelAndAttributionViews(t *testing.T) {
 			t.Errorf("stages: %d %s", code, out)
 		}
 	})
+}
+
+// TestServe_ConfigAlerts: alert rules of the configuration file join the
+// workspace's, marked as such; a bad rule stops serve with its reason.
+func TestServe_ConfigAlerts(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "alerts.duckdb")
+	code, key, errOut := run(t, "keys", "create", "--db", db, "--workspace", "shop")
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	config := writeFile(t, "omnikpi.json", `{"alerts": {"shop": [{"id": "optout", "kpi": "opt_out_rate", "condition": "below_band", "window": "168h"}]}}`)
+	cmd, base := startServer(t, db, "--config", config, "--alert-interval", "50ms")
+	defer cmd.Process.Kill()
+	req, _ := http.NewRequest(http.MethodGet, base+"/v1/alerts", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(key))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct{ Alerts []struct{ ID, Source string } }
+	json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if len(list.Alerts) != 1 || list.Alerts[0].ID != "optout" || list.Alerts[0].Source != "config" {
+		t.Errorf("rules %+v", list)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+	bad := writeFile(t, "bad.json", `{"alerts": {"shop": [{"id": "x", "kpi": "happiness", "condition": "above", "window": "1h"}]}}`)
+	if code, _, errOut := run(t, "serve", "--db", db, "--config", bad, "--addr", "127.0.0.1:0"); code == 0 || !strings.Contains(errOut, "happiness") {
+		t.Errorf("a bad rule: exit %d, %q", code, errOut)
+	}
 }

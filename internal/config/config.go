@@ -10,11 +10,16 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/omnikpi/omnikpi/internal/store"
 )
 
 // Config is everything serve needs besides its store.
 type Config struct {
 	WhatsApp WhatsApp `json:"whatsapp"`
+	// Alerts are alert rules by workspace; serve adds them to the
+	// workspaces' own rules (marked as from the configuration) at start.
+	Alerts map[string][]store.AlertRule `json:"alerts,omitempty"`
 }
 
 // WhatsApp configures the Cloud API webhook at /webhooks/whatsapp.

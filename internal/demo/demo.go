@@ -68,7 +68,7 @@ func campaigns(days int) []campaign {
 		{"mid_season", "whatsapp", []string{"mid_season_a", "mid_season_b"}, []string{""}, []float64{0.2}, at(0.55), false},
 		{"newsletter", "email", []string{"monthly_news"}, []string{""}, []float64{0.04}, at(0.65), false},
 		{"restock", "whatsapp", []string{"restock_alert"}, []string{""}, []float64{0.17}, at(0.75), false},
-		{"daily_deals", "whatsapp", []string{"deal_blast"}, []string{""}, []float64{0.08}, at(0.9), true},
+		{"daily_deals", "whatsapp", []string{"deal_blast"}, []string{""}, []float64{0.08}, at(0.97), true},
 	}
 }
 

@@ -199,7 +199,7 @@ type AlertFiring struct {
 	KPI       string    `json:"kpi"`
 	Value     *float64  `json:"value"`
 	Started   time.Time `json:"started"`
-	Resolved  time.Time `json:"resolved,omitempty"`
+	Resolved  time.Time `json:"resolved,omitzero"`
 	Notified  bool      `json:"notified"`          // the firing notice was delivered
 	Cleared   bool      `json:"resolved_notified"` // the resolved notice was delivered
 	LastError string    `json:"last_error,omitempty"`
