@@ -46,6 +46,7 @@ func New(s store.Store, c *ingest.Committer, engine *kpi.Engine, log *slog.Logge
 	mux.Handle("GET /v1/abtest", h.auth(h.getABTest))
 	mux.Handle("GET /v1/sendtime", h.auth(h.getSendTime))
 	mux.Handle("GET /v1/cohorts", h.auth(h.getCohorts))
+	mux.Handle("GET /v1/segments", h.auth(h.getSegments))
 	mux.Handle("GET /v1/alerts", h.auth(h.getAlerts))
 	mux.Handle("GET /v1/alerts/firings", h.auth(h.getFirings))
 	mux.Handle("PUT /v1/alerts/{id}", h.auth(h.putAlert))

@@ -140,6 +140,13 @@ func (h *handler) getABTest(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// getSegments answers GET /v1/segments?family=rfm|rpc|response|satisfaction.
+func (h *handler) getSegments(w http.ResponseWriter, r *http.Request) {
+	h.answer(w, r, func(req kpi.Request) (any, error) {
+		return h.engine.Segments(r.Context(), req, r.URL.Query().Get("family"))
+	})
+}
+
 // getSendTime answers GET /v1/sendtime: reads and replies by local hour of
 // the week, per channel, with the best hours.
 func (h *handler) getSendTime(w http.ResponseWriter, r *http.Request) {

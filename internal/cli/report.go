@@ -28,11 +28,13 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "table", "table, json or csv")
 	listKPIs := fs.Bool("list", false, "list the KPI catalogue and exit")
 	hours := fs.String("hours", "", "count response and resolution times in wall clock time (default) or business hours: wall or business")
-	view := fs.String("view", "kpis", "kpis; unclosed (the conversations left open); keywords (the most used terms of inbound text); funnel (the four stages per channel, or with --steps an ordered funnel); attribution (revenue credited by each model); abtest (the variants of the --campaign or --template against the control); sendtime (reads and replies by hour of the week); cohorts (retention and revenue by first week or month)")
+	view := fs.String("view", "kpis", "kpis; unclosed (the conversations left open); keywords (the most used terms of inbound text); funnel (the four stages per channel, or with --steps an ordered funnel); attribution (revenue credited by each model); abtest (the variants of the --campaign or --template against the control); sendtime (reads and replies by hour of the week); cohorts (retention and revenue by first week or month); segments (KPIs per segment of a --family)")
 	steps := fs.String("steps", "", "with --view funnel, comma-separated event kinds in order, such as message_read,button_clicked,order_placed")
 	within := fs.String("within", "", "with --steps, the longest time between two steps (default 7d)")
 	order := fs.String("order", "", "with --steps, strict (no other step between two) or loose (default)")
 	compare := fs.String("compare", "", "previous, last_year or both: each figure beside the previous period's and the same dates last year's, with the change")
+	segment := fs.String("segment", "", "only the customers of a segment, such as rfm:champions, satisfaction:detractor (see --view segments)")
+	family := fs.String("family", "", "with --view segments, rfm (default), rpc, response or satisfaction")
 	period := fs.String("period", "", "with --view cohorts, week or month (default month)")
 	control := fs.String("control", "", "with --view abtest, the control variant (default A)")
 	by := fs.String("by", "", "with --view attribution, comma-separated touch dimensions: channel (default), campaign, source")
@@ -58,7 +60,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("--format %q: use table, json or csv", *format)
 	}
 	q := url.Values{"from": {*from}, "to": {*to}, "kpi": {*kpis}, "group_by": {*groupBy}, "bucket": {*bucket}, "tz": {*tz}, "hours": {*hours},
-		"lookback": {*lookback}, "half_life": {*halfLife}, "compare": {*compare}}
+		"lookback": {*lookback}, "half_life": {*halfLife}, "compare": {*compare}, "segment": {*segment}}
 	for d, v := range filters {
 		if *v != "" {
 			q.Set(d, *v)
@@ -132,8 +134,14 @@ func runReport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		return writeCohorts(e.stdout, *format, rep)
+	case "segments":
+		rep, err := engine.Segments(ctx, req, *family)
+		if err != nil {
+			return err
+		}
+		return writeSegments(e.stdout, *format, rep)
 	default:
-		return fmt.Errorf("--view %q: use kpis, unclosed, keywords, funnel, attribution, abtest, sendtime or cohorts", *view)
+		return fmt.Errorf("--view %q: use kpis, unclosed, keywords, funnel, attribution, abtest, sendtime, cohorts or segments", *view)
 	}
 	rep, err := engine.Compute(ctx, req)
 	if err != nil {
@@ -451,4 +459,21 @@ func writeCohorts(w io.Writer, format string, rep kpi.CohortReport) error {
 	}
 	title := fmt.Sprintf("Cohorts by %s of first event, workspace %s, %s to %s (%s)", rep.Period, rep.Workspace, rep.From, rep.To, rep.TimeZone)
 	return writeList(w, format, rep, title, []string{"cohort", "customers", "period", "retained", "bought", "revenue_per_customer"}, rows)
+}
+
+// writeSegments prints each segment's size and KPIs, a line per figure.
+func writeSegments(w io.Writer, format string, rep kpi.SegmentReport) error {
+	var rows [][]string
+	for _, seg := range rep.Segments {
+		for _, v := range seg.KPIs {
+			def, _ := kpi.DefinitionOf(v.ID)
+			name := def.Name
+			if v.Currency != "" {
+				name += " (" + v.Currency + ")"
+			}
+			rows = append(rows, []string{seg.Segment, strconv.Itoa(seg.Customers), name, kpi.FormatValue(v)})
+		}
+	}
+	title := fmt.Sprintf("Segments by %s, workspace %s, %s to %s", rep.Family, rep.Workspace, rep.From, rep.To)
+	return writeList(w, format, rep, title, []string{"segment", "customers", "kpi", "value"}, rows)
 }

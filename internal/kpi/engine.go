@@ -147,7 +147,11 @@ func (e *Engine) prepare(ctx context.Context, r Request) (*resolved, error) {
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
-	return e.resolve(ctx, r)
+	res, err := e.resolve(ctx, r)
+	if err == nil && r.Segment != "" {
+		err = e.applySegment(ctx, res)
+	}
+	return res, err
 }
 
 // Compute answers r.

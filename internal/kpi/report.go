@@ -36,6 +36,9 @@ type Request struct {
 	// (as long, just before) and of "last_year" (the same dates a year
 	// earlier), with the change.
 	Compare []string
+	// Segment narrows the request to a segment's customers, such as
+	// rfm:champions (see SegmentFamilies).
+	Segment string
 }
 
 // Report is the answer, in the JSON shape the CLI and GET /v1/kpis share.

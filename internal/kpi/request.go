@@ -21,6 +21,7 @@ func FromValues(workspace string, q url.Values) (Request, error) {
 		TimeZone:  q.Get("tz"),
 		Hours:     q.Get("hours"),
 		Compare:   list(q["compare"]),
+		Segment:   q.Get("segment"),
 	}
 	for _, d := range []struct {
 		name string
