@@ -139,3 +139,35 @@ func TestServe_ConfigAlerts(t *testing.T) {
 		t.Errorf("a bad rule: exit %d, %q", code, errOut)
 	}
 }
+
+// TestReport_AnalysisViews runs each analysis view from the command line.
+func TestReport_AnalysisViews(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "analysis.duckdb")
+	var lines []string
+	for i, v := range []string{"A", "B", "A", "B"} {
+		lines = append(lines,
+			`{"id":"s`+v+string(rune('0'+i))+`","ts":"2026-01-05T10:00:00Z","kind":"message_sent","channel":"whatsapp","message":"m`+string(rune('0'+i))+`","customer":"k`+string(rune('0'+i))+`","actor":"campaign","campaign":"spring","template":"promo","variant":"`+v+`"}`,
+			`{"id":"r`+string(rune('0'+i))+`","ts":"2026-01-05T10:05:00Z","kind":"message_read","channel":"whatsapp","message":"m`+string(rune('0'+i))+`","customer":"k`+string(rune('0'+i))+`"}`,
+			`{"id":"o`+string(rune('0'+i))+`","ts":"2026-01-06T10:00:00Z","kind":"order_placed","order":"o`+string(rune('0'+i))+`","customer":"k`+string(rune('0'+i))+`","amount":"10","currency":"EUR"}`)
+	}
+	if code, _, errOut := run(t, "import", "--db", db, "--workspace", "shop", writeFile(t, "a.jsonl", strings.Join(lines, "\n"))); code != 0 {
+		t.Fatal(errOut)
+	}
+	period := []string{"report", "--db", db, "--workspace", "shop", "--from", "2026-01-01", "--to", "2026-02-01"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--view", "abtest", "--template", "promo"}, "no difference between B and A on open rate so far"},
+		{[]string{"--view", "sendtime", "--tz", "Europe/Berlin"}, "mon  11:00"},
+		{[]string{"--view", "cohorts"}, "2026-01-01T00:00:00Z  4"},
+		{[]string{"--view", "segments", "--family", "rfm", "--kpi", "transactions"}, "rfm:"},
+		{[]string{"--kpi", "transactions", "--compare", "previous,last_year"}, "PREVIOUS"},
+		{[]string{"--kpi", "transactions", "--segment", "rfm:new"}, "Transactions"},
+	} {
+		code, out, errOut := run(t, append(period, tc.args...)...)
+		if code != 0 || !strings.Contains(out, tc.want) {
+			t.Errorf("%v: exit %d, %s%s", tc.args, code, out, errOut)
+		}
+	}
+}
