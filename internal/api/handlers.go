@@ -240,15 +240,7 @@ func (h *handler) putAlert(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	replaced := false
-	for i := range ws.Alerts {
-		if ws.Alerts[i].ID == rule.ID {
-			rule.Firing, ws.Alerts[i], replaced = ws.Alerts[i].Firing, rule, true
-		}
-	}
-	if !replaced {
-		ws.Alerts = append(ws.Alerts, rule)
-	}
+	ws.PutAlert(rule)
 	if err := h.store.PutWorkspace(r.Context(), ws); err != nil {
 		serverError(w, h.log, r, err)
 		return

@@ -134,15 +134,7 @@ func addConfigAlerts(ctx context.Context, s store.Store, rules map[string][]stor
 				return fmt.Errorf("config: alert %q of workspace %s: %w", rule.ID, name, err)
 			}
 			rule.Source = "config"
-			replaced := false
-			for i := range ws.Alerts {
-				if ws.Alerts[i].ID == rule.ID {
-					rule.Firing, ws.Alerts[i], replaced = ws.Alerts[i].Firing, rule, true
-				}
-			}
-			if !replaced {
-				ws.Alerts = append(ws.Alerts, rule)
-			}
+			ws.PutAlert(rule)
 		}
 		if err := s.PutWorkspace(ctx, ws); err != nil {
 			return err

@@ -205,5 +205,18 @@ type AlertFiring struct {
 	LastError string    `json:"last_error,omitempty"`
 }
 
+// PutAlert adds a rule, or replaces the one with its id while keeping
+// that one's state.
+func (ws *Workspace) PutAlert(rule AlertRule) {
+	for i := range ws.Alerts {
+		if ws.Alerts[i].ID == rule.ID {
+			rule.Firing = ws.Alerts[i].Firing
+			ws.Alerts[i] = rule
+			return
+		}
+	}
+	ws.Alerts = append(ws.Alerts, rule)
+}
+
 // MaxAlertHistory bounds a workspace's stored firings.
 const MaxAlertHistory = 200
