@@ -138,7 +138,20 @@ func TestServe_KilledLosesNothingAcknowledged(t *testing.T) {
 					}
 				}()
 			}
-			time.Sleep(time.Duration(300+rng.IntN(700)) * time.Millisecond)
+			// Kill once the round has had acknowledgements, at a random
+			// moment after: a busy machine must not make the test vacuous.
+			mu.Lock()
+			before := len(acked)
+			mu.Unlock()
+			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				mu.Lock()
+				n := len(acked)
+				mu.Unlock()
+				if n >= before+60 {
+					break
+				}
+			}
+			time.Sleep(time.Duration(100+rng.IntN(600)) * time.Millisecond)
 			if err := cmd.Process.Kill(); err != nil {
 				t.Fatal(err)
 			}
