@@ -40,6 +40,7 @@ type Event struct {
 	Props        map[string]any `json:"props,omitempty"`
 
 	pendingAmount string // amount text, converted once the currency is known
+	amountGiven   bool   // the amount was converted from text: a zero is an amount, not its absence
 }
 
 // TSMillis is the event time in Unix milliseconds, the unit both stores keep.

@@ -93,7 +93,7 @@ func (e *Event) validateActor() error {
 }
 
 func (e *Event) validateMoney() error {
-	hasAmount := e.pendingAmount != "" || (e.Amount != nil && e.Amount.Minor != 0)
+	hasAmount := e.pendingAmount != "" || e.amountGiven || (e.Amount != nil && e.Amount.Minor != 0)
 	if e.Amount != nil && e.Amount.Currency == "" && hasAmount {
 		return fieldErr("currency", "is required with an amount")
 	}
@@ -115,7 +115,7 @@ func (e *Event) validateMoney() error {
 			return fieldErr("amount", "%v", err)
 		}
 		e.Amount.Minor = minor
-		e.pendingAmount = ""
+		e.pendingAmount, e.amountGiven = "", true
 	}
 	if e.Kind.needsMoney() {
 		if e.Amount == nil {
