@@ -15,6 +15,11 @@ import (
 type Options struct {
 	MaxBodyBytes int64           // largest accepted request body, default 16 MiB
 	WhatsApp     config.WhatsApp // the WhatsApp Cloud API webhook; off when not configured
+	// MaxInFlight bounds the ingestion requests held at once (reading,
+	// decoding, waiting to be durable); beyond it the server answers 503
+	// with Retry-After at once instead of queueing without bound. Default
+	// 64.
+	MaxInFlight int
 }
 
 // DefaultMaxBodyBytes is the default request body limit.
@@ -27,6 +32,7 @@ type handler struct {
 	log       *slog.Logger
 	maxBody   int64
 	whatsapp  config.WhatsApp
+	inflight  chan struct{} // a slot per ingestion request being served
 }
 
 // New returns the API with every route.
@@ -34,10 +40,14 @@ func New(s store.Store, c *ingest.Committer, engine *kpi.Engine, log *slog.Logge
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	h := &handler{store: s, committer: c, engine: engine, log: log, maxBody: opts.MaxBodyBytes, whatsapp: opts.WhatsApp}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = 64
+	}
+	h := &handler{store: s, committer: c, engine: engine, log: log, maxBody: opts.MaxBodyBytes, whatsapp: opts.WhatsApp,
+		inflight: make(chan struct{}, opts.MaxInFlight)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", h.health)
-	mux.Handle("POST /v1/events", h.auth(h.postEvents))
+	mux.Handle("POST /v1/events", h.auth(h.shed(h.postEvents)))
 	mux.Handle("GET /v1/kpis", h.auth(h.getKPIs))
 	mux.Handle("GET /v1/conversations/unclosed", h.auth(h.getUnclosed))
 	mux.Handle("GET /v1/keywords", h.auth(h.getKeywords))
@@ -55,7 +65,7 @@ func New(s store.Store, c *ingest.Committer, engine *kpi.Engine, log *slog.Logge
 	mux.Handle("GET /v1/workspace", h.auth(h.getWorkspace))
 	if opts.WhatsApp.Enabled() {
 		mux.HandleFunc("GET /webhooks/whatsapp", h.verifyWhatsApp)
-		mux.HandleFunc("POST /webhooks/whatsapp", h.postWhatsApp)
+		mux.HandleFunc("POST /webhooks/whatsapp", h.shed(h.postWhatsApp))
 	} else {
 		mux.HandleFunc("/webhooks/whatsapp", func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "not_configured", "the WhatsApp webhook is not configured: start serve with --config or --whatsapp-* flags", "")
@@ -65,6 +75,22 @@ func New(s store.Store, c *ingest.Committer, engine *kpi.Engine, log *slog.Logge
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, "")
 	})
 	return mux
+}
+
+// shed serves next while an ingestion slot is free, and otherwise answers
+// 503 with Retry-After: a client backs off and retries, and the server's
+// memory stays bounded by the slots times the body limit.
+func (h *handler) shed(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case h.inflight <- struct{}{}:
+			defer func() { <-h.inflight }()
+			next(w, r)
+		default:
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusServiceUnavailable, "overloaded", "the server is at its limit of concurrent ingestion requests: retry after a second", "")
+		}
+	}
 }
 
 func (h *handler) health(w http.ResponseWriter, r *http.Request) {

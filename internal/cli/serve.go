@@ -24,6 +24,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	db := fs.String("db", DefaultDB, dbUsage)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	maxBody := fs.Int64("max-body", api.DefaultMaxBodyBytes, "largest accepted request body, in bytes")
+	maxInFlight := fs.Int("max-inflight", 64, "ingestion requests served at once; more are answered 503 with Retry-After")
 	configFile := fs.String("config", "", "JSON configuration file (see the README's WhatsApp section)")
 	appSecret := fs.String("whatsapp-app-secret", "", "Meta app secret that signs WhatsApp webhooks (or $"+config.EnvWhatsAppAppSecret+")")
 	verifyToken := fs.String("whatsapp-verify-token", "", "verify token of the WhatsApp webhook handshake (or $"+config.EnvWhatsAppVerifyToken+")")
@@ -54,7 +55,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := addConfigAlerts(ctx, s, cfg.Alerts); err != nil {
 		return err
 	}
-	opts := api.Options{MaxBodyBytes: *maxBody, WhatsApp: cfg.WhatsApp}
+	opts := api.Options{MaxBodyBytes: *maxBody, WhatsApp: cfg.WhatsApp, MaxInFlight: *maxInFlight}
 	return serveHTTP(ctx, e, s, *addr, opts, *alertEvery, func(base string) {
 		fmt.Fprintf(e.stdout, "omnikpi serving %s on %s\n", clickhouse.Redacted(*db), base)
 	})
