@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -200,4 +202,39 @@ func storedIDs(t *testing.T, s store.Store) map[string]int {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestOpen_BadStores: a file that is not a database, a path in a missing
+// directory, a directory, and a file another process holds each give an
+// error naming the file, and the file is left as it was.
+func TestOpen_BadStores(t *testing.T) {
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.duckdb")
+	junk := bytes.Repeat([]byte("not a database "), 5000)
+	if err := os.WriteFile(garbage, junk, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ db, want string }{
+		{garbage, "not a valid DuckDB database file"},
+		{filepath.Join(dir, "missing", "x.duckdb"), "No such file or directory"},
+		{dir, "Is a directory"},
+	} {
+		code, _, errOut := run(t, "report", "--db", tc.db, "--workspace", "w")
+		if code != 1 || !strings.Contains(errOut, tc.db) || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%s: exit %d, %q", tc.db, code, errOut)
+		}
+	}
+	if b, _ := os.ReadFile(garbage); !bytes.Equal(b, junk) {
+		t.Error("the file that is not a database was changed")
+	}
+	held := filepath.Join(dir, "held.duckdb")
+	cmd, _ := startServer(t, held)
+	defer func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	}()
+	code, _, errOut := run(t, "report", "--db", held, "--workspace", "w")
+	if code != 1 || !strings.Contains(errOut, held) || !strings.Contains(strings.ToLower(errOut), "lock") {
+		t.Errorf("a file held by serve: exit %d, %q", code, errOut)
+	}
 }
