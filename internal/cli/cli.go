@@ -37,6 +37,7 @@ func commands() []command {
 		{"report", "print KPIs as a table, JSON or CSV", runReport},
 		{"keys", "create and list API keys of a workspace", runKeys},
 		{"workspace", "show or change a workspace's settings (time zone, phone hashing)", runWorkspace},
+		{"bench", "generate events, then measure import, HTTP ingestion and KPI latency, and print a table", runBench},
 	}
 }
 

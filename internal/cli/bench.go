@@ -1,0 +1,291 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/omnikpi/omnikpi/internal/api"
+	"github.com/omnikpi/omnikpi/internal/demo"
+	"github.com/omnikpi/omnikpi/internal/ingest"
+	"github.com/omnikpi/omnikpi/internal/kpi"
+	"github.com/omnikpi/omnikpi/internal/store"
+	"github.com/omnikpi/omnikpi/internal/store/clickhouse"
+	"github.com/omnikpi/omnikpi/internal/store/duckdb"
+)
+
+// benchFamilies are the KPI families the benchmark times, each as a
+// request of the engine.
+var benchFamilies = []struct {
+	name string
+	run  func(ctx context.Context, e *kpi.Engine, r kpi.Request) error
+}{
+	{"message", kpis("messages_sent", "delivery_rate", "open_rate", "ctr", "response_rate", "opt_out_rate")},
+	{"revenue", kpis("gross_revenue", "net_revenue", "aov", "rocs", "rpc", "cost_per_recipient")},
+	{"conversation", kpis("conversations", "first_response_time", "first_response_time_median", "resolution_time", "csat", "nps")},
+	{"funnel", kpis("impressions", "visits", "social_engagement_rate", "ecommerce_conversion_rate", "cart_abandonment_rate", "transactions_yoy")},
+	{"attribution", func(ctx context.Context, e *kpi.Engine, r kpi.Request) error {
+		_, err := e.Attribution(ctx, r, []string{"channel"})
+		return err
+	}},
+	{"cohort", func(ctx context.Context, e *kpi.Engine, r kpi.Request) error {
+		_, err := e.Cohorts(ctx, r, "week")
+		return err
+	}},
+	{"a/b", func(ctx context.Context, e *kpi.Engine, r kpi.Request) error {
+		r.Filters = map[string][]string{"campaign": {"spring_sale"}}
+		r.From = time.Now().AddDate(0, 0, -120).Format("2006-01-02") // the demo's whole span
+		_, err := e.ABTest(ctx, r, "")
+		return err
+	}},
+	{"every KPI", kpis()},
+}
+
+func kpis(ids ...string) func(ctx context.Context, e *kpi.Engine, r kpi.Request) error {
+	return func(ctx context.Context, e *kpi.Engine, r kpi.Request) error {
+		r.KPIs = ids
+		_, err := e.Compute(ctx, r)
+		return err
+	}
+}
+
+func runBench(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "bench", "[--events N] [--clickhouse URL] [--runs N] [--http-seconds S]")
+	events := fs.Int("events", 10_000_000, "events to generate with the demo generator")
+	chURL := fs.String("clickhouse", os.Getenv("OMNIKPI_CLICKHOUSE"), "a ClickHouse server to measure too, as clickhouse://host:9000 (a database omnikpi_bench is made)")
+	runs := fs.Int("runs", 5, "warm runs of each KPI family; the median is shown")
+	httpSeconds := fs.Duration("http-seconds", 10*time.Second, "how long each HTTP ingestion load runs")
+	clients := fs.Int("clients", 16, "concurrent HTTP clients")
+	dir := fs.String("dir", "", "working directory for the data files (default: a temporary one, removed after)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	work := *dir
+	if work == "" {
+		var err error
+		if work, err = os.MkdirTemp("", "omnikpi-bench"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(work)
+	}
+	var rows [][]string
+	add := func(cells ...string) {
+		rows = append(rows, cells)
+		fmt.Fprintln(e.stderr, strings.Join(cells, "  "))
+	}
+
+	path := filepath.Join(work, "events.jsonl")
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	stats, err := demo.Generate(ctx, f, demo.Options{Seed: 7, Events: *events})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	add("generate", "", rate(stats.Events, time.Since(start)), "", fmt.Sprintf("%d events, %d messages, %d orders", stats.Events, stats.Messages, stats.Orders))
+
+	type target struct {
+		name string
+		open func() (store.Store, error)
+	}
+	targets := []target{{"duckdb", func() (store.Store, error) { return duckdb.Open(ctx, filepath.Join(work, "bench.duckdb")) }}}
+	if *chURL != "" {
+		url := strings.TrimRight(*chURL, "/")
+		if i := strings.Index(strings.TrimPrefix(url, "clickhouse://"), "/"); i >= 0 {
+			url = url[:len("clickhouse://")+i]
+		}
+		url += "/omnikpi_bench"
+		targets = append(targets, target{"clickhouse", func() (store.Store, error) { return clickhouse.Open(ctx, url) }})
+	}
+	for _, t := range targets {
+		s, err := t.open()
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+		ws := store.NewWorkspace(demoWorkspace)
+		ws.TimeZone = "Europe/Amsterdam"
+		if err := s.PutWorkspace(ctx, ws); err != nil {
+			s.Close()
+			return err
+		}
+		imp := &importer{store: s, ws: ws, batch: 100_000}
+		sum, err := imp.file(ctx, path, false)
+		if err != nil {
+			s.Close()
+			return fmt.Errorf("%s import: %w", t.name, err)
+		}
+		add(t.name, "bulk import", rate(sum.accepted+sum.duplicates, sum.elapsed), "", "peak memory so far "+peakMemory())
+		engine, err := kpi.New(s)
+		if err != nil {
+			s.Close()
+			return err
+		}
+		req := kpi.Request{Workspace: demoWorkspace}
+		for _, fam := range benchFamilies {
+			cold, warm, err := timeRuns(ctx, engine, req, fam.run, *runs)
+			if err != nil {
+				s.Close()
+				return fmt.Errorf("%s %s: %w", t.name, fam.name, err)
+			}
+			add(t.name, "KPIs: "+fam.name+", 30 days", "", fmt.Sprintf("%s cold, %s warm", ms(cold), ms(warm)), "")
+		}
+		s.Close()
+	}
+
+	// HTTP ingestion on loopback, into a fresh DuckDB file.
+	for _, batch := range []int{1, 100} {
+		s, err := duckdb.Open(ctx, filepath.Join(work, fmt.Sprintf("http-%d.duckdb", batch)))
+		if err != nil {
+			return err
+		}
+		n, p50, p99, err := httpLoad(ctx, s, batch, *clients, *httpSeconds)
+		s.Close()
+		if err != nil {
+			return err
+		}
+		add("duckdb", fmt.Sprintf("HTTP ingestion, %d clients, %d event(s) per request", *clients, batch),
+			rate(n, *httpSeconds), fmt.Sprintf("p50 %s, p99 %s", ms(p50), ms(p99)), "")
+	}
+	add("process", "peak memory", "", "", peakMemory())
+
+	fmt.Fprintf(e.stdout, "omnikpi bench: %d events, %d cores, %s memory, %s\n\n", *events, runtime.NumCPU(), totalMemory(), runtime.Version())
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STORE\tWHAT\tRATE\tLATENCY\tNOTE")
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}
+
+// timeRuns times one cold run and the median of warm runs.
+func timeRuns(ctx context.Context, e *kpi.Engine, r kpi.Request, run func(context.Context, *kpi.Engine, kpi.Request) error, runs int) (time.Duration, time.Duration, error) {
+	var times []time.Duration
+	for i := 0; i <= runs; i++ {
+		start := time.Now()
+		if err := run(ctx, e, r); err != nil {
+			return 0, 0, err
+		}
+		times = append(times, time.Since(start))
+	}
+	cold, warm := times[0], times[1:]
+	sort.Slice(warm, func(a, b int) bool { return warm[a] < warm[b] })
+	return cold, warm[len(warm)/2], nil
+}
+
+// httpLoad posts events to a server on loopback from clients for d, batch
+// events per request, and returns the events acknowledged and the median
+// and 99th percentile of request latency.
+func httpLoad(ctx context.Context, s store.Store, batch, clients int, d time.Duration) (int, time.Duration, time.Duration, error) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	committer := ingest.NewCommitter(s, log, ingest.CommitterOptions{})
+	defer committer.Close()
+	engine, err := kpi.New(s)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	srv := httptest.NewServer(api.New(s, committer, engine, log, api.Options{MaxInFlight: clients * 2}))
+	defer srv.Close()
+	plain, key := api.NewKey("bench")
+	if err := s.AddKey(ctx, key); err != nil {
+		return 0, 0, 0, err
+	}
+	var mu sync.Mutex
+	var latencies []time.Duration
+	acked := 0
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var body strings.Builder
+			for i := 0; time.Now().Before(deadline); i++ {
+				body.Reset()
+				for j := range batch {
+					id := "c" + strconv.Itoa(c) + "-" + strconv.Itoa(i) + "-" + strconv.Itoa(j)
+					fmt.Fprintf(&body, `{"id":%q,"ts":"2026-01-05T10:00:00Z","kind":"message_read","channel":"whatsapp","message":%q}`+"\n", id, id)
+				}
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/events", strings.NewReader(body.String()))
+				req.Header.Set("Authorization", "Bearer "+plain)
+				start := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				took := time.Since(start)
+				if resp.StatusCode == http.StatusOK {
+					mu.Lock()
+					acked += batch
+					latencies = append(latencies, took)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(latencies) == 0 {
+		return 0, 0, 0, fmt.Errorf("no request was acknowledged")
+	}
+	sort.Slice(latencies, func(a, b int) bool { return latencies[a] < latencies[b] })
+	return acked, latencies[len(latencies)/2], latencies[len(latencies)*99/100], nil
+}
+
+func rate(n int, d time.Duration) string {
+	return group3(strconv.FormatFloat(float64(n)/d.Seconds(), 'f', 0, 64)) + " events/s"
+}
+
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + " ms"
+}
+
+func group3(s string) string {
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// peakMemory is the process's peak resident memory (VmHWM).
+func peakMemory() string { return procField("/proc/self/status", "VmHWM:") }
+
+// totalMemory is the machine's memory (MemTotal).
+func totalMemory() string { return procField("/proc/meminfo", "MemTotal:") }
+
+func procField(path, name string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "?"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name); ok {
+			if kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64); err == nil {
+				return strconv.FormatFloat(kb/1024/1024, 'f', 2, 64) + " GiB"
+			}
+		}
+	}
+	return "?"
+}
