@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -30,14 +29,10 @@ func TestIsolation_EveryRoute(t *testing.T) {
 		if _, status, err := client.New(s.url, s.keyB, nil).SendEvents(context.Background(), []byte(secretEvents), "application/x-ndjson"); err != nil || status != 200 {
 			t.Fatalf("events of b: %d %v", status, err)
 		}
-		putB := func(path, body string) {
-			req, _ := http.NewRequest(http.MethodPut, s.url+path, strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+s.keyB)
-			if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
-				t.Fatalf("put %s: %v %v", path, resp, err)
-			}
+		if status, b := call(t, s, http.MethodPut, s.keyB, "/v1/alerts/secret-rule",
+			`{"kpi":"ctr","condition":"above","value":1,"window":"24h","webhook":"https://secret.example.com/"}`); status != 200 {
+			t.Fatalf("rule of b: %d %s", status, b)
 		}
-		putB("/v1/alerts/secret-rule", `{"kpi":"ctr","condition":"above","value":1,"window":"24h","webhook":"https://secret.example.com/"}`)
 
 		period := "from=2026-01-01&to=2026-02-01"
 		routes := []string{
@@ -51,15 +46,8 @@ func TestIsolation_EveryRoute(t *testing.T) {
 		attacks := []string{`x' OR workspace = 'b`, `') OR 1=1 --`, `b' UNION ALL SELECT 1 --`, `secret-campaign`}
 		params := append(append([]string{}, kpi.Dimensions...), "group_by", "bucket", "kpi", "tz", "from", "to", "segment", "steps", "by", "compare", "workspace")
 		get := func(path string) (int, string) {
-			req, _ := http.NewRequest(http.MethodGet, s.url+path, nil)
-			req.Header.Set("Authorization", "Bearer "+s.keyA)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			return resp.StatusCode, string(b)
+			status, b := call(t, s, http.MethodGet, s.keyA, path, "")
+			return status, string(b)
 		}
 		checked := 0
 		for _, route := range routes {
@@ -98,15 +86,7 @@ func TestIsolation_EveryRoute(t *testing.T) {
 			t.Errorf("workspace b holds %d events after %d requests, want its 6", n, checked)
 		}
 		// Sanity: b's key does see its own data, so the checks above can fail.
-		req, _ := http.NewRequest(http.MethodGet, s.url+"/v1/keywords?"+period, nil)
-		req.Header.Set("Authorization", "Bearer "+s.keyB)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if !strings.Contains(string(b), "secretword") {
+		if _, b := call(t, s, http.MethodGet, s.keyB, "/v1/keywords?"+period, ""); !strings.Contains(string(b), "secretword") {
 			t.Errorf("workspace b does not see its own keywords: %s", b)
 		}
 	})

@@ -12,10 +12,10 @@ import (
 	"github.com/omnikpi/omnikpi/internal/kpi"
 )
 
-// getJSON GETs path with key and decodes the answer into v.
-func getJSON(t *testing.T, s *server, key, path string, v any) int {
+// call sends an authorised request and returns the status and body.
+func call(t *testing.T, s *server, method, key, path, body string) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, s.url+path, nil)
+	req, _ := http.NewRequest(method, s.url+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+key)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -23,10 +23,17 @@ func getJSON(t *testing.T, s *server, key, path string, v any) int {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// getJSON GETs path with key and decodes the answer into v.
+func getJSON(t *testing.T, s *server, key, path string, v any) int {
+	t.Helper()
+	status, b := call(t, s, http.MethodGet, key, path, "")
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("%s: %v in %s", path, err, b)
 	}
-	return resp.StatusCode
+	return status
 }
 
 func TestServiceLists(t *testing.T) {
@@ -122,15 +129,8 @@ func TestAlertRules(t *testing.T) {
 	eachStore(t, func(t *testing.T, open opener) {
 		s := start(t, open, 0)
 		put := func(key, id, body string) (int, string) {
-			req, _ := http.NewRequest(http.MethodPut, s.url+"/v1/alerts/"+id, strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+key)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			return resp.StatusCode, string(b)
+			status, b := call(t, s, http.MethodPut, key, "/v1/alerts/"+id, body)
+			return status, string(b)
 		}
 		if status, body := put(s.keyA, "optout", `{"kpi":"opt_out_rate","condition":"above","value":0.6,"window":"24h","filters":{"channel":"whatsapp"},"webhook":"https://hooks.example.com/omnikpi"}`); status != 200 {
 			t.Fatalf("put: %d %s", status, body)

@@ -139,8 +139,8 @@ func (e *Engine) Attribution(ctx context.Context, r Request, by []string) (Attri
 	if err != nil {
 		return AttributionReport{}, err
 	}
-	rep := AttributionReport{Workspace: res.Workspace, From: res.from.In(res.Location).Format(time.RFC3339),
-		To: res.to.In(res.Location).Format(time.RFC3339), TimeZone: res.Location.String(), By: by,
+	rep := AttributionReport{Workspace: res.Workspace, From: res.fromText(),
+		To: res.toText(), TimeZone: res.Location.String(), By: by,
 		Lookback: res.lookback().String(), HalfLife: res.halfLife().String(), Models: Models, Rows: []AttributionRow{}}
 	rows := map[string]*AttributionRow{}
 	row := func(t *touch, currency string) *AttributionRow {

@@ -148,8 +148,8 @@ func (e *Engine) Cohorts(ctx context.Context, r Request, period string) (CohortR
 	if err := rows.Err(); err != nil {
 		return CohortReport{}, err
 	}
-	rep := CohortReport{Workspace: res.Workspace, From: res.from.In(res.Location).Format(time.RFC3339),
-		To: res.to.In(res.Location).Format(time.RFC3339), TimeZone: res.Location.String(), Period: period, Cohorts: []Cohort{}}
+	rep := CohortReport{Workspace: res.Workspace, From: res.fromText(),
+		To: res.toText(), TimeZone: res.Location.String(), Period: period, Cohorts: []Cohort{}}
 	var starts []time.Time
 	for s := range cohorts {
 		starts = append(starts, s)

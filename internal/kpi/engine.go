@@ -142,6 +142,11 @@ type resolved struct {
 	steps            []string // an ordered funnel's event kinds
 }
 
+// fromText and toText are the period's bounds as reports show them: RFC
+// 3339 in the report's time zone.
+func (res *resolved) fromText() string { return res.from.In(res.Location).Format(time.RFC3339) }
+func (res *resolved) toText() string   { return res.to.In(res.Location).Format(time.RFC3339) }
+
 // prepare checks r and settles its times and settings.
 func (e *Engine) prepare(ctx context.Context, r Request) (*resolved, error) {
 	if err := r.validate(); err != nil {
@@ -475,8 +480,8 @@ func groupFor(groups map[string]*groupData, cells []*string, bucket *string, loc
 func (e *Engine) shape(res *resolved, ids []string, groups map[string]*groupData) Report {
 	rep := Report{
 		Workspace: res.Workspace,
-		From:      res.from.In(res.Location).Format(time.RFC3339),
-		To:        res.to.In(res.Location).Format(time.RFC3339),
+		From:      res.fromText(),
+		To:        res.toText(),
 		TimeZone:  res.Location.String(),
 		Rows:      []Row{},
 	}

@@ -109,8 +109,8 @@ func (e *Engine) OrderedFunnel(ctx context.Context, r Request, steps []string, w
 			durations = append(durations, bestTime)
 		}
 	}
-	rep := FunnelReport{Workspace: res.Workspace, From: res.from.In(res.Location).Format(time.RFC3339),
-		To: res.to.In(res.Location).Format(time.RFC3339), TimeZone: res.Location.String(), Within: within.String(), Strict: strict}
+	rep := FunnelReport{Workspace: res.Workspace, From: res.fromText(),
+		To: res.toText(), TimeZone: res.Location.String(), Within: within.String(), Strict: strict}
 	for k, kind := range steps {
 		s := FunnelStep{Kind: kind, Customers: reached[k]}
 		if k > 0 {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 	"unicode"
 )
 
@@ -209,6 +208,6 @@ func (e *Engine) Keywords(ctx context.Context, r Request, limit int) (KeywordRep
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}
-	return KeywordReport{Workspace: res.Workspace, From: res.from.In(res.Location).Format(time.RFC3339),
-		To: res.to.In(res.Location).Format(time.RFC3339), TimeZone: res.Location.String(), Keywords: out}, nil
+	return KeywordReport{Workspace: res.Workspace, From: res.fromText(),
+		To: res.toText(), TimeZone: res.Location.String(), Keywords: out}, nil
 }

@@ -313,8 +313,8 @@ func (e *Engine) Segments(ctx context.Context, r Request, family string) (Segmen
 		names = append(names, s)
 	}
 	sort.Strings(names)
-	rep := SegmentReport{Workspace: res.Workspace, From: res.from.In(res.Location).Format(time.RFC3339),
-		To: res.to.In(res.Location).Format(time.RFC3339), Family: family, Segments: []SegmentRow{}}
+	rep := SegmentReport{Workspace: res.Workspace, From: res.fromText(),
+		To: res.toText(), Family: family, Segments: []SegmentRow{}}
 	for _, s := range names {
 		r.Segment = family + ":" + s
 		one, err := e.Compute(ctx, r)

@@ -68,8 +68,8 @@ func (e *Engine) BestSendTime(ctx context.Context, r Request) (SendTimeReport, e
 			return SendTimeReport{}, err
 		}
 	}
-	rep := SendTimeReport{Workspace: res.Workspace, From: res.from.In(res.Location).Format("2006-01-02T15:04:05Z07:00"),
-		To: res.to.In(res.Location).Format("2006-01-02T15:04:05Z07:00"), TimeZone: res.Location.String(), Channels: []SendTimeChannel{}}
+	rep := SendTimeReport{Workspace: res.Workspace, From: res.fromText(),
+		To: res.toText(), TimeZone: res.Location.String(), Channels: []SendTimeChannel{}}
 	for key, grid := range grids {
 		ch := SendTimeChannel{Channel: names[key]}
 		for h, c := range grid {

@@ -431,8 +431,8 @@ func (e *Engine) Unclosed(ctx context.Context, r Request) (UnclosedReport, error
 	if err != nil {
 		return UnclosedReport{}, err
 	}
-	rep := UnclosedReport{Workspace: res.Workspace, From: res.from.In(res.Location).Format(time.RFC3339),
-		To: res.to.In(res.Location).Format(time.RFC3339), TimeZone: res.Location.String(), Conversations: []Unclosed{}}
+	rep := UnclosedReport{Workspace: res.Workspace, From: res.fromText(),
+		To: res.toText(), TimeZone: res.Location.String(), Conversations: []Unclosed{}}
 	sort.SliceStable(sessions, func(i, j int) bool { return sessions[i].start < sessions[j].start })
 	for _, s := range sessions {
 		reason := unclosedReason(s)
