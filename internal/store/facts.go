@@ -1,5 +1,7 @@
 package store
 
+import "github.com/omnikpi/omnikpi/internal/event"
+
 // The facts the KPIs read (KPIS.md §7): one row per message, per order and
 // per conversation, each column a merge of the events naming the entity.
 // Every rule is commutative and idempotent (a minimum, a maximum, a pick by
@@ -149,4 +151,30 @@ func SQLList(items []string) string {
 		b = append(b, '\'')
 	}
 	return string(b)
+}
+
+// Names reports whether any of the events at seqs feeds the table: one of
+// its kinds, naming its entity.
+func (f FactTable) Names(events []event.Event, seqs []int64) bool {
+	for _, i := range seqs {
+		e := &events[i]
+		var entity string
+		switch f.Source {
+		case "message":
+			entity = e.Message
+		case "order_id":
+			entity = e.Order
+		case "conversation":
+			entity = e.Conversation
+		}
+		if entity == "" {
+			continue
+		}
+		for _, k := range f.Kinds {
+			if string(e.Kind) == k {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -38,7 +38,7 @@ type Store struct {
 
 	mu      sync.Mutex // guards writer and the staging tables on it
 	writer  *sql.Conn
-	upserts []string // fact maintenance, in order
+	upserts []upsert // fact maintenance, in order
 	now     func() time.Time
 }
 
@@ -72,9 +72,22 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	s := &Store{db: db, writer: writer, now: time.Now}
 	for _, f := range store.Facts {
-		s.upserts = append(s.upserts, upsertSQL(f))
+		// Prepared once: planning these statements costs more than running
+		// them on a small batch.
+		stmt, err := writer.PrepareContext(ctx, upsertSQL(f))
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("prepare the %s upsert: %w", f.Name, err)
+		}
+		s.upserts = append(s.upserts, upsert{table: f, stmt: stmt})
 	}
 	return s, nil
+}
+
+// upsert is a fact table's prepared maintenance statement.
+type upsert struct {
+	table store.FactTable
+	stmt  *sql.Stmt
 }
 
 // Close closes the file.
@@ -151,8 +164,11 @@ func (s *Store) Insert(ctx context.Context, events []event.Event) ([]store.Outco
 		if err := s.appendFresh(ctx, freshSeqs); err != nil {
 			return nil, err
 		}
-		for _, q := range s.upserts {
-			if _, err := tx.ExecContext(ctx, q); err != nil {
+		for _, u := range s.upserts {
+			if !u.table.Names(events, freshSeqs) {
+				continue // no fresh event feeds this table
+			}
+			if _, err := tx.StmtContext(ctx, u.stmt).ExecContext(ctx); err != nil {
 				return nil, fmt.Errorf("update facts: %w", err)
 			}
 		}
