@@ -76,6 +76,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		// them on a small batch.
 		stmt, err := writer.PrepareContext(ctx, upsertSQL(f))
 		if err != nil {
+			for _, u := range s.upserts {
+				u.stmt.Close()
+			}
+			writer.Close()
 			db.Close()
 			return nil, fmt.Errorf("prepare the %s upsert: %w", f.Name, err)
 		}
@@ -94,6 +98,11 @@ type upsert struct {
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// The prepared statements hold the database open: close them first,
+	// or a later Open of the same file waits on it.
+	for _, u := range s.upserts {
+		u.stmt.Close()
+	}
 	s.writer.Close()
 	return s.db.Close()
 }
