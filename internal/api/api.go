@@ -33,6 +33,7 @@ type handler struct {
 	maxBody   int64
 	whatsapp  config.WhatsApp
 	inflight  chan struct{} // a slot per ingestion request being served
+	keys      *keyCache
 }
 
 // New returns the API with every route.
@@ -44,7 +45,7 @@ func New(s store.Store, c *ingest.Committer, engine *kpi.Engine, log *slog.Logge
 		opts.MaxInFlight = 64
 	}
 	h := &handler{store: s, committer: c, engine: engine, log: log, maxBody: opts.MaxBodyBytes, whatsapp: opts.WhatsApp,
-		inflight: make(chan struct{}, opts.MaxInFlight)}
+		inflight: make(chan struct{}, opts.MaxInFlight), keys: newKeyCache()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", h.health)
 	mux.Handle("POST /v1/events", h.auth(h.shed(h.postEvents)))
