@@ -9,6 +9,7 @@ import (
 	"github.com/omnikpi/omnikpi/internal/ingest"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store"
+	"github.com/omnikpi/omnikpi/internal/web"
 )
 
 // Options tune the API; zero values take the defaults.
@@ -72,6 +73,9 @@ func New(s store.Store, c *ingest.Committer, engine *kpi.Engine, log *slog.Logge
 			writeError(w, http.StatusNotFound, "not_configured", "the WhatsApp webhook is not configured: start serve with --config or --whatsapp-* flags", "")
 		})
 	}
+	dashboard := web.Handler()
+	mux.Handle("GET /{$}", dashboard)
+	mux.Handle("GET /static/", dashboard)
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, "")
 	})
