@@ -35,6 +35,7 @@ type handler struct {
 	whatsapp  config.WhatsApp
 	inflight  chan struct{} // a slot per ingestion request being served
 	keys      *keyCache
+	sessions  *sessions
 }
 
 // New returns the API with every route.
@@ -46,9 +47,12 @@ func New(s store.Store, c *ingest.Committer, engine *kpi.Engine, log *slog.Logge
 		opts.MaxInFlight = 64
 	}
 	h := &handler{store: s, committer: c, engine: engine, log: log, maxBody: opts.MaxBodyBytes, whatsapp: opts.WhatsApp,
-		inflight: make(chan struct{}, opts.MaxInFlight), keys: newKeyCache()}
+		inflight: make(chan struct{}, opts.MaxInFlight), keys: newKeyCache(), sessions: newSessions()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", h.health)
+	mux.HandleFunc("POST /v1/session", h.postSession)
+	mux.HandleFunc("GET /v1/session", h.getSession)
+	mux.Handle("DELETE /v1/session", h.auth(h.deleteSession))
 	mux.Handle("POST /v1/events", h.auth(h.shed(h.postEvents)))
 	mux.Handle("GET /v1/kpis", h.auth(h.getKPIs))
 	mux.Handle("GET /v1/conversations/unclosed", h.auth(h.getUnclosed))

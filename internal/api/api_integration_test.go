@@ -38,20 +38,21 @@ type opener = storetest.Opener
 // eachStore runs test once on a DuckDB file and once on a ClickHouse
 // database (skipped, saying how to run it, without a server).
 func eachStore(t *testing.T, test func(t *testing.T, open opener)) {
-	t.Run("duckdb", func(t *testing.T) {
-		test(t, func(t *testing.T) storetest.Store {
-			s, err := duckdb.Open(context.Background(), filepath.Join(t.TempDir(), "api.duckdb"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
-		})
-	})
+	t.Run("duckdb", func(t *testing.T) { test(t, duckdbStore) })
 	t.Run("clickhouse", func(t *testing.T) {
 		chtest.URL(t)
 		test(t, func(t *testing.T) storetest.Store { return chtest.Open(t) })
 	})
+}
+
+// duckdbStore opens an empty DuckDB file for one test.
+func duckdbStore(t *testing.T) storetest.Store {
+	s, err := duckdb.Open(context.Background(), filepath.Join(t.TempDir(), "api.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 func start(t *testing.T, open opener, maxBody int64) *server {

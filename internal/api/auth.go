@@ -44,12 +44,20 @@ func HashKey(plain string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// auth requires a valid Bearer key and puts its workspace in the context.
-// A request naming another workspace in ?workspace= is refused with 403.
+// auth requires a valid Bearer key, or a dashboard session cookie, and
+// puts its workspace in the context.
 func (h *handler) auth(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get("Authorization")
 		plain, ok := strings.CutPrefix(header, "Bearer ")
+		if c, err := r.Cookie(SessionCookie); header == "" && err == nil {
+			workspace, ok := h.fromSession(w, r, c)
+			if !ok {
+				return
+			}
+			h.serveIn(w, r, workspace, next)
+			return
+		}
 		if header == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="omnikpi"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "missing Authorization: Bearer KEY header", "Authorization")
@@ -68,10 +76,16 @@ func (h *handler) auth(next http.HandlerFunc) http.Handler {
 			serverError(w, h.log, r, err)
 			return
 		}
-		if ws := r.URL.Query().Get("workspace"); ws != "" && ws != key.Workspace {
-			writeError(w, http.StatusForbidden, "forbidden", "this key belongs to another workspace than "+ws, "workspace")
-			return
-		}
-		next(w, r.WithContext(context.WithValue(r.Context(), workspaceKey, key.Workspace)))
+		h.serveIn(w, r, key.Workspace, next)
 	})
+}
+
+// serveIn serves the request inside workspace. A request naming another
+// workspace in ?workspace= is refused with 403.
+func (h *handler) serveIn(w http.ResponseWriter, r *http.Request, workspace string, next http.HandlerFunc) {
+	if ws := r.URL.Query().Get("workspace"); ws != "" && ws != workspace {
+		writeError(w, http.StatusForbidden, "forbidden", "you are signed in to another workspace than "+ws, "workspace")
+		return
+	}
+	next(w, r.WithContext(context.WithValue(r.Context(), workspaceKey, workspace)))
 }

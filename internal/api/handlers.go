@@ -192,6 +192,11 @@ func (h *handler) getWorkspace(w http.ResponseWriter, r *http.Request) {
 		serverError(w, h.log, r, err)
 		return
 	}
+	users := make([]store.User, len(ws.Users))
+	for i, u := range ws.Users {
+		users[i] = store.User{Name: u.Name} // never the password hash
+	}
+	ws.Users = users
 	writeJSON(w, http.StatusOK, ws)
 }
 

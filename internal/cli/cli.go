@@ -36,6 +36,7 @@ func commands() []command {
 		{"import", "import .jsonl or .csv event files (gzip too)", runImport},
 		{"report", "print KPIs as a table, JSON or CSV", runReport},
 		{"keys", "create and list API keys of a workspace", runKeys},
+		{"users", "add, list and remove the dashboard users of a workspace", runUsers},
 		{"workspace", "show or change a workspace's settings (time zone, phone hashing)", runWorkspace},
 		{"bench", "generate events, then measure import, HTTP ingestion and KPI latency, and print a table", runBench},
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store/clickhouse/chtest"
+	"github.com/omnikpi/omnikpi/internal/store/duckdb"
 )
 
 // run runs omnikpi with args and returns its exit code and output.
@@ -179,4 +180,46 @@ func TestKeys_CreateAndList(t *testing.T) {
 			t.Errorf("another workspace lists keys: %q", other)
 		}
 	})
+}
+
+func TestUsers_AddListRemove(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "omnikpi.duckdb")
+	runIn := func(stdin string, args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := Run(context.Background(), args, strings.NewReader(stdin), &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	if code, _, errOut := runIn("", "users", "add", "--db", db, "--workspace", "shop", "--user", "alice"); code != 1 || !strings.Contains(errOut, "no password on standard input") {
+		t.Fatalf("add without a password: %d %q", code, errOut)
+	}
+	if code, _, errOut := runIn("short\n", "users", "add", "--db", db, "--workspace", "shop", "--user", "alice"); code != 1 || !strings.Contains(errOut, "at least 8") {
+		t.Fatalf("add with a short password: %d %q", code, errOut)
+	}
+	if code, _, errOut := runIn("correct horse\n", "users", "add", "--db", db, "--workspace", "shop", "--user", "alice"); code != 0 {
+		t.Fatalf("add: %d %q", code, errOut)
+	}
+	s, err := duckdb.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := s.Workspace(context.Background(), "shop")
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, ok := ws.User("alice"); !ok || !api.CheckPassword(u.PasswordHash, "correct horse") || strings.Contains(u.PasswordHash, "correct") {
+		t.Fatalf("stored user: %+v", u)
+	}
+	if code, out, _ := run(t, "users", "list", "--db", db, "--workspace", "shop"); code != 0 || out != "alice\n" {
+		t.Fatalf("list: %d %q", code, out)
+	}
+	if code, _, errOut := run(t, "users", "remove", "--db", db, "--workspace", "shop", "--user", "bob"); code != 1 || !strings.Contains(errOut, `no user "bob"`) {
+		t.Fatalf("remove unknown: %d %q", code, errOut)
+	}
+	if code, _, _ := run(t, "users", "remove", "--db", db, "--workspace", "shop", "--user", "alice"); code != 0 {
+		t.Fatal("remove")
+	}
+	if _, out, _ := run(t, "users", "list", "--db", db, "--workspace", "shop"); out != "" {
+		t.Fatalf("after remove: %q", out)
+	}
 }

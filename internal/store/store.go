@@ -94,6 +94,36 @@ type Workspace struct {
 	BusinessHours *BusinessHours `json:"business_hours,omitempty"`
 	// Bands overrides benchmark bands by KPI id.
 	Bands map[string]Band `json:"bands,omitempty"`
+	// Users sign in to the dashboard with a password.
+	Users []User `json:"users,omitempty"`
+}
+
+// User is a dashboard user of one workspace. Only a slow hash of the
+// password is kept (see api.HashPassword).
+type User struct {
+	Name         string `json:"name"`
+	PasswordHash string `json:"password_hash,omitempty"`
+}
+
+// User returns the workspace's user called name.
+func (ws Workspace) User(name string) (User, bool) {
+	for _, u := range ws.Users {
+		if u.Name == name {
+			return u, true
+		}
+	}
+	return User{}, false
+}
+
+// PutUser adds the user, or replaces the one of the same name.
+func (ws *Workspace) PutUser(u User) {
+	for i := range ws.Users {
+		if ws.Users[i].Name == u.Name {
+			ws.Users[i] = u
+			return
+		}
+	}
+	ws.Users = append(ws.Users, u)
 }
 
 // Band is a benchmark band (KPIS.md §6): low–high is "within", at or past

@@ -1,0 +1,175 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"testing"
+
+	"github.com/omnikpi/omnikpi/internal/api"
+	"github.com/omnikpi/omnikpi/internal/store"
+)
+
+// browser is an HTTP client with a cookie jar, as a browser signs in.
+type browser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: base, c: &http.Client{Jar: jar}}
+}
+
+func (b *browser) do(method, path, body string, header map[string]string) (int, string, *http.Response) {
+	b.t.Helper()
+	req, _ := http.NewRequest(method, b.base+path, strings.NewReader(body))
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out), resp
+}
+
+func (b *browser) signIn(body string) (int, api.SessionInfo, *http.Response) {
+	b.t.Helper()
+	status, out, resp := b.do(http.MethodPost, "/v1/session", body, nil)
+	var info api.SessionInfo
+	if status == http.StatusOK {
+		if err := json.Unmarshal([]byte(out), &info); err != nil {
+			b.t.Fatalf("%v in %s", err, out)
+		}
+	}
+	return status, info, resp
+}
+
+func TestSession_KeySignInCookiesCSRFAndSignOut(t *testing.T) {
+	s := start(t, duckdbStore, 0)
+	b := newBrowser(t, s.url)
+
+	if status, _, _ := b.do(http.MethodGet, "/v1/workspace", "", nil); status != http.StatusUnauthorized {
+		t.Fatalf("before sign-in: %d, want 401", status)
+	}
+	if status, body, _ := b.do(http.MethodPost, "/v1/session", `{"key":"ok_wrong"}`, nil); status != http.StatusUnauthorized || !strings.Contains(body, `"field":"key"`) {
+		t.Fatalf("wrong key: %d %s", status, body)
+	}
+	if status, body, _ := b.do(http.MethodPost, "/v1/session", `{"kee":"x"}`, nil); status != http.StatusBadRequest || !strings.Contains(body, "kee") {
+		t.Fatalf("unknown field: %d %s", status, body)
+	}
+
+	status, info, resp := b.signIn(`{"key":"` + s.keyA + `"}`)
+	if status != http.StatusOK || info.Workspace != "a" || info.CSRFToken == "" || info.TimeZone != "UTC" {
+		t.Fatalf("sign-in: %d %+v", status, info)
+	}
+	cookies := map[string]*http.Cookie{}
+	for _, c := range resp.Cookies() {
+		cookies[c.Name] = c
+	}
+	sc, cc := cookies[api.SessionCookie], cookies[api.CSRFCookie]
+	if sc == nil || !sc.HttpOnly || sc.SameSite != http.SameSiteStrictMode || sc.Secure {
+		t.Fatalf("session cookie over plain HTTP: %+v", sc)
+	}
+	if cc == nil || cc.HttpOnly || cc.Value != info.CSRFToken {
+		t.Fatalf("CSRF cookie must be readable and carry the token: %+v", cc)
+	}
+
+	// Reads with the cookie see the session's workspace only.
+	if status, body, _ := b.do(http.MethodGet, "/v1/workspace", "", nil); status != 200 || !strings.Contains(body, `"name":"a"`) {
+		t.Fatalf("workspace by cookie: %d %s", status, body)
+	}
+	if status, _, _ := b.do(http.MethodGet, "/v1/kpis?workspace=b", "", nil); status != http.StatusForbidden {
+		t.Fatalf("other workspace by cookie: %d, want 403", status)
+	}
+	// A change needs the CSRF token; a wrong one is refused.
+	rule := `{"kpi":"ctr","condition":"above","value":1,"window":"24h"}`
+	for _, token := range []string{"", "forged"} {
+		status, body, _ := b.do(http.MethodPut, "/v1/alerts/r1", rule, map[string]string{api.CSRFHeader: token})
+		if status != http.StatusForbidden || !strings.Contains(body, `"code":"csrf"`) {
+			t.Fatalf("change with CSRF token %q: %d %s", token, status, body)
+		}
+	}
+	if status, body, _ := b.do(http.MethodPut, "/v1/alerts/r1", rule, map[string]string{api.CSRFHeader: info.CSRFToken}); status != 200 {
+		t.Fatalf("change with the token: %d %s", status, body)
+	}
+	if status, _, _ := b.do(http.MethodDelete, "/v1/session", "", nil); status != http.StatusForbidden {
+		t.Fatalf("sign-out without the token: %d, want 403", status)
+	}
+	if status, _, _ := b.do(http.MethodDelete, "/v1/session", "", map[string]string{api.CSRFHeader: info.CSRFToken}); status != http.StatusNoContent {
+		t.Fatalf("sign-out: %d", status)
+	}
+	if status, _, _ := b.do(http.MethodGet, "/v1/session", "", nil); status != http.StatusUnauthorized {
+		t.Fatalf("after sign-out: %d, want 401", status)
+	}
+	// The old cookie, replayed, no longer works.
+	req, _ := http.NewRequest(http.MethodGet, s.url+"/v1/workspace", nil)
+	req.AddCookie(sc)
+	r2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Body.Close()
+	if r2.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("replayed cookie after sign-out: %d, want 401", r2.StatusCode)
+	}
+}
+
+func TestSession_UserPassword(t *testing.T) {
+	s := start(t, duckdbStore, 0)
+	ctx := context.Background()
+	ws, err := s.store.Workspace(ctx, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, err := api.HashPassword("correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.PutUser(store.User{Name: "alice", PasswordHash: hash})
+	if err := s.store.PutWorkspace(ctx, ws); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, s.url)
+	for _, bad := range []string{
+		`{"workspace":"b","user":"alice","password":"wrong horse"}`,
+		`{"workspace":"b","user":"bob","password":"correct horse battery"}`,
+		`{"workspace":"a","user":"alice","password":"correct horse battery"}`,
+	} {
+		if status, _, _ := b.signIn(bad); status != http.StatusUnauthorized {
+			t.Fatalf("%s: %d, want 401", bad, status)
+		}
+	}
+	status, info, _ := b.signIn(`{"workspace":"b","user":"alice","password":"correct horse battery"}`)
+	if status != 200 || info.Workspace != "b" || info.User != "alice" {
+		t.Fatalf("sign-in: %d %+v", status, info)
+	}
+	status, body, _ := b.do(http.MethodGet, "/v1/workspace", "", nil)
+	if status != 200 || !strings.Contains(body, `"name":"alice"`) || strings.Contains(body, "pbkdf2") {
+		t.Fatalf("the workspace lists its users without their hashes: %d %s", status, body)
+	}
+}
+
+func TestPasswordHash(t *testing.T) {
+	h1, err := api.HashPassword("s3cret-pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, _ := api.HashPassword("s3cret-pass")
+	if h1 == h2 || !strings.HasPrefix(h1, "pbkdf2-sha256$600000$") {
+		t.Fatalf("salted hashes expected: %s %s", h1, h2)
+	}
+	if !api.CheckPassword(h1, "s3cret-pass") || api.CheckPassword(h1, "s3cret-pasS") || api.CheckPassword("garbage", "s3cret-pass") {
+		t.Fatal("password check")
+	}
+	if _, err := api.HashPassword("short"); err == nil {
+		t.Fatal("a short password must be refused")
+	}
+}

@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/omnikpi/omnikpi/internal/api"
+	"github.com/omnikpi/omnikpi/internal/store"
+)
+
+// runUsers manages the dashboard users of a workspace. A password is read
+// from the first line of standard input, never from a flag, so it stays out
+// of shell histories and process lists.
+func runUsers(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || (args[0] != "add" && args[0] != "list" && args[0] != "remove") {
+		fmt.Fprintln(e.stderr, "Usage: omnikpi users add|list|remove --workspace W [--user NAME] [--db F]  (add reads the password from stdin)")
+		return errUsage
+	}
+	fs := newFlags(e, "users "+args[0], "--workspace W [--user NAME] [--db F]")
+	db := fs.String("db", DefaultDB, dbUsage)
+	workspace := fs.String("workspace", "", "workspace the user signs in to (required)")
+	name := fs.String("user", "", "the user's name (required for add and remove)")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if *workspace == "" || (args[0] != "list" && *name == "") {
+		fmt.Fprintf(e.stderr, "omnikpi users %s: --workspace%s required\n", args[0], map[bool]string{true: " is", false: " and --user are"}[args[0] == "list"])
+		return errUsage
+	}
+	var hash string
+	if args[0] == "add" {
+		line, err := bufio.NewReader(e.stdin).ReadString('\n')
+		password := strings.TrimRight(line, "\r\n")
+		if password == "" {
+			return fmt.Errorf("no password on standard input (%v): pipe it in, as in: printf '%%s\\n' \"$PASSWORD\" | omnikpi users add …", err)
+		}
+		if hash, err = api.HashPassword(password); err != nil {
+			return err
+		}
+	}
+	s, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ws, err := workspaceOrNew(ctx, s, *workspace)
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "list":
+		for _, u := range ws.Users {
+			fmt.Fprintln(e.stdout, u.Name)
+		}
+		return nil
+	case "add":
+		ws.PutUser(store.User{Name: *name, PasswordHash: hash})
+	case "remove":
+		kept := ws.Users[:0]
+		for _, u := range ws.Users {
+			if u.Name != *name {
+				kept = append(kept, u)
+			}
+		}
+		if len(kept) == len(ws.Users) {
+			return fmt.Errorf("workspace %s has no user %q", *workspace, *name)
+		}
+		ws.Users = kept
+	}
+	if err := s.PutWorkspace(ctx, ws); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "%s user %s of workspace %s\n", map[string]string{"add": "Saved", "remove": "Removed"}[args[0]], *name, *workspace)
+	return nil
+}
