@@ -60,6 +60,8 @@ func New(s store.Store, c *ingest.Committer, engine *kpi.Engine, log *slog.Logge
 	mux.Handle("GET /v1/funnel", h.auth(h.getFunnel))
 	mux.Handle("GET /v1/attribution", h.auth(h.getAttribution))
 	mux.Handle("GET /v1/abtest", h.auth(h.getABTest))
+	mux.Handle("GET /v1/campaigns/recipients", h.auth(h.getRecipients))
+	mux.Handle("GET /v1/failures", h.auth(h.getFailures))
 	mux.Handle("GET /v1/sendtime", h.auth(h.getSendTime))
 	mux.Handle("GET /v1/cohorts", h.auth(h.getCohorts))
 	mux.Handle("GET /v1/segments", h.auth(h.getSegments))

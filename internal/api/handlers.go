@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/omnikpi/omnikpi/internal/alerts"
 	"github.com/omnikpi/omnikpi/internal/ingest"
@@ -83,13 +84,13 @@ func (h *handler) postEvents(w http.ResponseWriter, r *http.Request) {
 
 // getKPIs answers GET /v1/kpis with the report JSON of 'omnikpi report'.
 func (h *handler) getKPIs(w http.ResponseWriter, r *http.Request) {
-	h.answer(w, r, func(req kpi.Request) (any, error) { return h.engine.Compute(r.Context(), req) })
+	h.answer(w, r, "rows", func(req kpi.Request) (any, error) { return h.engine.Compute(r.Context(), req) })
 }
 
 // getUnclosed lists the period's conversations that were never resolved or
 // whose last message is the customer's and unanswered.
 func (h *handler) getUnclosed(w http.ResponseWriter, r *http.Request) {
-	h.answer(w, r, func(req kpi.Request) (any, error) { return h.engine.Unclosed(r.Context(), req) })
+	h.answer(w, r, "conversations", func(req kpi.Request) (any, error) { return h.engine.Unclosed(r.Context(), req) })
 }
 
 // getKeywords lists the period's most used terms of inbound customer text.
@@ -103,7 +104,7 @@ func (h *handler) getKeywords(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	h.answer(w, r, func(req kpi.Request) (any, error) { return h.engine.Keywords(r.Context(), req, limit) })
+	h.answer(w, r, "keywords", func(req kpi.Request) (any, error) { return h.engine.Keywords(r.Context(), req, limit) })
 }
 
 // getFunnel answers GET /v1/funnel: the four stages per channel, or with
@@ -111,7 +112,11 @@ func (h *handler) getKeywords(w http.ResponseWriter, r *http.Request) {
 // order=strict|loose).
 func (h *handler) getFunnel(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	h.answer(w, r, func(req kpi.Request) (any, error) {
+	table := "stages"
+	if len(kpi.List(q["steps"])) > 0 {
+		table = "steps"
+	}
+	h.answer(w, r, table, func(req kpi.Request) (any, error) {
 		steps := kpi.List(q["steps"])
 		if len(steps) == 0 {
 			return h.engine.Stages(r.Context(), req)
@@ -127,7 +132,7 @@ func (h *handler) getFunnel(w http.ResponseWriter, r *http.Request) {
 // getAttribution answers GET /v1/attribution: the period's revenue and
 // conversions credited by each model, by=channel,campaign,source.
 func (h *handler) getAttribution(w http.ResponseWriter, r *http.Request) {
-	h.answer(w, r, func(req kpi.Request) (any, error) {
+	h.answer(w, r, "rows", func(req kpi.Request) (any, error) {
 		return h.engine.Attribution(r.Context(), req, kpi.List(r.URL.Query()["by"]))
 	})
 }
@@ -135,14 +140,14 @@ func (h *handler) getAttribution(w http.ResponseWriter, r *http.Request) {
 // getABTest answers GET /v1/abtest: the variants of the campaign or
 // template named by the filters, against control= (default A).
 func (h *handler) getABTest(w http.ResponseWriter, r *http.Request) {
-	h.answer(w, r, func(req kpi.Request) (any, error) {
+	h.answer(w, r, "comparisons", func(req kpi.Request) (any, error) {
 		return h.engine.ABTest(r.Context(), req, r.URL.Query().Get("control"))
 	})
 }
 
 // getSegments answers GET /v1/segments?family=rfm|rpc|response|satisfaction.
 func (h *handler) getSegments(w http.ResponseWriter, r *http.Request) {
-	h.answer(w, r, func(req kpi.Request) (any, error) {
+	h.answer(w, r, "segments", func(req kpi.Request) (any, error) {
 		return h.engine.Segments(r.Context(), req, r.URL.Query().Get("family"))
 	})
 }
@@ -150,23 +155,36 @@ func (h *handler) getSegments(w http.ResponseWriter, r *http.Request) {
 // getSendTime answers GET /v1/sendtime: reads and replies by local hour of
 // the week, per channel, with the best hours.
 func (h *handler) getSendTime(w http.ResponseWriter, r *http.Request) {
-	h.answer(w, r, func(req kpi.Request) (any, error) { return h.engine.BestSendTime(r.Context(), req) })
+	h.answer(w, r, "channels", func(req kpi.Request) (any, error) { return h.engine.BestSendTime(r.Context(), req) })
 }
 
 // getCohorts answers GET /v1/cohorts?period=week|month.
 func (h *handler) getCohorts(w http.ResponseWriter, r *http.Request) {
-	h.answer(w, r, func(req kpi.Request) (any, error) {
+	h.answer(w, r, "cohorts", func(req kpi.Request) (any, error) {
 		return h.engine.Cohorts(r.Context(), req, r.URL.Query().Get("period"))
 	})
 }
 
 // answer reads the KPI request of r's query, runs compute and writes its
 // result: 400 naming the field for a bad request, 500 for anything else.
-func (h *handler) answer(w http.ResponseWriter, r *http.Request, compute func(kpi.Request) (any, error)) {
-	req, err := kpi.FromValues(WorkspaceFrom(r.Context()), r.URL.Query())
+//
+// With format=csv the answer is its list field table as CSV (see
+// writeTable).
+func (h *handler) answer(w http.ResponseWriter, r *http.Request, table string, compute func(kpi.Request) (any, error)) {
+	asCSV, ok := wantsCSV(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	q.Del("format")
+	req, err := kpi.FromValues(WorkspaceFrom(r.Context()), q)
 	if err == nil {
 		var out any
 		if out, err = compute(req); err == nil {
+			if asCSV {
+				h.writeCSV(w, r, out, table)
+				return
+			}
 			writeJSON(w, http.StatusOK, out)
 			return
 		}
@@ -210,7 +228,7 @@ func (h *handler) getAlerts(w http.ResponseWriter, r *http.Request) {
 	if rules == nil {
 		rules = []store.AlertRule{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"alerts": rules})
+	h.writeList(w, r, "alerts", rules)
 }
 
 // getFirings lists the workspace's latest firings, newest first.
@@ -223,7 +241,7 @@ func (h *handler) getFirings(w http.ResponseWriter, r *http.Request) {
 	for i := len(ws.AlertHistory) - 1; i >= 0; i-- {
 		out = append(out, ws.AlertHistory[i])
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"firings": out})
+	h.writeList(w, r, "firings", out)
 }
 
 // putAlert creates or replaces the rule {id}; its state is kept.
@@ -291,4 +309,46 @@ func (h *handler) workspace(w http.ResponseWriter, r *http.Request) (store.Works
 		return ws, false
 	}
 	return ws, true
+}
+
+// writeCSV answers v's list field as a CSV download named after the route.
+func (h *handler) writeCSV(w http.ResponseWriter, r *http.Request, v any, list string) {
+	name := strings.ReplaceAll(strings.TrimPrefix(r.URL.Path, "/v1/"), "/", "-")
+	if err := writeTable(w, name, v, list); err != nil {
+		h.log.Error("write CSV", "path", r.URL.Path, "err", err)
+	}
+}
+
+// getRecipients answers GET /v1/campaigns/recipients: the period's
+// messages matching the filters (campaign=, template=…), one per recipient,
+// with their furthest status and failure reason.
+func (h *handler) getRecipients(w http.ResponseWriter, r *http.Request) {
+	limit := 1000
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100000 {
+			writeError(w, http.StatusBadRequest, "invalid_request", "limit: must be a whole number from 1 to 100000", "limit")
+			return
+		}
+		limit = n
+	}
+	h.answer(w, r, "recipients", func(req kpi.Request) (any, error) { return h.engine.Recipients(r.Context(), req, limit) })
+}
+
+// getFailures answers GET /v1/failures: the period's failed messages
+// matching the filters, counted by the channel's reason.
+func (h *handler) getFailures(w http.ResponseWriter, r *http.Request) {
+	h.answer(w, r, "reasons", func(req kpi.Request) (any, error) { return h.engine.Failures(r.Context(), req) })
+}
+
+// writeList answers {name: list} as JSON, or the list as CSV.
+func (h *handler) writeList(w http.ResponseWriter, r *http.Request, name string, list any) {
+	asCSV, ok := wantsCSV(w, r)
+	switch {
+	case !ok:
+	case asCSV:
+		h.writeCSV(w, r, map[string]any{name: list}, name)
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{name: list})
+	}
 }

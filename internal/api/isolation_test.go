@@ -42,6 +42,9 @@ func TestIsolation_EveryRoute(t *testing.T) {
 			"/v1/attribution?" + period + "&by=channel,campaign,source", "/v1/abtest?" + period + "&campaign=secret-campaign",
 			"/v1/segments?" + period, "/v1/cohorts?" + period, "/v1/sendtime?" + period,
 			"/v1/alerts", "/v1/alerts/firings", "/v1/workspace", "/v1/catalogue",
+			"/v1/campaigns/recipients?" + period, "/v1/failures?" + period,
+			"/v1/kpis?" + period + "&group_by=campaign&format=csv", "/v1/campaigns/recipients?" + period + "&format=csv",
+			"/v1/alerts?format=csv",
 		}
 		attacks := []string{`x' OR workspace = 'b`, `') OR 1=1 --`, `b' UNION ALL SELECT 1 --`, `secret-campaign`}
 		params := append(append([]string{}, kpi.Dimensions...), "group_by", "bucket", "kpi", "tz", "from", "to", "segment", "steps", "by", "compare", "workspace")

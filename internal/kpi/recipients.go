@@ -1,0 +1,171 @@
+package kpi
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Recipient is one outbound message of a campaign or template and what
+// became of it.
+type Recipient struct {
+	Message  string  `json:"message"`
+	Customer *string `json:"customer"`
+	Channel  *string `json:"channel"`
+	Campaign *string `json:"campaign"`
+	Template *string `json:"template"`
+	Variant  *string `json:"variant"`
+	// Status is the furthest the message got: clicked, read, delivered,
+	// failed or sent.
+	Status    string `json:"status"`
+	Sent      string `json:"sent"`
+	Delivered string `json:"delivered,omitempty"`
+	Read      string `json:"read,omitempty"`
+	Clicked   string `json:"clicked,omitempty"`
+	Failed    string `json:"failed,omitempty"`
+	// FailureCode and FailureReason are the channel's error of a failed
+	// message (a WhatsApp error code and title), when it gave one.
+	FailureCode   string `json:"failure_code,omitempty"`
+	FailureReason string `json:"failure_reason,omitempty"`
+}
+
+// RecipientReport lists the period's recipients matching the filters, in
+// send order, at most Limit of them.
+type RecipientReport struct {
+	Workspace  string      `json:"workspace"`
+	From       string      `json:"from"`
+	To         string      `json:"to"`
+	TimeZone   string      `json:"time_zone"`
+	Total      int         `json:"total"`     // every matching message
+	Truncated  bool        `json:"truncated"` // more than Limit matched
+	Recipients []Recipient `json:"recipients"`
+}
+
+// FailureReason counts the failed messages of one error.
+type FailureReason struct {
+	Code     string `json:"code"`
+	Reason   string `json:"reason"`
+	Messages int    `json:"messages"`
+}
+
+// FailureReport counts the period's failed messages matching the filters
+// by reason, the most frequent first.
+type FailureReport struct {
+	Workspace string          `json:"workspace"`
+	From      string          `json:"from"`
+	To        string          `json:"to"`
+	TimeZone  string          `json:"time_zone"`
+	Sent      int             `json:"sent"`
+	Failed    int             `json:"failed"`
+	Reasons   []FailureReason `json:"reasons"`
+}
+
+// Recipients lists the recipients of the messages sent in the period that
+// match r's filters (a campaign, a template, a variant…).
+func (e *Engine) Recipients(ctx context.Context, r Request, limit int) (RecipientReport, error) {
+	res, all, err := e.recipients(ctx, r)
+	if err != nil {
+		return RecipientReport{}, err
+	}
+	rep := RecipientReport{Workspace: res.Workspace, From: res.fromText(), To: res.toText(), TimeZone: res.Location.String(),
+		Total: len(all), Recipients: all}
+	if limit > 0 && len(all) > limit {
+		rep.Recipients, rep.Truncated = all[:limit], true
+	}
+	return rep, nil
+}
+
+// Failures counts the failed messages of the period that match r's
+// filters by the channel's reason.
+func (e *Engine) Failures(ctx context.Context, r Request) (FailureReport, error) {
+	res, all, err := e.recipients(ctx, r)
+	if err != nil {
+		return FailureReport{}, err
+	}
+	rep := FailureReport{Workspace: res.Workspace, From: res.fromText(), To: res.toText(), TimeZone: res.Location.String(),
+		Sent: len(all), Reasons: []FailureReason{}}
+	counts := map[[2]string]int{}
+	for _, rc := range all {
+		if rc.Status == "failed" {
+			rep.Failed++
+			counts[[2]string{rc.FailureCode, rc.FailureReason}]++
+		}
+	}
+	for k, n := range counts {
+		rep.Reasons = append(rep.Reasons, FailureReason{Code: k[0], Reason: k[1], Messages: n})
+	}
+	slices.SortFunc(rep.Reasons, func(a, b FailureReason) int {
+		return cmp.Or(cmp.Compare(b.Messages, a.Messages), cmp.Compare(a.Code, b.Code), cmp.Compare(a.Reason, b.Reason))
+	})
+	return rep, nil
+}
+
+func (e *Engine) recipients(ctx context.Context, r Request) (*resolved, []Recipient, error) {
+	res, err := e.prepare(ctx, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	at := func(ms *int64) string {
+		if ms == nil {
+			return ""
+		}
+		return time.UnixMilli(*ms).In(res.Location).Format(time.RFC3339)
+	}
+	rows, err := e.query(ctx, res, "recipients")
+	if err != nil {
+		return nil, nil, err
+	}
+	out := []Recipient{}
+	failed := map[string]int{} // message → index in out
+	for rows.Next() {
+		var rc Recipient
+		var sent int64
+		var delivered, read, clicked, failedAt *int64
+		if err := rows.Scan(&rc.Message, &rc.Customer, &rc.Channel, &rc.Campaign, &rc.Template, &rc.Variant,
+			&sent, &delivered, &read, &clicked, &failedAt); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("read recipients: %w", err)
+		}
+		rc.Sent, rc.Delivered, rc.Read, rc.Clicked, rc.Failed = at(&sent), at(delivered), at(read), at(clicked), at(failedAt)
+		// The same order as delivery_rate: a message delivered counts as
+		// delivered even if a failure was reported as well.
+		switch {
+		case clicked != nil:
+			rc.Status = "clicked"
+		case read != nil:
+			rc.Status = "read"
+		case delivered != nil:
+			rc.Status = "delivered"
+		case failedAt != nil:
+			rc.Status = "failed"
+			failed[rc.Message] = len(out)
+		default:
+			rc.Status = "sent"
+		}
+		out = append(out, rc)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	if len(failed) == 0 {
+		return res, out, nil
+	}
+	if rows, err = e.query(ctx, res, "failures"); err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var message, code, title string
+		var ts int64
+		if err := rows.Scan(&message, &ts, &code, &title); err != nil {
+			return nil, nil, fmt.Errorf("read failures: %w", err)
+		}
+		if i, ok := failed[message]; ok {
+			out[i].FailureCode, out[i].FailureReason = code, title
+		}
+	}
+	return res, out, rows.Err()
+}
