@@ -26,6 +26,9 @@ import (
 	"github.com/omnikpi/omnikpi/internal/store/duckdb"
 )
 
+// benchTimeZone is the demo workspace's time zone in the benchmark.
+const benchTimeZone = "Europe/Amsterdam"
+
 // benchFamilies are the KPI families the benchmark times, each as a
 // request of the engine.
 var benchFamilies = []struct {
@@ -62,9 +65,10 @@ func kpis(ids ...string) func(ctx context.Context, e *kpi.Engine, r kpi.Request)
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "bench", "[--events N] [--clickhouse URL] [--runs N] [--http-seconds S]")
+	fs := newFlags(e, "bench", "[--events N] [--clickhouse URL] [--postgres=false] [--runs N] [--http-seconds S]")
 	events := fs.Int("events", 10_000_000, "events to generate with the demo generator")
 	chURL := fs.String("clickhouse", os.Getenv("OMNIKPI_CLICKHOUSE"), "a ClickHouse server to measure too, as clickhouse://host:9000 (a database omnikpi_bench is made)")
+	pg := fs.Bool("postgres", postgresInstalled(), "measure the same KPIs on PostgreSQL 15 too, started on loopback from "+pgBinDir+" (default: when installed)")
 	runs := fs.Int("runs", 5, "warm runs of each KPI family; the median is shown")
 	httpSeconds := fs.Duration("http-seconds", 10*time.Second, "how long each HTTP ingestion load runs")
 	clients := fs.Int("clients", 16, "concurrent HTTP clients")
@@ -101,6 +105,16 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	add("generate", "", rate(stats.Events, time.Since(start)), "", fmt.Sprintf("%d events, %d messages, %d orders", stats.Events, stats.Messages, stats.Orders))
 
+	// Every store is asked for the same 30 days, those the engine
+	// defaults to: up to the end of today in the demo's time zone.
+	loc, err := time.LoadLocation(benchTimeZone)
+	if err != nil {
+		return err
+	}
+	now := time.Now().In(loc)
+	to := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, loc)
+	from := to.AddDate(0, 0, -30)
+
 	type target struct {
 		name string
 		open func() (store.Store, error)
@@ -120,7 +134,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("%s: %w", t.name, err)
 		}
 		ws := store.NewWorkspace(demoWorkspace)
-		ws.TimeZone = "Europe/Amsterdam"
+		ws.TimeZone = benchTimeZone
 		if err := s.PutWorkspace(ctx, ws); err != nil {
 			s.Close()
 			return err
@@ -137,7 +151,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			s.Close()
 			return err
 		}
-		req := kpi.Request{Workspace: demoWorkspace}
+		req := kpi.Request{Workspace: demoWorkspace, From: from.Format(time.RFC3339), To: to.Format(time.RFC3339)}
+		warmTimes := map[string]time.Duration{}
 		for _, fam := range benchFamilies {
 			cold, warm, err := timeRuns(ctx, engine, req, fam.run, *runs)
 			if err != nil {
@@ -145,6 +160,13 @@ func runBench(ctx context.Context, e *env, args []string) error {
 				return fmt.Errorf("%s %s: %w", t.name, fam.name, err)
 			}
 			add(t.name, "KPIs: "+fam.name+", 30 days", "", fmt.Sprintf("%s cold, %s warm", ms(cold), ms(warm)), "")
+			warmTimes[fam.name] = warm
+		}
+		if t.name == "duckdb" && *pg {
+			if err := benchPostgres(ctx, s, engine, req, ws, *runs, warmTimes, add); err != nil {
+				s.Close()
+				return fmt.Errorf("postgresql: %w", err)
+			}
 		}
 		s.Close()
 	}
@@ -165,7 +187,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	add("process", "peak memory", "", "", peakMemory())
 
-	fmt.Fprintf(e.stdout, "omnikpi bench: %d events, %d cores, %s memory, %s\n\n", *events, runtime.NumCPU(), totalMemory(), runtime.Version())
+	fmt.Fprintf(e.stdout, "omnikpi bench: %d events, %d cores, %s memory, %s\n", *events, runtime.NumCPU(), totalMemory(), runtime.Version())
+	fmt.Fprintf(e.stdout, "KPIs over 30 days: from %s to %s\n\n", from.Format(time.RFC3339), to.Format(time.RFC3339))
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STORE\tWHAT\tRATE\tLATENCY\tNOTE")
 	for _, r := range rows {
