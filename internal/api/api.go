@@ -4,10 +4,12 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/omnikpi/omnikpi/internal/config"
 	"github.com/omnikpi/omnikpi/internal/ingest"
 	"github.com/omnikpi/omnikpi/internal/kpi"
+	"github.com/omnikpi/omnikpi/internal/metrics"
 	"github.com/omnikpi/omnikpi/internal/store"
 	"github.com/omnikpi/omnikpi/internal/web"
 )
@@ -21,6 +23,9 @@ type Options struct {
 	// with Retry-After at once instead of queueing without bound. Default
 	// 64.
 	MaxInFlight int
+	// Metrics collects the server's metrics, shown at /metrics; a new
+	// registry when nil.
+	Metrics *metrics.Registry
 }
 
 // DefaultMaxBodyBytes is the default request body limit.
@@ -36,6 +41,7 @@ type handler struct {
 	inflight  chan struct{} // a slot per ingestion request being served
 	keys      *keyCache
 	sessions  *sessions
+	metrics   *metrics.Registry
 }
 
 // New returns the API with every route.
@@ -47,9 +53,20 @@ func New(s store.Store, c *ingest.Committer, engine *kpi.Engine, log *slog.Logge
 		opts.MaxInFlight = 64
 	}
 	h := &handler{store: s, committer: c, engine: engine, log: log, maxBody: opts.MaxBodyBytes, whatsapp: opts.WhatsApp,
-		inflight: make(chan struct{}, opts.MaxInFlight), keys: newKeyCache(), sessions: newSessions()}
+		inflight: make(chan struct{}, opts.MaxInFlight), keys: newKeyCache(), sessions: newSessions(), metrics: opts.Metrics}
+	if h.metrics == nil {
+		h.metrics = metrics.New()
+	}
+	h.registerGauges()
+	if engine.Observe == nil {
+		engine.Observe = func(query string, took time.Duration) {
+			h.metrics.Observe(metricQueries, "KPI query latency by named query (KPI family).", []string{"query"}, []string{query}, took)
+		}
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", h.health)
+	mux.HandleFunc("GET /readyz", h.ready)
+	mux.HandleFunc("GET /metrics", h.getMetrics)
 	mux.HandleFunc("POST /v1/session", h.postSession)
 	mux.HandleFunc("GET /v1/session", h.getSession)
 	mux.Handle("DELETE /v1/session", h.auth(h.deleteSession))
@@ -85,7 +102,7 @@ func New(s store.Store, c *ingest.Committer, engine *kpi.Engine, log *slog.Logge
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, "")
 	})
-	return mux
+	return h.timed(mux)
 }
 
 // shed serves next while an ingestion slot is free, and otherwise answers

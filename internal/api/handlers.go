@@ -75,6 +75,7 @@ func (h *handler) postEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		res.Results = append(res.Results, EventResult{ID: events[i].ID, Status: status})
 	}
+	h.countIngested("api", res.Accepted, res.Duplicates, len(res.Rejected))
 	status := http.StatusOK
 	if len(events) == 0 && len(rejected) > 0 {
 		status = http.StatusBadRequest

@@ -115,5 +115,6 @@ func (h *handler) postWhatsApp(w http.ResponseWriter, r *http.Request) {
 			out.Duplicates++
 		}
 	}
+	h.countIngested("whatsapp", out.Accepted, out.Duplicates, 0)
 	writeJSON(w, http.StatusOK, out)
 }

@@ -75,6 +75,9 @@ type Engine struct {
 	store   store.Store
 	queries map[string]*template.Template
 	now     func() time.Time
+	// Observe, when set, is told each named query's time from its start
+	// until its rows are closed.
+	Observe func(query string, took time.Duration)
 }
 
 // New returns an engine reading s. The SQL is parsed here, so a missing or
@@ -368,11 +371,29 @@ func (e *Engine) query(ctx context.Context, res *resolved, name string) (store.R
 	if os.Getenv("OMNIKPI_DUMP_SQL") != "" {
 		fmt.Fprintf(os.Stderr, "-- %s %v\n%s\n", name, args, text.String())
 	}
+	start := time.Now()
 	rows, err := e.store.Query(ctx, text.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("query %s: %w", name, err)
 	}
+	if e.Observe != nil {
+		return &observedRows{Rows: rows, done: func() { e.Observe(name, time.Since(start)) }}, nil
+	}
 	return rows, nil
+}
+
+// observedRows reports its query's time once, when closed.
+type observedRows struct {
+	store.Rows
+	done func()
+}
+
+func (r *observedRows) Close() error {
+	if r.done != nil {
+		r.done()
+		r.done = nil
+	}
+	return r.Rows.Close()
 }
 
 func (e *Engine) runFamily(ctx context.Context, res *resolved, f family, groups map[string]*groupData) error {

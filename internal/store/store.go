@@ -67,6 +67,8 @@ type Store interface {
 	KeyByHash(ctx context.Context, hash string) (Key, error)
 	// Keys lists a workspace's keys, oldest first.
 	Keys(ctx context.Context, workspace string) ([]Key, error)
+	// Size is the bytes the store takes on disk.
+	Size(ctx context.Context) (int64, error)
 
 	Close() error
 }

@@ -298,6 +298,14 @@ func addOnCluster(q, on string) string {
 // Close closes the connections.
 func (s *Store) Close() error { return s.db.Close() }
 
+// Size is the compressed bytes of the database's active parts on this
+// server (a cluster's other shards and replicas hold their own).
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	var size uint64
+	err := s.db.QueryRowContext(ctx, "SELECT sum(bytes) FROM system.parts WHERE active AND database = currentDatabase()").Scan(&size)
+	return int64(size), err
+}
+
 // Dialect is ClickHouse's.
 func (s *Store) Dialect() store.Dialect { return store.ClickHouse }
 

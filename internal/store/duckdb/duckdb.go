@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -34,7 +35,8 @@ medium, utm_campaign, utm_content, utm_term, product, platform, props, received`
 // Store is a DuckDB file. Reads run concurrently; writes are serialised on
 // one connection, which is how DuckDB wants a single writer.
 type Store struct {
-	db *sql.DB
+	db   *sql.DB
+	path string
 
 	mu      sync.Mutex // guards writer and the staging tables on it
 	writer  *sql.Conn
@@ -70,7 +72,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("create staging tables: %w", err)
 	}
-	s := &Store{db: db, writer: writer, now: time.Now}
+	s := &Store{db: db, path: path, writer: writer, now: time.Now}
 	for _, f := range store.Facts {
 		// Prepared once: planning these statements costs more than running
 		// them on a small batch.
@@ -95,6 +97,20 @@ type upsert struct {
 }
 
 // Close closes the file.
+// Size is the bytes the database file and its write-ahead log take on
+// disk.
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return 0, err
+	}
+	size := fi.Size()
+	if wal, err := os.Stat(s.path + ".wal"); err == nil {
+		size += wal.Size()
+	}
+	return size, nil
+}
+
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -26,6 +26,32 @@ type Opener func(t *testing.T) Store
 func Run(t *testing.T, open Opener) {
 	t.Run("InsertDeduplicates", func(t *testing.T) { insertDeduplicates(t, open) })
 	t.Run("FactsIndependentOfOrderAndBatches", func(t *testing.T) { factsIndependentOfOrderAndBatches(t, open) })
+	t.Run("SizeGrows", func(t *testing.T) { sizeGrows(t, open) })
+}
+
+// sizeGrows: a store holding many events takes more room than it did
+// before they came.
+func sizeGrows(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	before, err := s.Size(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []event.Event
+	for i := range 20000 {
+		events = append(events, Event(fmt.Sprintf("e%d", i), i%60, event.MessageSent, fmt.Sprintf("m%d", i), nil))
+	}
+	if _, err := s.Insert(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	after, err := s.Size(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after <= before {
+		t.Errorf("size %d bytes before 20,000 events, %d after", before, after)
+	}
 }
 
 // Event makes an event of workspace "w" on WhatsApp at 12:minute on
