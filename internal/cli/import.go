@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/event"
@@ -44,6 +45,10 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	var rejectedFiles []string
 	for _, path := range fs.Args() {
 		sum, err := imp.file(ctx, path, *strict)
+		if isDiskFull(err) {
+			return fmt.Errorf("%s: %w writing %s: %w; the %d events of it stored before are kept: free space and import it again (they will count as duplicates)",
+				path, errDiskFull, *db, err, sum.accepted)
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
@@ -56,6 +61,15 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("lines were rejected in %s", strings.Join(rejectedFiles, ", "))
 	}
 	return nil
+}
+
+// errDiskFull marks an import stopped by a full disk under the store.
+var errDiskFull = errors.New("disk full (no space left on device)")
+
+// isDiskFull reports whether err says the disk is full. DuckDB reports its
+// I/O errors as text, so the system's wording is matched too.
+func isDiskFull(err error) bool {
+	return err != nil && (errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "No space left on device"))
 }
 
 // importer loads files into a store in large batches.
