@@ -64,45 +64,73 @@ func New(s store.Store, c *ingest.Committer, engine *kpi.Engine, log *slog.Logge
 		}
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", h.health)
-	mux.HandleFunc("GET /readyz", h.ready)
-	mux.HandleFunc("GET /metrics", h.getMetrics)
-	mux.HandleFunc("POST /v1/session", h.postSession)
-	mux.HandleFunc("GET /v1/session", h.getSession)
-	mux.Handle("DELETE /v1/session", h.auth(h.deleteSession))
-	mux.Handle("POST /v1/events", h.auth(h.shed(h.postEvents)))
-	mux.Handle("GET /v1/kpis", h.auth(h.getKPIs))
-	mux.Handle("GET /v1/conversations/unclosed", h.auth(h.getUnclosed))
-	mux.Handle("GET /v1/keywords", h.auth(h.getKeywords))
-	mux.Handle("GET /v1/funnel", h.auth(h.getFunnel))
-	mux.Handle("GET /v1/attribution", h.auth(h.getAttribution))
-	mux.Handle("GET /v1/abtest", h.auth(h.getABTest))
-	mux.Handle("GET /v1/campaigns/recipients", h.auth(h.getRecipients))
-	mux.Handle("GET /v1/failures", h.auth(h.getFailures))
-	mux.Handle("GET /v1/sendtime", h.auth(h.getSendTime))
-	mux.Handle("GET /v1/cohorts", h.auth(h.getCohorts))
-	mux.Handle("GET /v1/segments", h.auth(h.getSegments))
-	mux.Handle("GET /v1/alerts", h.auth(h.getAlerts))
-	mux.Handle("GET /v1/alerts/firings", h.auth(h.getFirings))
-	mux.Handle("PUT /v1/alerts/{id}", h.auth(h.putAlert))
-	mux.Handle("DELETE /v1/alerts/{id}", h.auth(h.deleteAlert))
-	mux.Handle("GET /v1/catalogue", h.auth(h.getCatalogue))
-	mux.Handle("GET /v1/workspace", h.auth(h.getWorkspace))
-	if opts.WhatsApp.Enabled() {
-		mux.HandleFunc("GET /webhooks/whatsapp", h.verifyWhatsApp)
-		mux.HandleFunc("POST /webhooks/whatsapp", h.shed(h.postWhatsApp))
+	for _, rt := range h.routes() {
+		mux.Handle(rt.pattern, rt.handler)
+	}
+	return h.timed(mux)
+}
+
+// route is one pattern of the API and what serves it.
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// Routes lists the pattern of every route New registers with opts; the
+// OpenAPI document must describe each (see TestOpenAPI).
+func Routes(opts Options) []string {
+	h := &handler{whatsapp: opts.WhatsApp}
+	var out []string
+	for _, rt := range h.routes() {
+		out = append(out, rt.pattern)
+	}
+	return out
+}
+
+func (h *handler) routes() []route {
+	fn := func(f http.HandlerFunc) http.Handler { return f }
+	rs := []route{
+		{"GET /healthz", fn(h.health)},
+		{"GET /readyz", fn(h.ready)},
+		{"GET /metrics", fn(h.getMetrics)},
+		{"GET /v1/openapi.json", fn(serveOpenAPI)},
+		{"POST /v1/session", fn(h.postSession)},
+		{"GET /v1/session", fn(h.getSession)},
+		{"DELETE /v1/session", h.auth(h.deleteSession)},
+		{"POST /v1/events", h.auth(h.shed(h.postEvents))},
+		{"GET /v1/kpis", h.auth(h.getKPIs)},
+		{"GET /v1/conversations/unclosed", h.auth(h.getUnclosed)},
+		{"GET /v1/keywords", h.auth(h.getKeywords)},
+		{"GET /v1/funnel", h.auth(h.getFunnel)},
+		{"GET /v1/attribution", h.auth(h.getAttribution)},
+		{"GET /v1/abtest", h.auth(h.getABTest)},
+		{"GET /v1/campaigns/recipients", h.auth(h.getRecipients)},
+		{"GET /v1/failures", h.auth(h.getFailures)},
+		{"GET /v1/sendtime", h.auth(h.getSendTime)},
+		{"GET /v1/cohorts", h.auth(h.getCohorts)},
+		{"GET /v1/segments", h.auth(h.getSegments)},
+		{"GET /v1/alerts", h.auth(h.getAlerts)},
+		{"GET /v1/alerts/firings", h.auth(h.getFirings)},
+		{"PUT /v1/alerts/{id}", h.auth(h.putAlert)},
+		{"DELETE /v1/alerts/{id}", h.auth(h.deleteAlert)},
+		{"GET /v1/catalogue", h.auth(h.getCatalogue)},
+		{"GET /v1/workspace", h.auth(h.getWorkspace)},
+	}
+	if h.whatsapp.Enabled() {
+		rs = append(rs, route{"GET /webhooks/whatsapp", fn(h.verifyWhatsApp)}, route{"POST /webhooks/whatsapp", h.shed(h.postWhatsApp)})
 	} else {
-		mux.HandleFunc("/webhooks/whatsapp", func(w http.ResponseWriter, r *http.Request) {
+		rs = append(rs, route{"/webhooks/whatsapp", fn(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "not_configured", "the WhatsApp webhook is not configured: start serve with --config or --whatsapp-* flags", "")
-		})
+		})})
 	}
 	dashboard := web.Handler()
-	mux.Handle("GET /{$}", dashboard)
-	mux.Handle("GET /static/", dashboard)
-	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, "")
-	})
-	return h.timed(mux)
+	return append(rs,
+		route{"GET /{$}", dashboard},
+		route{"GET /static/", dashboard},
+		route{"/v1/", fn(func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, "")
+		})},
+	)
 }
 
 // shed serves next while an ingestion slot is free, and otherwise answers
