@@ -152,7 +152,6 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		req := kpi.Request{Workspace: demoWorkspace, From: from.Format(time.RFC3339), To: to.Format(time.RFC3339)}
-		warmTimes := map[string]time.Duration{}
 		for _, fam := range benchFamilies {
 			cold, warm, err := timeRuns(ctx, engine, req, fam.run, *runs)
 			if err != nil {
@@ -160,10 +159,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 				return fmt.Errorf("%s %s: %w", t.name, fam.name, err)
 			}
 			add(t.name, "KPIs: "+fam.name+", 30 days", "", fmt.Sprintf("%s cold, %s warm", ms(cold), ms(warm)), "")
-			warmTimes[fam.name] = warm
 		}
 		if t.name == "duckdb" && *pg {
-			if err := benchPostgres(ctx, s, engine, req, ws, *runs, warmTimes, add); err != nil {
+			if err := benchPostgres(ctx, s, engine, req, ws, *runs, add); err != nil {
 				s.Close()
 				return fmt.Errorf("postgresql: %w", err)
 			}
