@@ -26,10 +26,11 @@ import (
 )
 
 type server struct {
-	url   string
-	store storetest.Store
-	keyA  string // workspace "a"
-	keyB  string // workspace "b"
+	handler http.Handler
+	url     string
+	store   storetest.Store
+	keyA    string // workspace "a"
+	keyB    string // workspace "b"
 }
 
 // opener makes an empty store for one test.
@@ -70,12 +71,13 @@ func startWith(t *testing.T, open opener, opts api.Options) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.New(s, committer, engine, log, opts))
+	handler := api.New(s, committer, engine, log, opts)
+	srv := httptest.NewServer(handler)
 	t.Cleanup(func() {
 		srv.Close()
 		committer.Close()
 	})
-	out := &server{url: srv.URL, store: s}
+	out := &server{url: srv.URL, store: s, handler: handler}
 	for ws, dst := range map[string]*string{"a": &out.keyA, "b": &out.keyB} {
 		plain, key := api.NewKey(ws)
 		if err := s.AddKey(ctx, key); err != nil {

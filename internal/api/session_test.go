@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -171,5 +172,25 @@ func TestPasswordHash(t *testing.T) {
 	}
 	if _, err := api.HashPassword("short"); err == nil {
 		t.Fatal("a short password must be refused")
+	}
+}
+
+func TestSession_SecureCookiesOverTLS(t *testing.T) {
+	s := start(t, duckdbStore, 0)
+	srv := httptest.NewTLSServer(s.handler)
+	defer srv.Close()
+	b := newBrowser(t, srv.URL)
+	b.c.Transport = srv.Client().Transport
+	status, _, resp := b.signIn(`{"key":"` + s.keyA + `"}`)
+	if status != 200 {
+		t.Fatalf("sign-in over TLS: %d", status)
+	}
+	if len(resp.Cookies()) != 2 {
+		t.Fatalf("cookies: %v", resp.Cookies())
+	}
+	for _, c := range resp.Cookies() {
+		if !c.Secure {
+			t.Errorf("cookie %s over TLS is not Secure", c.Name)
+		}
 	}
 }

@@ -77,8 +77,10 @@ func startServer(t *testing.T, db string, flags ...string) (*exec.Cmd, string) {
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			if i := strings.Index(sc.Text(), " on http://"); i >= 0 {
-				ready <- sc.Text()[i+len(" on "):]
+			for _, scheme := range []string{" on http://", " on https://"} {
+				if i := strings.Index(sc.Text(), scheme); i >= 0 {
+					ready <- sc.Text()[i+len(" on "):]
+				}
 			}
 		}
 	}()

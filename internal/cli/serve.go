@@ -3,6 +3,7 @@ package cli
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -29,6 +30,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	appSecret := fs.String("whatsapp-app-secret", "", "Meta app secret that signs WhatsApp webhooks (or $"+config.EnvWhatsAppAppSecret+")")
 	verifyToken := fs.String("whatsapp-verify-token", "", "verify token of the WhatsApp webhook handshake (or $"+config.EnvWhatsAppVerifyToken+")")
 	alertEvery := fs.Duration("alert-interval", time.Minute, "how often alert rules are evaluated; 0 turns evaluation off")
+	var certs tlsFiles
+	fs.StringVar(&certs.cert, "tls-cert", "", "PEM certificate file: serve HTTPS (with --tls-key); session cookies are then Secure")
+	fs.StringVar(&certs.key, "tls-key", "", "PEM private key file of --tls-cert")
 	numbers, accounts := config.Mapping{}, config.Mapping{}
 	fs.Var(numbers, "whatsapp-number", "PHONE_NUMBER_ID=WORKSPACE: a WhatsApp business number's events go to the workspace (repeatable)")
 	fs.Var(accounts, "whatsapp-account", "WABA_ID=WORKSPACE: a WhatsApp Business Account's events go to the workspace (repeatable)")
@@ -47,6 +51,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if (certs.cert == "") != (certs.key == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if certs.cert != "" {
+		if _, err := tls.LoadX509KeyPair(certs.cert, certs.key); err != nil {
+			return fmt.Errorf("--tls-cert %s, --tls-key %s: %w", certs.cert, certs.key, err)
+		}
+	}
 	s, err := openStore(ctx, *db)
 	if err != nil {
 		return err
@@ -56,7 +68,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	opts := api.Options{MaxBodyBytes: *maxBody, WhatsApp: cfg.WhatsApp, MaxInFlight: *maxInFlight}
-	return serveHTTP(ctx, e, s, *addr, opts, *alertEvery, func(base string) {
+	return serveHTTP(ctx, e, s, *addr, certs, opts, *alertEvery, func(base string) {
 		fmt.Fprintf(e.stdout, "omnikpi serving %s on %s\n", clickhouse.Redacted(*db), base)
 	})
 }
@@ -64,7 +76,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 // serveHTTP serves the API on addr until ctx ends, then shuts down in
 // order: stop taking requests, finish the writes in flight, close the store
 // (by the caller). ready is called with the base URL once listening.
-func serveHTTP(ctx context.Context, e *env, s store.Store, addr string, opts api.Options, alertEvery time.Duration, ready func(baseURL string)) error {
+// tlsFiles are the certificate and key of an HTTPS server; none for HTTP.
+type tlsFiles struct{ cert, key string }
+
+func serveHTTP(ctx context.Context, e *env, s store.Store, addr string, certs tlsFiles, opts api.Options, alertEvery time.Duration, ready func(baseURL string)) error {
 	engine, err := kpi.New(s)
 	if err != nil {
 		return err
@@ -88,9 +103,14 @@ func serveHTTP(ctx context.Context, e *env, s store.Store, addr string, opts api
 	if err != nil {
 		return err
 	}
-	ready("http://" + ln.Addr().String())
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	if certs.cert != "" {
+		ready("https://" + ln.Addr().String())
+		go func() { errc <- srv.ServeTLS(ln, certs.cert, certs.key) }()
+	} else {
+		ready("http://" + ln.Addr().String())
+		go func() { errc <- srv.Serve(ln) }()
+	}
 	select {
 	case err := <-errc:
 		return err

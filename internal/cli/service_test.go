@@ -1,13 +1,23 @@
 package cli
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/csv"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/omnikpi/omnikpi/internal/kpi"
 )
@@ -170,4 +180,65 @@ func TestReport_AnalysisViews(t *testing.T) {
 			t.Errorf("%v: exit %d, %s%s", tc.args, code, out, errOut)
 		}
 	}
+}
+
+// TestServe_TLS: with --tls-cert and --tls-key serve answers HTTPS and
+// the sign-in cookies are Secure; a key file that does not fit stops serve
+// naming the files.
+func TestServe_TLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := selfSigned(t, dir)
+	db := filepath.Join(dir, "tls.duckdb")
+	code, key, errOut := run(t, "keys", "create", "--db", db, "--workspace", "shop")
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	cmd, base := startServer(t, db, "--tls-cert", certFile, "--tls-key", keyFile)
+	defer cmd.Process.Kill()
+	if !strings.HasPrefix(base, "https://") {
+		t.Fatalf("base URL %s", base)
+	}
+	pool := x509.NewCertPool()
+	pem, _ := os.ReadFile(certFile)
+	pool.AppendCertsFromPEM(pem)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.Post(base+"/v1/session", "application/json", strings.NewReader(`{"key":"`+strings.TrimSpace(key)+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(resp.Cookies()) != 2 {
+		t.Fatalf("sign-in over HTTPS: %d %v", resp.StatusCode, resp.Cookies())
+	}
+	for _, c := range resp.Cookies() {
+		if !c.Secure || c.SameSite != http.SameSiteStrictMode {
+			t.Errorf("cookie %s: Secure %v SameSite %v", c.Name, c.Secure, c.SameSite)
+		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+	if code, _, errOut := run(t, "serve", "--db", db, "--addr", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", certFile); code == 0 || !strings.Contains(errOut, "--tls-key "+certFile) {
+		t.Errorf("a certificate as key: exit %d, %q", code, errOut)
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(priv)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
+	return certFile, keyFile
 }
