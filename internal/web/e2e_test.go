@@ -1,0 +1,1118 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/omnikpi/omnikpi/internal/alerts"
+	"github.com/omnikpi/omnikpi/internal/api"
+	"github.com/omnikpi/omnikpi/internal/demo"
+	"github.com/omnikpi/omnikpi/internal/ingest"
+	"github.com/omnikpi/omnikpi/internal/kpi"
+	"github.com/omnikpi/omnikpi/internal/store"
+	"github.com/omnikpi/omnikpi/internal/store/duckdb"
+)
+
+const (
+	workspace = "shop"
+	timeZone  = "Asia/Jakarta"
+	password  = "correct horse battery"
+)
+
+// chromium finds the browser: $OMNIKPI_CHROMIUM or Debian's
+// /usr/bin/chromium. Without it the test skips, except under CI, where the
+// dashboard must be tested.
+func chromium(t *testing.T) string {
+	path := os.Getenv("OMNIKPI_CHROMIUM")
+	if path == "" {
+		path = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(path); err != nil {
+		msg := "Chromium is not installed at " + path + ": install it with 'apt-get install chromium' (./scripts/test does) or set OMNIKPI_CHROMIUM"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return path
+}
+
+// artifacts is where screenshots go: $OMNIKPI_ARTIFACTS or
+// test-artifacts/dashboard at the repository's root.
+func artifacts(t *testing.T) string {
+	dir := os.Getenv("OMNIKPI_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "test-artifacts", "dashboard")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := filepath.Abs(dir)
+	return abs
+}
+
+// load fills a DuckDB file with the demo generator's events for workspace,
+// with business hours, a user and alert rules, and evaluates the rules once.
+func load(t *testing.T) (store.Store, *kpi.Engine) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := duckdb.Open(ctx, filepath.Join(t.TempDir(), "dashboard.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+
+	ws := store.NewWorkspace(workspace)
+	ws.TimeZone = timeZone
+	ws.BusinessHours = &store.BusinessHours{Open: map[string][]string{
+		"mon": {"09:00-17:00"}, "tue": {"09:00-17:00"}, "wed": {"09:00-17:00"}, "thu": {"09:00-17:00"},
+		"fri": {"09:00-17:00"}, "sat": {"10:00-14:00"},
+	}}
+	hash, err := api.HashPassword(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.PutUser(store.User{Name: "alice", PasswordHash: hash})
+	day := store.Duration(24 * time.Hour)
+	ws.Alerts = []store.AlertRule{
+		{ID: "opt-out-spike", Name: "Opt-out rate worse than its band", KPI: "opt_out_rate", Condition: "below_band", Window: 7 * day},
+		{ID: "failed-deliveries", Name: "Over 200 failed deliveries in a day", KPI: "messages_failed", Condition: "above", Value: 200, Window: day},
+	}
+	if err := s.PutWorkspace(ctx, ws); err != nil {
+		t.Fatal(err)
+	}
+
+	// 100 days put the A/B test inside the 90-day preset and the campaign
+	// that annoys people inside the last week.
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Generate(ctx, f, demo.Options{Seed: 7, Events: 60_000, Days: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ingest.OpenFile(path, workspace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for {
+		events, rejected, err := r.Next(20_000)
+		if len(rejected) > 0 {
+			t.Fatalf("demo events rejected: %v", rejected[0])
+		}
+		if len(events) > 0 {
+			if _, err := s.Insert(ctx, events); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	engine, err := kpi.New(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &alerts.Evaluator{Store: s, Engine: engine, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := ev.EvaluateOnce(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return s, engine
+}
+
+// page drives the dashboard in Chromium and reads the API beside it.
+type page struct {
+	t      *testing.T
+	ctx    context.Context
+	base   string
+	key    string
+	shots  string
+	render int // the last view drawn, from #view's data-render
+}
+
+// run runs browser actions, each batch within 30 s.
+func (p *page) run(actions ...chromedp.Action) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 40*time.Second)
+	defer cancel()
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// fill replaces an input's text by typing value.
+func (p *page) fill(sel, value string) {
+	p.t.Helper()
+	var ok bool
+	p.eval(fmt.Sprintf(`(() => { document.querySelector(%q).value = ''; return true; })()`, sel), &ok)
+	p.run(chromedp.SendKeys(sel, value, chromedp.ByQuery))
+}
+
+func (p *page) eval(js string, v any) {
+	p.t.Helper()
+	p.run(chromedp.Evaluate(js, v, func(e *runtime.EvaluateParams) *runtime.EvaluateParams { return e.WithAwaitPromise(true) }))
+}
+
+// wait waits until the page has drawn view after the last one seen, and
+// fails if it shows an error.
+func (p *page) wait(view string) {
+	p.t.Helper()
+	var state struct {
+		Render int    `json:"render"`
+		State  string `json:"state"`
+		View   string `json:"view"`
+		Error  string `json:"error"`
+	}
+	js := fmt.Sprintf(`(() => { const m = document.querySelector('#view'); const n = +m.dataset.render || 0;
+		return n > %d && m.dataset.state !== 'loading' && m.dataset.view === %q ? {render: n, state: m.dataset.state, view: m.dataset.view,
+		error: (m.querySelector('.error:not([hidden])') || {}).textContent || ''} : null; })()`, p.render, view)
+	p.run(chromedp.Poll(js, &state, chromedp.WithPollingTimeout(30*time.Second)))
+	p.render = state.Render
+	if state.State == "error" && view != "signin" {
+		p.t.Fatalf("view %s shows an error: %s", view, state.Error)
+	}
+}
+
+func (p *page) click(sel string) {
+	p.t.Helper()
+	p.run(chromedp.Click(sel, chromedp.ByQuery))
+}
+
+// choose picks a value of a select, once the option is there, as a person
+// would.
+func (p *page) choose(sel, value string) {
+	p.t.Helper()
+	var ok bool
+	p.run(chromedp.Poll(fmt.Sprintf(`!!document.querySelector(%q + ' option[value="%s"]')`, sel, value), &ok, chromedp.WithPollingTimeout(20*time.Second)))
+	p.eval(fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = %q; s.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`, sel, value), &ok)
+}
+
+func (p *page) shot(name string) {
+	p.t.Helper()
+	var png []byte
+	p.run(chromedp.FullScreenshot(&png, 100))
+	if err := os.WriteFile(filepath.Join(p.shots, name+".png"), png, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// query is the page's URL query.
+func (p *page) query() url.Values {
+	p.t.Helper()
+	var s string
+	p.eval(`location.search`, &s)
+	q, err := url.ParseQuery(strings.TrimPrefix(s, "?"))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return q
+}
+
+// src is the API URL a panel's figures came from.
+func (p *page) src(panel string) string {
+	p.t.Helper()
+	var s string
+	p.eval(fmt.Sprintf(`(document.querySelector('[data-panel=%q]') || {dataset: {}}).dataset.src || ''`, panel), &s)
+	if s == "" {
+		p.t.Fatalf("panel %s has no data-src", panel)
+	}
+	return s
+}
+
+// figure is one figure on the page: its data-kpi, data-value and where
+// it is.
+type figure struct {
+	KPI      string `json:"kpi"`
+	Value    string `json:"value"`
+	Currency string `json:"currency"`
+	Row      string `json:"row"`
+	Col      string `json:"col"`
+	Text     string `json:"text"`
+}
+
+func (p *page) figures(sel string) []figure {
+	p.t.Helper()
+	var out []figure
+	p.eval(fmt.Sprintf(`[...document.querySelectorAll(%q)].map(e => ({kpi: e.dataset.kpi || '', value: e.dataset.value ?? '',
+		currency: e.dataset.currency || '', row: e.dataset.row ?? ((e.closest('[data-row]') || {dataset: {}}).dataset.row || ''),
+		col: e.dataset.col || '', text: e.textContent.trim()}))`, sel), &out)
+	return out
+}
+
+func (p *page) text(sel string) string {
+	p.t.Helper()
+	var s string
+	p.eval(fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ''`, sel), &s)
+	return strings.TrimSpace(s)
+}
+
+// get reads an API URL with the key, failing on anything but 200.
+func (p *page) get(path string) []byte {
+	p.t.Helper()
+	req, _ := http.NewRequest("GET", p.base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+p.key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		p.t.Fatalf("GET %s: %d %s", path, res.StatusCode, b)
+	}
+	return b
+}
+
+func (p *page) getJSON(path string, v any) {
+	p.t.Helper()
+	if err := json.Unmarshal(p.get(path), v); err != nil {
+		p.t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+// same tells whether a data-value equals the API's number (both absent
+// when the API gives null).
+func same(page string, want *float64) bool {
+	if want == nil {
+		return page == ""
+	}
+	got, err := strconv.ParseFloat(page, 64)
+	return err == nil && got == *want
+}
+
+func num(v float64) *float64 { return &v }
+
+func show(v *float64) string {
+	if v == nil {
+		return "null"
+	}
+	return strconv.FormatFloat(*v, 'g', -1, 64)
+}
+
+// entry is a KPI of a report.
+type entry struct {
+	ID       string   `json:"id"`
+	Value    *float64 `json:"value"`
+	Currency string   `json:"currency"`
+	Label    string   `json:"label"`
+	Rating   string   `json:"rating"`
+	Previous *float64 `json:"previous"`
+	Change   *float64 `json:"change"`
+}
+
+type report struct {
+	From, To string
+	Rows     []struct {
+		Group map[string]*string `json:"group"`
+		KPIs  []entry            `json:"kpis"`
+	} `json:"rows"`
+}
+
+func str(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// checkQuery checks that an API URL the page used carries the filters.
+func checkQuery(t *testing.T, src string, want map[string]string) url.Values {
+	t.Helper()
+	u, err := url.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	for k, v := range want {
+		if q.Get(k) != v {
+			t.Errorf("%s: %s = %q, want %q", src, k, q.Get(k), v)
+		}
+	}
+	return q
+}
+
+// period is the date range of a preset of days in the workspace's zone:
+// from and to, exclusive, as dates.
+func period(days int) (string, string) {
+	loc, _ := time.LoadLocation(timeZone)
+	now := time.Now().In(loc)
+	to := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)
+	return to.AddDate(0, 0, -days).Format(time.DateOnly), to.Format(time.DateOnly)
+}
+
+// checkCards compares the KPI cards under sel with the report at src.
+func (p *page) checkCards(sel, src string) map[string]*float64 {
+	p.t.Helper()
+	var rep report
+	p.getJSON(src, &rep)
+	want := map[string]entry{}
+	for _, e := range rep.Rows[0].KPIs {
+		if e.Label == "" {
+			want[e.ID+"|"+e.Currency] = e
+		}
+	}
+	got := p.figures(sel + " .value[data-kpi]")
+	if len(got) != len(want) {
+		p.t.Errorf("%s: %d cards, the API has %d figures", sel, len(got), len(want))
+	}
+	values := map[string]*float64{}
+	for _, f := range got {
+		e, ok := want[f.KPI+"|"+f.Currency]
+		if !ok {
+			p.t.Errorf("card %s %s is not in the API's answer", f.KPI, f.Currency)
+			continue
+		}
+		values[f.KPI+"|"+f.Currency] = e.Value
+		if !same(f.Value, e.Value) {
+			p.t.Errorf("card %s %s = %q (%s), API %s", f.KPI, f.Currency, f.Value, f.Text, show(e.Value))
+		}
+	}
+	changes := map[string]string{}
+	for _, f := range p.figures(sel + " [data-kpi$='.change']") {
+		changes[strings.TrimSuffix(f.KPI, ".change")+"|"+f.Currency] = f.Value
+	}
+	ratings := map[string]string{}
+	var list []struct{ Card, Currency, Rating string }
+	p.eval(fmt.Sprintf(`[...document.querySelectorAll(%q)].map(c => ({card: c.dataset.card, currency: c.dataset.currency || '',
+		rating: (c.querySelector('[data-rating]') || {dataset: {}}).dataset.rating || ''}))`, sel+" [data-card]"), &list)
+	for _, c := range list {
+		ratings[c.Card+"|"+c.Currency] = c.Rating
+	}
+	for k, e := range want {
+		if e.Change != nil {
+			if v, ok := changes[k]; ok && !same(v, e.Change) {
+				p.t.Errorf("change of %s = %q, API %s", k, v, show(e.Change))
+			}
+		}
+		if r, ok := ratings[k]; ok && r != e.Rating {
+			p.t.Errorf("rating of %s = %q, API %q", k, r, e.Rating)
+		}
+	}
+	return values
+}
+
+// checkTable compares a table's KPI cells with a report grouped by dims.
+func (p *page) checkTable(table, src string, dims ...string) {
+	p.t.Helper()
+	var rep report
+	p.getJSON(src, &rep)
+	cells := map[string]string{}
+	rows := map[string]bool{}
+	for _, f := range p.figures(fmt.Sprintf("[data-table=%q] td[data-kpi]", table)) {
+		cells[f.Row+"|"+f.KPI] = f.Value
+		rows[f.Row] = true
+	}
+	if len(rows) != len(rep.Rows) {
+		p.t.Errorf("table %s has %d rows, the API %d", table, len(rows), len(rep.Rows))
+	}
+	compared := 0
+	for _, r := range rep.Rows {
+		var key []string
+		for _, d := range dims {
+			key = append(key, str(r.Group[d]))
+		}
+		row := strings.Join(key, "/")
+		for _, e := range r.KPIs {
+			if e.Label != "" || e.Currency != "" {
+				continue
+			}
+			v, ok := cells[row+"|"+e.ID]
+			if !ok {
+				p.t.Errorf("table %s: no cell for %s %s", table, row, e.ID)
+				continue
+			}
+			compared++
+			if !same(v, e.Value) {
+				p.t.Errorf("table %s: %s %s = %q, API %s", table, row, e.ID, v, show(e.Value))
+			}
+		}
+	}
+	if compared == 0 {
+		p.t.Errorf("table %s: no figure compared", table)
+	}
+}
+
+func TestDashboard_EndToEnd(t *testing.T) {
+	exec := chromium(t)
+	shots := artifacts(t)
+	s, engine := load(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	committer := ingest.NewCommitter(s, log, ingest.CommitterOptions{})
+	srv := httptest.NewServer(api.New(s, committer, engine, log, api.Options{}))
+	t.Cleanup(func() {
+		srv.Close()
+		committer.Close()
+	})
+	plain, key := api.NewKey(workspace)
+	if err := s.AddKey(context.Background(), key); err != nil {
+		t.Fatal(err)
+	}
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exec),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.NoSandbox,
+		chromedp.Headless,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1360, 900),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancelTimeout()
+	// Start the browser on the tab's own context: a derived one with a
+	// timeout would take the browser with it when it ends.
+	if err := chromedp.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var jsErrors []string
+	chromedp.ListenTarget(ctx, func(ev any) {
+		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
+			jsErrors = append(jsErrors, e.ExceptionDetails.Error())
+		}
+	})
+	p := &page{t: t, ctx: ctx, base: srv.URL, key: plain, shots: shots}
+	from30, to30 := period(30)
+	// Each step goes on from where the last left the browser: the first
+	// to fail ends the test.
+	step := func(name string, f func(t *testing.T)) {
+		if !t.Run(name, f) {
+			t.FailNow()
+		}
+	}
+
+	step("a wrong key is refused", func(t *testing.T) {
+		p.t = t
+		p.run(chromedp.Navigate(srv.URL + "/"))
+		p.wait("signin")
+		p.fill("#key", "ok_notakey")
+		p.click("#key-submit")
+		var msg string
+		p.run(chromedp.Poll(`(e => e && !e.hidden && e.textContent)(document.querySelector('#signin-error'))`, &msg, chromedp.WithPollingTimeout(10*time.Second)))
+		if !strings.Contains(strings.ToLower(msg), "unknown api key") {
+			t.Errorf("error shown = %q", msg)
+		}
+		var view string
+		p.eval(`document.querySelector('#view').dataset.view + (document.querySelector('#nav').hidden ? '' : '+nav')`, &view)
+		if view != "signin" {
+			t.Errorf("after a wrong key the page is %q, want the sign-in page alone", view)
+		}
+		p.shot("01-signin-wrong-key")
+	})
+
+	step("sign in and the overview", func(t *testing.T) {
+		p.t = t
+		p.fill("#key", plain)
+		p.click("#key-submit")
+		p.wait("overview")
+		if tz := p.text("#who-tz"); tz != timeZone {
+			t.Errorf("time zone shown = %q, want %s", tz, timeZone)
+		}
+		if ws := p.text("#who-name"); ws != workspace {
+			t.Errorf("workspace shown = %q", ws)
+		}
+		src := p.src("overview")
+		checkQuery(t, src, map[string]string{"from": from30, "to": to30, "compare": "previous", "channel": ""})
+		values := p.checkCards("[data-panel=overview]", src)
+		for _, id := range []string{"messages_sent|", "open_rate|", "ctr|", "aov|EUR", "first_response_time|", "nps|"} {
+			if _, ok := values[id]; !ok {
+				t.Errorf("no card for %s", id)
+			}
+		}
+		var sparks int
+		p.eval(`document.querySelectorAll('[data-panel=overview] svg.spark path.spark-line').length`, &sparks)
+		if sparks < len(values)/2 {
+			t.Errorf("%d sparklines for %d cards", sparks, len(values))
+		}
+		p.shot("02-overview")
+	})
+
+	step("filters change the URL and the figures", func(t *testing.T) {
+		p.t = t
+		var before report
+		p.getJSON(p.src("overview"), &before)
+		p.click("[data-days='7']")
+		p.wait("overview")
+		if q := p.query(); q.Get("days") != "7" {
+			t.Errorf("after the 7-day preset the URL is ?%s", q.Encode())
+		}
+		from7, to7 := period(7)
+		src := p.src("overview")
+		checkQuery(t, src, map[string]string{"from": from7, "to": to7})
+		week := p.checkCards("[data-panel=overview]", src)
+
+		p.choose("select[data-filter=channel]", "whatsapp")
+		p.wait("overview")
+		q := p.query()
+		if q.Get("channel") != "whatsapp" || q.Get("days") != "7" {
+			t.Errorf("after choosing a channel the URL is ?%s", q.Encode())
+		}
+		src = p.src("overview")
+		checkQuery(t, src, map[string]string{"from": from7, "to": to7, "channel": "whatsapp"})
+		whatsapp := p.checkCards("[data-panel=overview]", src)
+		if w, a := whatsapp["messages_sent|"], week["messages_sent|"]; w == nil || a == nil || *w >= *a {
+			t.Errorf("messages sent on whatsapp %s, on every channel %s: the filter did not narrow", show(w), show(a))
+		}
+		p.shot("03-overview-7-days-whatsapp")
+
+		// The URL alone gives the same view: a shared link.
+		shared := p.base + "/?" + q.Encode()
+		p.run(chromedp.Navigate(shared))
+		p.render = 0
+		p.wait("overview")
+		if got := p.src("overview"); got != src {
+			t.Errorf("the shared link asks %s, the page asked %s", got, src)
+		}
+		if v := p.text("select[data-filter=channel] option:checked"); v != "whatsapp" {
+			t.Errorf("the shared link shows channel %q", v)
+		}
+
+		p.click("a.clear")
+		p.wait("overview")
+		if q := p.query(); q.Get("channel") != "" || q.Get("days") != "" {
+			t.Errorf("after Clear the URL is ?%s", q.Encode())
+		}
+	})
+
+	step("campaigns, sorting, drill-down and CSV", func(t *testing.T) {
+		p.t = t
+		p.click("a[data-nav=campaigns]")
+		p.wait("campaigns")
+		src := p.src("campaigns")
+		checkQuery(t, src, map[string]string{"from": from30, "to": to30, "group_by": "campaign,template"})
+		p.checkTable("campaigns", src, "campaign", "template")
+		p.shot("04-campaigns")
+
+		// Sorting by CTR, highest first.
+		var idx int
+		p.eval(`[...document.querySelectorAll('[data-table=campaigns] thead th')].findIndex(th => th.textContent.startsWith('Click-through'))`, &idx)
+		if idx < 0 {
+			t.Fatal("no click-through rate column")
+		}
+		p.click(fmt.Sprintf("[data-table=campaigns] thead th:nth-child(%d) button", idx+1))
+		var ctr []float64
+		for _, f := range p.figures("[data-table=campaigns] td[data-kpi=ctr]") {
+			if v, err := strconv.ParseFloat(f.Value, 64); err == nil {
+				ctr = append(ctr, v)
+			}
+		}
+		if len(ctr) < 2 || !sort.IsSorted(sort.Reverse(sort.Float64Slice(ctr))) {
+			t.Errorf("CTR after sorting = %v, want highest first", ctr)
+		}
+
+		// CSV: Chromium downloads the table's link; the file is the API's
+		// CSV for the same query and holds the JSON's figures.
+		var href string
+		p.eval(`document.querySelector('[data-panel=campaigns] a[data-csv]').getAttribute('href')`, &href)
+		if want := src + "&format=csv"; href != want {
+			t.Errorf("CSV link = %s, want %s", href, want)
+		}
+		downloads := t.TempDir()
+		done := make(chan string, 1)
+		chromedp.ListenTarget(ctx, func(ev any) {
+			if e, ok := ev.(*browser.EventDownloadProgress); ok && e.State == browser.DownloadProgressStateCompleted {
+				select {
+				case done <- e.GUID:
+				default:
+				}
+			}
+		})
+		p.run(browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllowAndName).WithDownloadPath(downloads).WithEventsEnabled(true))
+		p.click("[data-panel=campaigns] a[data-csv]")
+		var file []byte
+		select {
+		case guid := <-done:
+			var err error
+			if file, err = os.ReadFile(filepath.Join(downloads, guid)); err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("the CSV was not downloaded")
+		}
+		if api := p.get(href); !bytes.Equal(file, api) {
+			t.Errorf("downloaded CSV differs from the API's:\n%s\n---\n%s", file, api)
+		}
+		checkCSV(t, file, p, src)
+
+		// Drill-down to the recipients and failures of the newest campaign.
+		var rep report
+		p.getJSON(src, &rep)
+		var campaign, template string
+		for _, r := range rep.Rows {
+			if r.Group["campaign"] != nil {
+				campaign, template = *r.Group["campaign"], str(r.Group["template"])
+				break
+			}
+		}
+		if campaign == "" {
+			t.Fatal("no campaign in the last 30 days")
+		}
+		p.click(fmt.Sprintf(`[data-table=campaigns] tr[data-row="%s/%s"] a[data-drill]`, campaign, template))
+		p.wait("recipients")
+		if q := p.query(); q.Get("campaign") != campaign || q.Get("template") != template {
+			t.Errorf("drill-down URL ?%s, want campaign %s template %s", q.Encode(), campaign, template)
+		}
+		var fails struct {
+			Sent, Failed int
+			Reasons      []struct {
+				Code     string
+				Messages int
+			}
+		}
+		fsrc := p.src("failures")
+		checkQuery(t, fsrc, map[string]string{"campaign": campaign, "from": from30, "to": to30})
+		p.getJSON(fsrc, &fails)
+		got := map[string]string{}
+		for _, f := range p.figures("[data-panel=failures] [data-kpi]") {
+			got[f.Row+"|"+f.KPI] = f.Value
+		}
+		if got["|failed"] != strconv.Itoa(fails.Failed) || got["|sent"] != strconv.Itoa(fails.Sent) {
+			t.Errorf("failures shown %s of %s, API %d of %d", got["|failed"], got["|sent"], fails.Failed, fails.Sent)
+		}
+		if fails.Failed == 0 || len(fails.Reasons) == 0 {
+			t.Errorf("the campaign has no failures to show: %+v", fails)
+		}
+		for _, r := range fails.Reasons {
+			if got[r.Code+"|messages"] != strconv.Itoa(r.Messages) {
+				t.Errorf("failures with code %s = %q, API %d", r.Code, got[r.Code+"|messages"], r.Messages)
+			}
+		}
+		var recs struct {
+			Total      int
+			Recipients []struct{ Message, Status string }
+		}
+		p.getJSON(p.src("recipients"), &recs)
+		rows := p.figures("[data-table=recipients] td[data-kpi=status]")
+		if want := min(len(recs.Recipients), 100); len(rows) != want || want == 0 {
+			t.Errorf("%d recipient rows, want %d", len(rows), want)
+		}
+		for i := range min(len(rows), len(recs.Recipients)) {
+			if rows[i].Row != recs.Recipients[i].Message || rows[i].Value != recs.Recipients[i].Status {
+				t.Errorf("recipient row %d = %s %s, API %s %s", i, rows[i].Row, rows[i].Value, recs.Recipients[i].Message, recs.Recipients[i].Status)
+				break
+			}
+		}
+		p.shot("05-recipients")
+	})
+
+	step("A/B test with its verdict", func(t *testing.T) {
+		p.t = t
+		p.run(chromedp.Navigate(p.base + "/?view=abtest"))
+		p.render = 0
+		p.wait("abtest")
+		if msg := p.text("#view .message"); !strings.Contains(msg, "No A/B test") {
+			t.Errorf("the last 30 days hold no A/B test, the page says %q", msg)
+		}
+		p.click("[data-days='90']")
+		p.wait("abtest")
+		src := p.src("variants")
+		from90, to90 := period(90)
+		q := checkQuery(t, src, map[string]string{"from": from90, "to": to90})
+		var res struct {
+			Variants []struct {
+				Variant string
+				Sent    float64
+				Rates   map[string]float64
+			}
+			Comparisons []struct {
+				Metric, Variant, Verdict string
+			}
+		}
+		p.getJSON(src, &res)
+		if len(res.Variants) < 2 {
+			t.Fatalf("A/B test of %s has %d variants", q.Get("campaign"), len(res.Variants))
+		}
+		cells := map[string]string{}
+		for _, f := range p.figures("[data-table=variants] td[data-kpi]") {
+			cells[f.Row+"|"+f.KPI] = f.Value
+		}
+		for _, v := range res.Variants {
+			if !same(cells[v.Variant+"|sent"], num(v.Sent)) {
+				t.Errorf("variant %s sent = %q, API %v", v.Variant, cells[v.Variant+"|sent"], v.Sent)
+			}
+			for m, rate := range v.Rates {
+				if !same(cells[v.Variant+"|"+m], num(rate)) {
+					t.Errorf("variant %s %s = %q, API %v", v.Variant, m, cells[v.Variant+"|"+m], rate)
+				}
+			}
+		}
+		if len(res.Comparisons) == 0 {
+			t.Error("the A/B test has no comparison")
+		}
+		for _, c := range res.Comparisons {
+			text := p.text(fmt.Sprintf(`[data-verdict="%s:%s"]`, c.Metric, c.Variant))
+			if !strings.Contains(text, c.Verdict) {
+				t.Errorf("verdict on %s shown %q, API %q", c.Metric, text, c.Verdict)
+			}
+		}
+		p.shot("06-abtest")
+	})
+
+	step("conversations and agents, in business hours", func(t *testing.T) {
+		p.t = t
+		p.click("[data-days='30']")
+		p.wait("abtest")
+		p.click("a[data-nav=service]")
+		p.wait("service")
+		src := p.src("service")
+		checkQuery(t, src, map[string]string{"from": from30, "to": to30, "hours": ""})
+		wall := p.checkCards("[data-panel=service]", src)
+		p.checkTable("agents", p.src("agents"), "agent")
+		var unclosed struct {
+			Conversations []struct{ Conversation string }
+		}
+		p.getJSON(p.src("unclosed"), &unclosed)
+		if rows := p.figures("[data-table=unclosed] td[data-kpi=customer]"); len(rows) != min(100, len(unclosed.Conversations)) {
+			t.Errorf("%d unclosed rows, API %d", len(rows), len(unclosed.Conversations))
+		}
+		p.shot("07-conversations")
+
+		p.click("[data-hours=business]")
+		p.wait("service")
+		if q := p.query(); q.Get("hours") != "business" {
+			t.Errorf("after the business-hours toggle the URL is ?%s", q.Encode())
+		}
+		src = p.src("service")
+		checkQuery(t, src, map[string]string{"hours": "business"})
+		business := p.checkCards("[data-panel=service]", src)
+		p.checkTable("agents", p.src("agents"), "agent")
+		if w, b := wall["first_response_time|"], business["first_response_time|"]; w == nil || b == nil || *w == *b {
+			t.Errorf("first response time %s in wall-clock and %s in business hours: the toggle changed nothing", show(w), show(b))
+		}
+		p.shot("08-conversations-business-hours")
+	})
+
+	step("funnel and attribution", func(t *testing.T) {
+		p.t = t
+		p.click("a[data-nav=funnel]")
+		p.wait("funnel")
+		if q := p.query(); q.Get("hours") != "business" {
+			t.Errorf("the hours setting did not follow to the next view: ?%s", q.Encode())
+		}
+		var stages struct {
+			Stages []map[string]any
+		}
+		p.getJSON(p.src("stages"), &stages)
+		var total map[string]any
+		for _, s := range stages.Stages {
+			if s["total"] == true {
+				total = s
+			}
+		}
+		bars := map[string]string{}
+		for _, f := range p.figures("[data-panel=stages] g[data-kpi]") {
+			bars[f.KPI] = f.Value
+		}
+		for _, s := range []string{"awareness", "engagement", "conversion", "advocacy"} {
+			if v, _ := total[s].(float64); !same(bars[s], &v) {
+				t.Errorf("funnel %s = %q, API %v", s, bars[s], total[s])
+			}
+		}
+		var attr struct {
+			Rows []struct {
+				Channel  *string
+				Currency string
+				Credits  map[string]struct{ Revenue float64 }
+			}
+		}
+		src := p.src("attribution")
+		checkQuery(t, src, map[string]string{"by": "channel", "from": from30, "to": to30})
+		p.getJSON(src, &attr)
+		cells := map[string]string{}
+		for _, f := range p.figures("[data-table=attribution] td[data-kpi]") {
+			cells[f.Row+"|"+f.KPI] = f.Value
+		}
+		for _, r := range attr.Rows {
+			for m, c := range r.Credits {
+				k := str(r.Channel) + "|" + r.Currency + "|" + m
+				if !same(cells[k], num(c.Revenue)) {
+					t.Errorf("attribution %s = %q, API %v", k, cells[k], c.Revenue)
+				}
+			}
+		}
+		if len(attr.Rows) == 0 {
+			t.Error("no attribution rows")
+		}
+		p.shot("09-funnel-attribution")
+	})
+
+	step("cohorts heat map", func(t *testing.T) {
+		p.t = t
+		p.click("a[data-nav=cohorts]")
+		p.wait("cohorts")
+		check := func(period string) {
+			src := p.src("cohorts")
+			checkQuery(t, src, map[string]string{"period": period})
+			var res struct {
+				Cohorts []struct {
+					Start   string
+					Periods []struct{ Retained float64 }
+				}
+			}
+			p.getJSON(src, &res)
+			cells := map[string]string{}
+			for _, f := range p.figures("[data-panel=cohorts] g.cell") {
+				cells[f.Row+"|"+f.Col] = f.Value
+			}
+			n := 0
+			for _, c := range res.Cohorts {
+				for j, x := range c.Periods {
+					n++
+					if v := cells[c.Start+"|"+strconv.Itoa(j)]; !same(v, num(x.Retained)) {
+						t.Errorf("cohort %s %s %d = %q, API %v", c.Start, period, j, v, x.Retained)
+					}
+				}
+			}
+			if n == 0 || len(cells) != n {
+				t.Errorf("%d heat map cells, API %d", len(cells), n)
+			}
+		}
+		check("week")
+		p.shot("10-cohorts")
+		p.choose("select[data-period]", "month")
+		p.wait("cohorts")
+		if q := p.query(); q.Get("period") != "month" {
+			t.Errorf("URL ?%s after choosing months", q.Encode())
+		}
+		check("month")
+	})
+
+	step("best send time heat map", func(t *testing.T) {
+		p.t = t
+		p.click("a[data-nav=sendtime]")
+		p.wait("sendtime")
+		var res struct {
+			Channels []struct {
+				Channel string
+				Hours   []struct {
+					Day   string
+					Hour  int
+					Reads float64
+				}
+				Best []struct {
+					Day  string
+					Hour int
+				}
+			}
+		}
+		p.getJSON(p.src("sendtime"), &res)
+		cells := map[string]string{}
+		for _, f := range p.figures("[data-panel=sendtime] g.cell") {
+			cells[f.Row+"|"+f.Col] = f.Value
+		}
+		if len(cells) != 7*24 {
+			t.Errorf("%d hour-of-week cells, want 168", len(cells))
+		}
+		for _, ch := range res.Channels {
+			if ch.Channel != "whatsapp" {
+				continue
+			}
+			for _, h := range ch.Hours {
+				if v := cells[h.Day+"|"+strconv.Itoa(h.Hour)]; !same(v, num(h.Reads)) {
+					t.Errorf("reads %s %d = %q, API %v", h.Day, h.Hour, v, h.Reads)
+				}
+			}
+			var marked int
+			p.eval(`document.querySelectorAll('[data-panel=sendtime] g.cell.mark').length`, &marked)
+			if marked != len(ch.Best) {
+				t.Errorf("%d best hours marked, API %d", marked, len(ch.Best))
+			}
+		}
+		p.shot("11-send-time")
+	})
+
+	step("alerts and firings", func(t *testing.T) {
+		p.t = t
+		p.click("a[data-nav=alerts]")
+		p.wait("alerts")
+		var rules struct {
+			Alerts []struct {
+				ID     string
+				Firing *struct{ Value *float64 }
+			}
+		}
+		p.getJSON("/v1/alerts", &rules)
+		cells := map[string]string{}
+		for _, f := range p.figures("[data-table=rules] td[data-kpi]") {
+			cells[f.Row+"|"+f.KPI] = f.Value
+		}
+		firing := 0
+		for _, r := range rules.Alerts {
+			state := "ok"
+			if r.Firing != nil {
+				state = "firing"
+				firing++
+				if !same(cells[r.ID+"|value"], r.Firing.Value) {
+					t.Errorf("rule %s value = %q, API %s", r.ID, cells[r.ID+"|value"], show(r.Firing.Value))
+				}
+			}
+			if cells[r.ID+"|state"] != state {
+				t.Errorf("rule %s shown %q, API %s", r.ID, cells[r.ID+"|state"], state)
+			}
+		}
+		if firing == 0 {
+			t.Error("the opt-out spike should fire")
+		}
+		var firings struct{ Firings []json.RawMessage }
+		p.getJSON("/v1/alerts/firings", &firings)
+		if rows := p.figures("[data-table=firings] td[data-kpi=rule]"); len(rows) != len(firings.Firings) {
+			t.Errorf("%d firings shown, API %d", len(rows), len(firings.Firings))
+		}
+		p.shot("12-alerts")
+	})
+
+	step("on a phone", func(t *testing.T) {
+		p.t = t
+		p.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
+		p.click("a[data-nav=overview]")
+		p.wait("overview")
+		var overflow int
+		p.eval(`document.documentElement.scrollWidth - document.documentElement.clientWidth`, &overflow)
+		if overflow > 0 {
+			t.Errorf("the overview is %d px wider than a phone's screen", overflow)
+		}
+		p.shot("13-overview-phone")
+		p.run(chromedp.EmulateViewport(1360, 900))
+	})
+
+	step("sign out", func(t *testing.T) {
+		p.t = t
+		var cookies []*network.Cookie
+		p.run(chromedp.ActionFunc(func(ctx context.Context) error {
+			var err error
+			cookies, err = network.GetCookies().WithURLs([]string{p.base}).Do(ctx)
+			return err
+		}))
+		i := slices.IndexFunc(cookies, func(c *network.Cookie) bool { return c.Name == api.SessionCookie })
+		if i < 0 {
+			t.Fatal("no session cookie while signed in")
+		}
+		if !cookies[i].HTTPOnly {
+			t.Error("the session cookie is readable by scripts")
+		}
+		p.click("#sign-out")
+		p.wait("signin")
+		var status int
+		p.eval(`fetch('/v1/kpis').then(r => r.status)`, &status)
+		if status != http.StatusUnauthorized {
+			t.Errorf("after signing out the page reads the API with status %d", status)
+		}
+		req, _ := http.NewRequest("GET", p.base+"/v1/kpis", nil)
+		req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: cookies[i].Value})
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("the old session cookie still reads the API: %d", res.StatusCode)
+		}
+		p.shot("14-signed-out")
+	})
+
+	step("a user signs in with a password", func(t *testing.T) {
+		p.t = t
+		fill := func(pw string) {
+			p.fill("#workspace", workspace)
+			p.fill("#user", "alice")
+			p.fill("#password", pw)
+			p.click("#user-submit")
+		}
+		fill("wrong password")
+		var msg string
+		p.run(chromedp.Poll(`(e => e && !e.hidden && e.textContent)(document.querySelector('#signin-error'))`, &msg, chromedp.WithPollingTimeout(10*time.Second)))
+		if !strings.Contains(strings.ToLower(msg), "wrong user or password") {
+			t.Errorf("error shown = %q", msg)
+		}
+		fill(password)
+		p.wait("overview")
+		if who := p.text("#who-name"); who != "alice · "+workspace {
+			t.Errorf("signed in as %q", who)
+		}
+		p.click("#sign-out")
+		p.wait("signin")
+	})
+
+	if len(jsErrors) > 0 {
+		t.Errorf("the page threw: %s", strings.Join(jsErrors, "; "))
+	}
+	t.Logf("screenshots in %s", shots)
+}
+
+// checkCSV compares a downloaded report CSV with the API's JSON for the
+// same query: a row per campaign and template, a column per KPI.
+func checkCSV(t *testing.T, file []byte, p *page, src string) {
+	t.Helper()
+	records, err := csv.NewReader(bytes.NewReader(file)).ReadAll()
+	if err != nil {
+		t.Fatalf("the CSV does not parse: %v", err)
+	}
+	var rep report
+	p.getJSON(src, &rep)
+	if len(records) != len(rep.Rows)+1 {
+		t.Fatalf("the CSV has %d rows for %d groups", len(records)-1, len(rep.Rows))
+	}
+	header := records[0]
+	col := map[string]int{}
+	for i, h := range header {
+		col[h] = i
+	}
+	compared := 0
+	for i, r := range rep.Rows {
+		rec := records[i+1]
+		if rec[col["campaign"]] != str(r.Group["campaign"]) || rec[col["template"]] != str(r.Group["template"]) {
+			t.Errorf("CSV row %d is %v, JSON group %v", i+1, rec[:2], r.Group)
+		}
+		for _, e := range r.KPIs {
+			j, ok := col[e.ID]
+			if !ok || e.Currency != "" || e.Label != "" {
+				continue
+			}
+			compared++
+			if !same(rec[j], e.Value) {
+				t.Errorf("CSV %v %s = %q, JSON %s", rec[:2], e.ID, rec[j], show(e.Value))
+			}
+		}
+	}
+	if compared == 0 {
+		t.Error("no CSV figure compared")
+	}
+}

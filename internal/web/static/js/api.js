@@ -1,0 +1,80 @@
+// The /v1 API, read with the session cookie. Changes send the session's
+// CSRF token in X-CSRF-Token.
+
+// APIError carries the API's error code, message and field.
+export class APIError extends Error {
+  constructor(status, code, message, field) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+// signedOut is called when a request finds the session gone.
+let signedOut = () => {};
+export function onSignedOut(fn) { signedOut = fn; }
+
+let csrf = '';
+
+async function failure(res) {
+  let code = 'http_' + res.status, message = res.statusText || 'request failed', field = '';
+  try {
+    const body = await res.json();
+    if (body && body.error) ({ code, message, field } = body.error);
+  } catch { /* not JSON */ }
+  return new APIError(res.status, code, message, field);
+}
+
+// url builds a path with query parameters, leaving out empty ones.
+export function url(path, params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params || {})) {
+    if (v !== undefined && v !== null && v !== '') q.set(k, v);
+  }
+  const s = q.toString();
+  return s ? path + '?' + s : path;
+}
+
+// get fetches JSON from a /v1 URL.
+export async function get(u) {
+  const res = await fetch(u, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  if (res.status === 401) {
+    signedOut();
+    throw await failure(res);
+  }
+  if (!res.ok) throw await failure(res);
+  return res.json();
+}
+
+// session returns who is signed in, or null.
+export async function session() {
+  const res = await fetch('/v1/session', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  if (res.status === 401) return null;
+  if (!res.ok) throw await failure(res);
+  const s = await res.json();
+  csrf = s.csrf_token;
+  return s;
+}
+
+// signIn posts a key, or a workspace, user and password.
+export async function signIn(body) {
+  const res = await fetch('/v1/session', {
+    method: 'POST', credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw await failure(res);
+  const s = await res.json();
+  csrf = s.csrf_token;
+  return s;
+}
+
+// signOut ends the session.
+export async function signOut() {
+  const res = await fetch('/v1/session', {
+    method: 'DELETE', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf },
+  });
+  csrf = '';
+  if (!res.ok && res.status !== 401) throw await failure(res);
+}

@@ -1,0 +1,91 @@
+// Charts drawn as SVG: sparklines, horizontal bars and heat maps.
+
+import { s } from './dom.js';
+
+// sparkline draws values (nulls leave gaps) as a line with its last point
+// marked.
+export function sparkline(values, { width = 160, height = 36, label = '' } = {}) {
+  const svg = s('svg', { class: 'spark', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': label, preserveAspectRatio: 'none' });
+  const nums = values.filter((v) => v !== null && v !== undefined);
+  if (nums.length < 2) return svg;
+  let lo = Math.min(...nums), hi = Math.max(...nums);
+  if (lo === hi) { lo -= 1; hi += 1; }
+  const pad = 3;
+  const x = (i) => pad + (i * (width - 2 * pad)) / (values.length - 1);
+  const y = (v) => height - pad - ((v - lo) * (height - 2 * pad)) / (hi - lo);
+  let d = '', pen = false, last = null;
+  values.forEach((v, i) => {
+    if (v === null || v === undefined) { pen = false; return; }
+    d += (pen ? 'L' : 'M') + x(i).toFixed(1) + ' ' + y(v).toFixed(1);
+    pen = true;
+    last = [x(i), y(v)];
+  });
+  const area = values.every((v) => v !== null && v !== undefined)
+    ? d + `L${x(values.length - 1).toFixed(1)} ${height}L${x(0).toFixed(1)} ${height}Z` : '';
+  if (area) svg.append(s('path', { d: area, class: 'spark-area' }));
+  svg.append(s('path', { d, class: 'spark-line' }));
+  if (last) svg.append(s('circle', { cx: last[0], cy: last[1], r: 2.5, class: 'spark-dot' }));
+  return svg;
+}
+
+// bars draws labelled horizontal bars: items are {label, value, text,
+// attrs}; max defaults to the largest value.
+export function bars(items, { max, width = 480, row = 26, labelWidth = 130, label = '' } = {}) {
+  const top = max || Math.max(1, ...items.map((i) => i.value || 0));
+  const height = items.length * row + 4;
+  const svg = s('svg', { class: 'bars', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': label });
+  const room = width - labelWidth - 90;
+  items.forEach((it, i) => {
+    const y = i * row + 2;
+    const w = Math.max(it.value ? 1 : 0, (Math.max(0, it.value || 0) / top) * room);
+    svg.append(s('g', Object.assign({ class: 'bar' + (it.cls ? ' ' + it.cls : '') }, it.attrs || {}),
+      s('title', null, it.label + ': ' + it.text),
+      s('text', { x: labelWidth - 8, y: y + row / 2 + 4, 'text-anchor': 'end', class: 'bar-label' }, it.label),
+      s('rect', { x: labelWidth, y: y + 3, width: w.toFixed(1), height: row - 8, rx: 3 }),
+      s('text', { x: labelWidth + w + 6, y: y + row / 2 + 4, class: 'bar-value' }, it.text)));
+  });
+  return svg;
+}
+
+// heatmap draws a grid of rows × cols: cell(r, c) gives {value, text,
+// title, attrs, mark}; values are shaded against max.
+export function heatmap({ rows, cols, cell, max, cellWidth = 30, cellHeight = 26, rowLabelWidth = 96, colLabelEvery = 1, label = '' }) {
+  const width = rowLabelWidth + cols.length * cellWidth + 2;
+  const height = 22 + rows.length * cellHeight + 2;
+  const svg = s('svg', { class: 'heat', viewBox: `0 0 ${width} ${height}`, width, role: 'img', 'aria-label': label });
+  cols.forEach((c, j) => {
+    if (j % colLabelEvery) return;
+    svg.append(s('text', { x: rowLabelWidth + j * cellWidth + cellWidth / 2, y: 15, 'text-anchor': 'middle', class: 'heat-col' }, c));
+  });
+  rows.forEach((r, i) => {
+    const y = 22 + i * cellHeight;
+    svg.append(s('text', { x: rowLabelWidth - 6, y: y + cellHeight / 2 + 4, 'text-anchor': 'end', class: 'heat-row' }, r));
+    cols.forEach((_, j) => {
+      const c = cell(i, j);
+      if (!c) return;
+      const t = c.value === null || c.value === undefined ? -1 : Math.min(1, c.value / (max || 1));
+      const g = s('g', Object.assign({ class: 'cell' + (c.mark ? ' mark' : '') }, c.attrs || {}),
+        s('title', null, c.title || c.text || ''),
+        s('rect', {
+          x: rowLabelWidth + j * cellWidth + 1, y: y + 1, width: cellWidth - 2, height: cellHeight - 2, rx: 3,
+          fill: t < 0 ? '#f1f5f9' : shade(t),
+        }));
+      if (c.text && cellWidth >= 28) {
+        g.append(s('text', {
+          x: rowLabelWidth + j * cellWidth + cellWidth / 2, y: y + cellHeight / 2 + 4, 'text-anchor': 'middle',
+          class: 'heat-text' + (t > 0.55 ? ' light' : ''),
+        }, c.text));
+      }
+      svg.append(g);
+    });
+  });
+  return svg;
+}
+
+// shade maps 0..1 to a teal ramp, pale to deep.
+export function shade(t) {
+  const from = [236, 253, 245], to = [15, 118, 110];
+  const k = Math.sqrt(Math.max(0, Math.min(1, t)));
+  const c = from.map((f, i) => Math.round(f + (to[i] - f) * k));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}

@@ -1,0 +1,213 @@
+// Campaigns and templates, their recipients and failures, and A/B tests.
+
+import * as api from '../api.js';
+import * as fmt from '../fmt.js';
+import { h, panel, table, message } from '../dom.js';
+import { bars } from '../chart.js';
+
+const none = '(none)';
+
+// kpiColumns are table columns for report KPIs, read from a row's k map.
+export function kpiColumns(ctx, ids) {
+  return ids.map((id) => {
+    const info = ctx.info(id);
+    return {
+      key: id, kpi: id, label: info.name || id, title: info.formula, num: true, unit: info.unit,
+      get: (r) => (r.k[id] ? r.k[id].value : null),
+      currency: (r) => (r.k[id] ? r.k[id].currency : undefined),
+      cls: (r) => (r.k[id] && r.k[id].rating ? 'rated rated-' + r.k[id].rating : ''),
+    };
+  });
+}
+
+// reportRows turns report rows into {group, k: {id: entry}} rows; money
+// entries of other currencies than the filter's are left out.
+export function reportRows(ctx, rep) {
+  return rep.rows.map((r) => {
+    const k = {};
+    for (const e of r.kpis) {
+      if (e.label || !ctx.currencyOK(e.currency) || k[e.id]) continue;
+      k[e.id] = e;
+    }
+    return Object.assign({ k }, r.group);
+  });
+}
+
+export async function campaigns(ctx) {
+  const ids = Object.values(ctx.catalogue).filter((k) => k.section === 'messages').map((k) => k.id);
+  const src = api.url('/v1/kpis', ctx.q({ kpi: ids.join(','), group_by: 'campaign,template' }));
+  const rep = await api.get(src);
+  const rows = reportRows(ctx, rep);
+  const drill = (r) => ctx.href({ view: 'recipients', campaign: r.campaign, template: r.template || '' });
+  const cols = [
+    {
+      key: 'campaign', label: 'Campaign', cls: 'name',
+      link: (r, text) => (r.campaign ? h('a', { href: drill(r), title: 'Recipients and failures', dataset: { drill: '' } }, text) : text),
+      text: (v) => v || none,
+    },
+    { key: 'template', label: 'Template', text: (v) => v || none },
+    ...kpiColumns(ctx, ids),
+  ];
+  const named = rows.filter((r) => r.campaign);
+  const ctr = named.map((r) => ({
+    label: r.campaign + (r.template && r.template !== r.campaign ? ' · ' + r.template : ''),
+    value: r.k.ctr ? r.k.ctr.value : 0,
+    text: r.k.ctr ? fmt.value(r.k.ctr.value, 'percent') : '—',
+    cls: r.k.ctr && r.k.ctr.rating ? 'rated-' + r.k.ctr.rating : '',
+  })).sort((a, b) => b.value - a.value);
+  const open = named.map((r) => ({
+    label: r.campaign + (r.template && r.template !== r.campaign ? ' · ' + r.template : ''),
+    value: r.k.open_rate ? r.k.open_rate.value : 0,
+    text: r.k.open_rate ? fmt.value(r.k.open_rate.value, 'percent') : '—',
+    cls: r.k.open_rate && r.k.open_rate.rating ? 'rated-' + r.k.open_rate.rating : '',
+  })).sort((a, b) => b.value - a.value);
+  return [
+    h('div', { class: 'split' },
+      panel('ctr', 'Click-through rate', { note: 'By campaign and template; the colour is the rating against the 15–25 % band.' },
+        ctr.length ? bars(ctr, { max: 100, label: 'Click-through rate by campaign', labelWidth: 190 }) : message('No campaign messages in this period.')),
+      panel('open', 'Open rate', { note: 'Read ÷ sent, against the 85–90 % band.' },
+        open.length ? bars(open, { max: 100, label: 'Open rate by campaign', labelWidth: 190 }) : message('No campaign messages in this period.'))),
+    panel('campaigns', 'Campaigns and templates', {
+      src, wide: true,
+      note: 'Every message KPI per campaign and template; click a column to sort, a campaign for its recipients and failures. Messages sent by agents and bots have no campaign.',
+    },
+    table({ id: 'campaigns', columns: cols, rows, rowKey: (r) => (r.campaign || '') + '/' + (r.template || ''), empty: 'No messages in this period.' })),
+  ];
+}
+
+async function load(src) {
+  try {
+    return { data: await api.get(src) };
+  } catch (e) {
+    return { error: e };
+  }
+}
+
+const STATUS = { clicked: 'rated-best', read: 'rated-above', delivered: '', sent: '', failed: 'rated-below' };
+
+export async function recipients(ctx) {
+  const p = ctx.params;
+  const back = h('p', { class: 'back' }, h('a', { href: ctx.href({ view: 'campaigns' }) }, '← All campaigns'));
+  if (!p.campaign) return [back, message('Choose a campaign in the filters, or click one in the campaigns table.')];
+  const failSrc = api.url('/v1/failures', ctx.q());
+  const recSrc = api.url('/v1/campaigns/recipients', ctx.q());
+  const [fails, recs] = await Promise.all([load(failSrc), load(recSrc)]);
+  const title = p.campaign + (p.template ? ' · ' + p.template : '');
+  const reasonText = (r) => [r.code, r.reason].filter((x) => x).join(' · ') || 'no reason given';
+  const failPanel = () => {
+    const f = fails.data;
+    const reasons = f.reasons || [];
+    const rate = f.sent ? (100 * f.failed) / f.sent : null;
+    return [
+      h('p', { class: 'summary' },
+        h('span', { dataset: { kpi: 'failed', value: String(f.failed) } }, fmt.number(f.failed, 0)), ' of ',
+        h('span', { dataset: { kpi: 'sent', value: String(f.sent) } }, fmt.number(f.sent, 0)), ' messages failed',
+        rate !== null ? ` (${fmt.value(rate, 'percent')})` : '', '.'),
+      reasons.length ? bars(reasons.map((r) => ({ label: reasonText(r), value: r.messages, text: fmt.number(r.messages, 0) })), { label: 'Failures by reason', labelWidth: 230 }) : null,
+      table({
+        id: 'failures', rows: reasons, rowKey: (r) => r.code || '', empty: 'No message failed.',
+        columns: [
+          { key: 'code', label: 'Code', text: (v) => v || '—' },
+          { key: 'reason', label: 'Reason', text: (v) => v || '—', cls: 'reason' },
+          { key: 'messages', label: 'Messages', num: true, unit: 'count' },
+        ],
+      }),
+    ];
+  };
+  const time = (v) => (v ? fmt.dateTime(v, ctx.tz) : '—');
+  const recPanel = () => {
+    const r = recs.data;
+    return [
+      r.truncated ? h('p', { class: 'note' }, `Showing the first ${fmt.number(r.recipients.length, 0)} of ${fmt.number(r.total, 0)} messages; the CSV has them all.`) : null,
+      table({
+        id: 'recipients', rows: r.recipients || [], rowKey: (x) => x.message, empty: 'No message of this campaign in the period.', limit: 100,
+        columns: [
+          { key: 'customer', label: 'Customer', cls: 'name' },
+          { key: 'message', label: 'Message' },
+          { key: 'channel', label: 'Channel' },
+          { key: 'template', label: 'Template', text: (v) => v || '—' },
+          { key: 'variant', label: 'Variant', text: (v) => v || '—' },
+          { key: 'status', label: 'Furthest status', cls: (x) => 'rated ' + (STATUS[x.status] || '') },
+          { key: 'sent', label: 'Sent', text: time },
+          { key: 'delivered', label: 'Delivered', text: time },
+          { key: 'read', label: 'Read', text: time },
+          { key: 'clicked', label: 'Clicked', text: time },
+          { key: 'failed', label: 'Failed', text: time },
+          { key: 'failure_code', label: 'Failure', get: (x) => [x.failure_code, x.failure_reason].filter((y) => y).join(' · ') || null, text: (v) => v || '' },
+        ],
+      }),
+    ];
+  };
+  const unavailable = (e) => message(e.message, 'error');
+  return [
+    back,
+    h('h2', { class: 'drill-title', dataset: { campaign: p.campaign } }, title),
+    panel('failures', 'Failure reasons', { src: failSrc, csv: !!fails.data, note: 'Failed messages by the channel\'s error code.' },
+      fails.error ? unavailable(fails.error) : failPanel()),
+    panel('recipients', 'Recipients', {
+      src: recSrc, csvSrc: api.url('/v1/campaigns/recipients', ctx.q({ limit: 100000 })), csv: !!recs.data, wide: true,
+      note: 'One row per message of the campaign: how far it got, when, and why it failed.',
+    },
+    recs.error ? unavailable(recs.error) : recPanel()),
+  ];
+}
+
+const METRICS = { open_rate: 'Open rate', ctr: 'CTR', campaign_conversion_rate: 'Conversion' };
+
+export async function abtest(ctx) {
+  const p = ctx.params;
+  // Campaigns with two variants or more in the period.
+  const q = ctx.q({ kpi: 'messages_sent', group_by: 'campaign,variant' });
+  delete q.campaign; delete q.template;
+  const byVariant = await api.get(api.url('/v1/kpis', q));
+  const tests = {};
+  for (const r of byVariant.rows) {
+    const { campaign, variant } = r.group;
+    if (campaign && variant && r.kpis[0] && r.kpis[0].value) (tests[campaign] = tests[campaign] || []).push(variant);
+  }
+  const names = Object.keys(tests).filter((c) => tests[c].length > 1).sort();
+  const campaign = p.campaign || names[0];
+  const chooser = h('label', { class: 'field inline' }, h('span', null, 'Test'),
+    h('select', { dataset: { abtest: '' }, onchange: (e) => ctx.navigate({ campaign: e.target.value, template: '' }) },
+      (names.includes(campaign) || !campaign ? names : [campaign, ...names]).map((c) => h('option', { value: c, selected: c === campaign }, c))));
+  if (!campaign) {
+    return [message('No A/B test in this period: no campaign sent two variants or more. Widen the date range (90 days) to find older tests.')];
+  }
+  const src = api.url('/v1/abtest', Object.assign(ctx.q(), { campaign }));
+  const res = await api.get(src);
+  const variants = res.variants || [];
+  const comps = res.comparisons || [];
+  const verdicts = comps.map((c) => h('li', { class: c.significant ? 'win' : 'wait', dataset: { verdict: c.metric + ':' + c.variant } },
+    h('strong', null, (METRICS[c.metric] || c.metric) + ': '), c.verdict));
+  const vcols = [
+    { key: 'variant', label: 'Variant', text: (v) => v + (v === res.control ? ' (control)' : '') },
+    { key: 'sent', label: 'Sent', num: true, unit: 'count', kpi: 'sent' },
+    ...Object.entries(METRICS).map(([id, label]) => ({ key: id, kpi: id, label, num: true, unit: 'percent', get: (r) => (r.rates ? r.rates[id] : null) })),
+  ];
+  const ccols = [
+    { key: 'metric', label: 'Metric', text: (v) => METRICS[v] || v },
+    { key: 'variant', label: 'Variant' },
+    { key: 'control_rate', label: 'Control', num: true, unit: 'percent' },
+    { key: 'rate', label: 'Variant rate', num: true, unit: 'percent' },
+    { key: 'difference', label: 'Difference', num: true, text: (v, r) => fmt.change(v, 'points') + (r.interval ? ` [${fmt.change(r.interval[0], 'points')}, ${fmt.change(r.interval[1], 'points')}]` : '') },
+    { key: 'p_value', label: 'p-value', num: true, text: (v) => (v === null || v === undefined ? '—' : v < 0.0001 ? '< 0.0001' : v.toFixed(4)) },
+    { key: 'chance_to_beat_control', label: 'Chance to beat control', num: true, unit: 'percent' },
+    { key: 'verdict', label: 'Verdict', cls: 'verdict' },
+  ];
+  const chance = comps.map((c) => ({
+    label: (METRICS[c.metric] || c.metric) + ' ' + c.variant, value: c.chance_to_beat_control,
+    text: fmt.value(c.chance_to_beat_control, 'percent'), cls: c.significant ? 'rated-best' : '',
+  }));
+  return [
+    h('div', { class: 'toolbar' }, chooser),
+    panel('verdict', 'Verdict: ' + campaign, { note: res.correction },
+      h('ul', { class: 'verdicts' }, verdicts.length ? verdicts : h('li', null, 'Only one variant was sent.'))),
+    h('div', { class: 'split' },
+      panel('variants', 'Variants', { src },
+        table({ id: 'variants', columns: vcols, rows: variants, rowKey: (r) => r.variant })),
+      panel('chance', 'Chance to beat the control', { note: 'Bayesian, from Beta posteriors of each rate.' },
+        chance.length ? bars(chance, { max: 100, label: 'Chance to beat the control', labelWidth: 150 }) : message('No comparison.'))),
+    panel('comparisons', 'Comparisons', { src, wide: true, note: 'Two-proportion z-tests with 95 % intervals for the difference.' },
+      table({ id: 'comparisons', columns: ccols, rows: comps, rowKey: (r) => r.metric + ':' + r.variant })),
+  ];
+}

@@ -1,0 +1,82 @@
+// The omnichannel funnel beside the attribution models.
+
+import * as api from '../api.js';
+import * as fmt from '../fmt.js';
+import { h, panel, table, message } from '../dom.js';
+import { bars } from '../chart.js';
+
+const STAGES = ['awareness', 'engagement', 'conversion', 'advocacy'];
+const STEPS = 'message_read,button_clicked,order_placed';
+const MODELS = [
+  ['first_touch', 'First touch'], ['last_touch', 'Last touch'], ['linear', 'Linear'],
+  ['time_decay', 'Time decay'], ['position_based', 'Position based'],
+];
+const BY = ['channel', 'campaign', 'source'];
+
+export default async function funnel(ctx) {
+  const by = BY.includes(ctx.params.by) ? ctx.params.by : 'channel';
+  const stagesSrc = api.url('/v1/funnel', ctx.q());
+  const stepsSrc = api.url('/v1/funnel', ctx.q({ steps: STEPS, within: '7d' }));
+  const attrSrc = api.url('/v1/attribution', ctx.q({ by }));
+  const [stages, steps, attr] = await Promise.all([api.get(stagesSrc), api.get(stepsSrc), api.get(attrSrc)]);
+
+  const total = (stages.stages || []).find((s) => s.total) || {};
+  const stageBars = STAGES.map((s) => ({
+    label: s.charAt(0).toUpperCase() + s.slice(1), value: total[s] || 0,
+    text: fmt.number(total[s], 0) + (total[s + '_rate'] !== undefined && total[s + '_rate'] !== null ? ` · ${fmt.value(total[s + '_rate'], 'percent')}` : ''),
+    attrs: { 'data-kpi': s, 'data-value': String(total[s]) },
+  }));
+  const stageCols = [
+    { key: 'channel', label: 'Channel', get: (r) => (r.total ? 'total' : r.channel), text: (v) => (v === 'total' ? 'All channels' : v || '(none)'), cls: 'name' },
+    ...STAGES.flatMap((s) => [
+      { key: s, kpi: s, label: s.charAt(0).toUpperCase() + s.slice(1), num: true, unit: 'count' },
+      ...(s === 'awareness' ? [] : [{ key: s + '_rate', kpi: s + '_rate', label: 'rate', num: true, unit: 'percent', title: s + ' ÷ the stage before' }]),
+    ]),
+  ];
+  const stepList = steps.steps || [];
+  const stepBars = stepList.map((s) => ({
+    label: s.kind.replace(/_/g, ' '), value: s.customers,
+    text: fmt.number(s.customers, 0) + (s.rate_from_first !== null && s.rate_from_first !== undefined ? ` · ${fmt.value(s.rate_from_first, 'percent')}` : ''),
+    attrs: { 'data-kpi': 'step.' + s.kind, 'data-value': String(s.customers) },
+  }));
+
+  const attrRows = (attr.rows || []).filter((r) => ctx.currencyOK(r.currency));
+  const keyOf = (r) => (by.split(',').map((b) => r[b] || '').join('/')) + '|' + (r.currency || '');
+  const attrCols = [
+    { key: by, label: by.charAt(0).toUpperCase() + by.slice(1), text: (v) => v || '(no touchpoint)', cls: 'name' },
+    { key: 'currency', label: 'Currency' },
+    ...MODELS.map(([m, label]) => ({
+      key: m, kpi: m, label, num: true, unit: 'money',
+      get: (r) => (r.credits && r.credits[m] ? r.credits[m].revenue : null), currency: (r) => r.currency,
+    })),
+  ];
+  // The revenue of each model by group, for the first currency shown.
+  const currency = attrRows.length ? attrRows[0].currency : '';
+  const lead = attrRows.filter((r) => r.currency === currency);
+  const top = Math.max(1, ...lead.flatMap((r) => MODELS.map(([m]) => (r.credits[m] ? r.credits[m].revenue : 0))));
+  const chart = lead.slice(0, 6).map((r) => h('div', { class: 'model-group' },
+    h('h4', null, r[by] || '(no touchpoint)'),
+    bars(MODELS.map(([m, label]) => ({ label, value: r.credits[m] ? r.credits[m].revenue : 0, text: fmt.value(r.credits[m] ? r.credits[m].revenue : null, 'money', currency) })),
+      { max: top, label: 'Revenue by model for ' + (r[by] || 'no touchpoint'), labelWidth: 110, row: 20 })));
+
+  const byChooser = h('label', { class: 'field inline' }, h('span', null, 'Credit by'),
+    h('select', { dataset: { by: '' }, onchange: (e) => ctx.navigate({ by: e.target.value === 'channel' ? '' : e.target.value }) },
+      BY.map((b) => h('option', { value: b, selected: b === by }, b))));
+
+  return [
+    h('div', { class: 'split' },
+      h('div', { class: 'column' },
+        panel('stages', 'Funnel', { src: stagesSrc, note: 'Awareness → engagement → conversion → advocacy, all channels.' },
+          bars(stageBars, { label: 'Funnel stages', labelWidth: 110 }),
+          table({ id: 'stages', columns: stageCols, rows: stages.stages || [], rowKey: (r) => (r.total ? 'total' : r.channel || '') })),
+        panel('steps', 'Customer journey', { src: stepsSrc, note: `Customers who read a campaign message, then clicked, then ordered within 7 days. Median time to convert: ${steps.median_seconds_to_convert ? fmt.duration(steps.median_seconds_to_convert) : '—'}.` },
+          stepList.length ? bars(stepBars, { label: 'Customer journey', labelWidth: 120 }) : message('No journeys in this period.'))),
+      h('div', { class: 'column' },
+        panel('attribution', 'Attribution models', {
+          src: attrSrc, actions: byChooser,
+          note: `Revenue of the period's ${fmt.number(attr.orders, 0)} orders credited to touchpoints in the ${Math.round((parseInt(attr.lookback, 10) || 720) / 24)} days before each, under every model.`,
+        },
+        table({ id: 'attribution', columns: attrCols, rows: attrRows, rowKey: keyOf, empty: 'No orders in this period.' }),
+        currency ? h('div', { class: 'models' }, chart) : null))),
+  ];
+}
