@@ -67,10 +67,11 @@ func kpis(ids ...string) func(ctx context.Context, e *kpi.Engine, r kpi.Request)
 func runBench(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "bench", "[--events N] [--clickhouse URL] [--postgres=false] [--runs N] [--http-seconds S]")
 	events := fs.Int("events", 10_000_000, "events to generate with the demo generator")
-	chURL := fs.String("clickhouse", os.Getenv("OMNIKPI_CLICKHOUSE"), "a ClickHouse server to measure too, as clickhouse://host:9000 (a database omnikpi_bench is made)")
+	chURL := fs.String("clickhouse", os.Getenv("OMNIKPI_CLICKHOUSE"), "a ClickHouse server to measure too, as clickhouse://host:9000 (its database omnikpi_bench is dropped and made anew)")
+	duck := fs.Bool("duckdb", true, "measure the DuckDB store (PostgreSQL is compared with it)")
 	pg := fs.Bool("postgres", postgresInstalled(), "measure the same KPIs on PostgreSQL 15 too, started on loopback from "+pgBinDir+" (default: when installed)")
 	runs := fs.Int("runs", 5, "warm runs of each KPI family; the median is shown")
-	httpSeconds := fs.Duration("http-seconds", 10*time.Second, "how long each HTTP ingestion load runs")
+	httpSeconds := fs.Duration("http-seconds", 10*time.Second, "how long each HTTP ingestion load runs (0: none)")
 	clients := fs.Int("clients", 16, "concurrent HTTP clients")
 	dir := fs.String("dir", "", "working directory for the data files (default: a temporary one, removed after)")
 	if err := parseFlags(fs, args); err != nil {
@@ -119,14 +120,17 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		name string
 		open func() (store.Store, error)
 	}
-	targets := []target{{"duckdb", func() (store.Store, error) { return duckdb.Open(ctx, filepath.Join(work, "bench.duckdb")) }}}
+	var targets []target
+	if *duck {
+		targets = append(targets, target{"duckdb", func() (store.Store, error) { return duckdb.Open(ctx, filepath.Join(work, "bench.duckdb")) }})
+	}
 	if *chURL != "" {
 		url := strings.TrimRight(*chURL, "/")
 		if i := strings.Index(strings.TrimPrefix(url, "clickhouse://"), "/"); i >= 0 {
 			url = url[:len("clickhouse://")+i]
 		}
 		url += "/omnikpi_bench"
-		targets = append(targets, target{"clickhouse", func() (store.Store, error) { return clickhouse.Open(ctx, url) }})
+		targets = append(targets, target{"clickhouse", func() (store.Store, error) { return freshClickHouse(ctx, url) }})
 	}
 	for _, t := range targets {
 		s, err := t.open()
@@ -171,6 +175,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 
 	// HTTP ingestion on loopback, into a fresh DuckDB file.
 	for _, batch := range []int{1, 100} {
+		if *httpSeconds <= 0 || !*duck {
+			break
+		}
 		s, err := duckdb.Open(ctx, filepath.Join(work, fmt.Sprintf("http-%d.duckdb", batch)))
 		if err != nil {
 			return err
@@ -193,6 +200,23 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
 	return tw.Flush()
+}
+
+// freshClickHouse opens the ClickHouse database at url after dropping it,
+// so a run never measures on top of an earlier run's events.
+func freshClickHouse(ctx context.Context, url string) (store.Store, error) {
+	s, err := clickhouse.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.DB().ExecContext(ctx, "DROP DATABASE IF EXISTS "+url[strings.LastIndex(url, "/")+1:])
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return clickhouse.Open(ctx, url)
 }
 
 // timeRuns times one cold run and the median of warm runs.

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/omnikpi/omnikpi/internal/kpi"
+	"github.com/omnikpi/omnikpi/internal/store/clickhouse"
+	"github.com/omnikpi/omnikpi/internal/store/clickhouse/chtest"
 	"github.com/omnikpi/omnikpi/internal/store/duckdb"
 )
 
@@ -146,5 +148,54 @@ func TestBench_Postgres(t *testing.T) {
 		if c.omnikpi <= 0 || math.Abs(c.postgresql-c.omnikpi) > 0.001 {
 			t.Errorf("%s: PostgreSQL %v, omnikpi %v", c.name, c.postgresql, c.omnikpi)
 		}
+	}
+}
+
+// TestBench_ClickHouseOnly measures ClickHouse alone, twice: each run starts
+// from an empty database, so the second holds only its own events.
+func TestBench_ClickHouseOnly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the benchmark takes a few seconds")
+	}
+	base := chtest.URL(t)
+	cfg, err := clickhouse.ParseURL(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { chtest.Drop(t, cfg, "omnikpi_bench") })
+	var generated int
+	for _, events := range []string{"20000", "5000"} {
+		code, out, errOut := run(t, "bench", "--events", events, "--runs", "1", "--duckdb=false", "--http-seconds", "0", "--clickhouse", base)
+		if code != 0 {
+			t.Fatalf("bench: %s", errOut)
+		}
+		for _, want := range []string{"clickhouse  bulk import", "clickhouse  KPIs: message, 30 days", "clickhouse  KPIs: every KPI"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("no %q in\n%s", want, out)
+			}
+		}
+		for _, unwanted := range []string{"duckdb", "postgresql", "HTTP ingestion"} {
+			if strings.Contains(out, unwanted) {
+				t.Errorf("%q in\n%s", unwanted, out)
+			}
+		}
+		m := regexp.MustCompile(`(\d+) events, \d+ messages`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no generated count in\n%s", out)
+		}
+		generated, _ = strconv.Atoi(m[1])
+	}
+	cfg.Database = "omnikpi_bench"
+	s, err := clickhouse.OpenConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var n int
+	if err := s.DB().QueryRow("SELECT count() FROM events").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 || n > generated {
+		t.Errorf("%d events in omnikpi_bench after a run that generated %d", n, generated)
 	}
 }
