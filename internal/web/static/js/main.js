@@ -186,8 +186,13 @@ function drawFilters(ctx, view) {
   const templates = p.campaign ? (o.templates[p.campaign] || []) : [...new Set(Object.values(o.templates).flat())].sort();
   const segments = Object.entries(SEGMENTS).flatMap(([f, list]) => list.map((s) => [f + ':' + s, f + ': ' + s.replace('_', ' ')]));
   const active = FILTERS.some((f) => p[f]) || p.from || p.days;
+  const count = FILTERS.filter((f) => p[f]).length;
+  const toggle = h('button', {
+    type: 'button', class: 'filters-toggle', 'aria-expanded': form.classList.contains('open') ? 'true' : 'false',
+    onclick: () => { form.classList.toggle('open'); toggle.setAttribute('aria-expanded', form.classList.contains('open') ? 'true' : 'false'); },
+  }, count ? `Filters (${count})` : 'Filters');
   form.replaceChildren(...[
-    presets,
+    presets, toggle,
     range('from', ctx.period.from), range('to', fmt.addDays(ctx.period.to, -1)),
     select('channel', 'Channel', o.channels, p.channel, 'All channels'),
     select('campaign', 'Campaign', o.campaigns, p.campaign, 'All campaigns'),
@@ -310,7 +315,7 @@ function signInPage(error) {
 }
 
 document.addEventListener('click', (e) => {
-  const a = e.target.closest('a[href^="?"], a[data-nav]');
+  const a = e.target.closest('a[href^="?"], a[data-nav], a[data-home]');
   if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || a.hasAttribute('download')) return;
   e.preventDefault();
   history.pushState(null, '', a.getAttribute('href'));

@@ -57,7 +57,11 @@ export async function cohorts(ctx) {
       text: (v) => (v === null || v === undefined ? '' : metric === 'revenue' ? fmt.value(v, 'money', currency) : fmt.value(v, 'percent')),
     })),
   ];
+  // A cohort needs later periods to follow: a short range shows little.
+  const short = ctx.period.days < 60 ? h('p', { class: 'hint' }, `Cohorts need time to show retention: `,
+    h('a', { href: ctx.href({ days: 90, from: '', to: '' }), dataset: { widen: '' } }, 'show the last 90 days'), '.') : null;
   return [
+    short,
     h('div', { class: 'toolbar' },
       chooser(ctx, 'period', 'Cohorts by', [['week', 'week'], ['month', 'month']], per, 'week'),
       chooser(ctx, 'metric', 'Show', COHORT_METRICS, metric, 'retained')),
@@ -108,7 +112,7 @@ export async function sendtime(ctx) {
     },
   });
   const bestList = (ch.best || []).map((b, i) => h('li', { dataset: { best: b.day + ':' + b.hour } },
-    h('strong', null, `${i + 1}. ${DAY_NAMES[b.day]} ${String(b.hour).padStart(2, '0')}:00`), ` — ${b.reads} reads, ${b.replies} customer messages`));
+    h('strong', null, `${DAY_NAMES[b.day]} ${String(b.hour).padStart(2, '0')}:00`), ` — ${b.reads} reads, ${b.replies} customer messages`));
   const rows = ch.hours.map((x) => Object.assign({ channel: name }, x));
   return [
     tools,

@@ -2,7 +2,7 @@
 
 import * as api from '../api.js';
 import * as fmt from '../fmt.js';
-import { h, panel, table, message } from '../dom.js';
+import { h, panel, table, message, raw } from '../dom.js';
 import { bars } from '../chart.js';
 
 const STAGES = ['awareness', 'engagement', 'conversion', 'advocacy'];
@@ -26,12 +26,13 @@ export default async function funnel(ctx) {
     text: fmt.number(total[s], 0) + (total[s + '_rate'] !== undefined && total[s + '_rate'] !== null ? ` · ${fmt.value(total[s + '_rate'], 'percent')}` : ''),
     attrs: { 'data-kpi': s, 'data-value': String(total[s]) },
   }));
+  // Each stage's count, with its rate from the stage before beneath it.
   const stageCols = [
     { key: 'channel', label: 'Channel', get: (r) => (r.total ? 'total' : r.channel), text: (v) => (v === 'total' ? 'All channels' : v || '(none)'), cls: 'name' },
-    ...STAGES.flatMap((s) => [
-      { key: s, kpi: s, label: s.charAt(0).toUpperCase() + s.slice(1), num: true, unit: 'count' },
-      ...(s === 'awareness' ? [] : [{ key: s + '_rate', kpi: s + '_rate', label: 'rate', num: true, unit: 'percent', title: s + ' ÷ the stage before' }]),
-    ]),
+    ...STAGES.map((s) => ({
+      key: s, kpi: s, label: s.charAt(0).toUpperCase() + s.slice(1), num: true, title: s === 'awareness' ? '' : 'and its rate from the stage before',
+      text: (v, r) => [fmt.number(v, 0), s === 'awareness' ? null : h('small', { class: 'sub', dataset: { kpi: s + '_rate', value: raw(r[s + '_rate']) } }, fmt.value(r[s + '_rate'], 'percent'))],
+    })),
   ];
   const stepList = steps.steps || [];
   const stepBars = stepList.map((s) => ({
@@ -44,7 +45,6 @@ export default async function funnel(ctx) {
   const keyOf = (r) => (by.split(',').map((b) => r[b] || '').join('/')) + '|' + (r.currency || '');
   const attrCols = [
     { key: by, label: by.charAt(0).toUpperCase() + by.slice(1), text: (v) => v || '(no touchpoint)', cls: 'name' },
-    { key: 'currency', label: 'Currency' },
     ...MODELS.map(([m, label]) => ({
       key: m, kpi: m, label, num: true, unit: 'money',
       get: (r) => (r.credits && r.credits[m] ? r.credits[m].revenue : null), currency: (r) => r.currency,

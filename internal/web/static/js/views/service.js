@@ -91,7 +91,7 @@ export default async function service(ctx) {
     panel('agents', 'Agents', { src: agentSrc, wide: true, note: 'A reply counts for whoever sent it; a conversation and its resolution for its agent.' },
       table({ id: 'agents', columns: agentCols, rows: agentRows, rowKey: (r) => r.agent || '', empty: 'No conversations in this period.' })),
     panel('unclosed', `Unclosed conversations (${fmt.number(list.length, 0)})`, { src: unclosedSrc, wide: true },
-      table({ id: 'unclosed', columns: unclosedCols, rows: list, rowKey: (r) => r.conversation, limit: 100, empty: 'Every conversation of the period was closed.' })),
+      table({ id: 'unclosed', columns: unclosedCols, rows: list, rowKey: (r) => r.conversation, limit: 25, empty: 'Every conversation of the period was closed.' })),
     keywords ? panel('keywords', 'What customers ask about', { src: keywordSrc, note: 'Most used terms of inbound messages.' },
       words.length ? bars(words, { label: 'Top keywords', labelWidth: 150 }) : message('No inbound text in this period.')) : null,
   ];
