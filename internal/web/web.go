@@ -44,7 +44,13 @@ func Handler() http.Handler {
 			h.Set("Content-Type", "text/html; charset=utf-8")
 			w.Write(index)
 		case strings.HasPrefix(r.URL.Path, prefix+"/"):
-			h.Set("Cache-Control", "public, max-age=31536000, immutable")
+			// Only a file that exists is kept: a missing one may come
+			// with the next binary.
+			if _, err := fs.Stat(root, strings.TrimPrefix(r.URL.Path, prefix+"/")); err == nil {
+				h.Set("Cache-Control", "public, max-age=31536000, immutable")
+			} else {
+				h.Set("Cache-Control", "no-cache")
+			}
 			http.StripPrefix(prefix, files).ServeHTTP(w, r)
 		default:
 			h.Set("Cache-Control", "no-cache")
