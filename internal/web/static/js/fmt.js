@@ -71,12 +71,14 @@ export function number(v, digits = 2) {
 }
 
 // dateTime formats an RFC 3339 time in the workspace's zone.
+// The year is left out for times of the current year.
 export function dateTime(s, timeZone) {
   if (!s) return '—';
   const d = new Date(s);
   if (Number.isNaN(d.getTime())) return s;
+  const year = (x) => new Intl.DateTimeFormat('en', { timeZone, year: 'numeric' }).format(x);
   return new Intl.DateTimeFormat(locale, {
-    timeZone, year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
+    timeZone, year: year(d) === year(new Date()) ? undefined : 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
   }).format(d);
 }
 

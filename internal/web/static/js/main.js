@@ -207,6 +207,15 @@ function drawFilters(ctx, view) {
 // loadOptions finds the values the filters offer: the year's channels,
 // campaigns and their templates, agents and currencies.
 async function loadOptions() {
+  // The lists change slowly: a page reload in the same tab reuses them.
+  const cacheKey = 'omnikpi.options.' + state.session.workspace;
+  try {
+    const cached = JSON.parse(sessionStorage.getItem(cacheKey) || 'null');
+    if (cached && Date.now() - cached.at < 10 * 60 * 1000) {
+      state.options = cached.options;
+      return;
+    }
+  } catch { /* no storage */ }
   const tz = state.session.time_zone;
   const to = fmt.addDays(fmt.today(tz), 1), from = fmt.addDays(to, -366);
   const get = (q) => api.get(api.url('/v1/kpis', Object.assign({ from, to }, q))).catch(() => ({ rows: [] }));
@@ -230,6 +239,7 @@ async function loadOptions() {
   for (const r of money.rows) for (const k of r.kpis) if (k.currency && !o.currencies.includes(k.currency)) o.currencies.push(k.currency);
   o.channels.sort(); o.campaigns.sort(); o.agents.sort(); o.currencies.sort();
   state.options = o;
+  try { sessionStorage.setItem(cacheKey, JSON.stringify({ at: Date.now(), options: o })); } catch { /* no storage */ }
 }
 
 async function loadCatalogue() {
@@ -325,6 +335,7 @@ window.addEventListener('popstate', render);
 $('#filters').addEventListener('submit', (e) => e.preventDefault());
 $('#sign-out').addEventListener('click', async () => {
   try { await api.signOut(); } catch { /* signed out either way */ }
+  try { sessionStorage.clear(); } catch { /* no storage */ }
   signInPage();
 });
 api.onSignedOut(() => { if (state.session) signInPage('Your session has ended: sign in again.'); });

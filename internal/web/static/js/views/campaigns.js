@@ -90,7 +90,7 @@ export async function recipients(ctx) {
   const back = h('p', { class: 'back' }, h('a', { href: ctx.href({ view: 'campaigns' }) }, '← All campaigns'));
   if (!p.campaign) return [back, message('Choose a campaign in the filters, or click one in the campaigns table.')];
   const failSrc = api.url('/v1/failures', ctx.q());
-  const recSrc = api.url('/v1/campaigns/recipients', ctx.q());
+  const recSrc = api.url('/v1/campaigns/recipients', ctx.q({ limit: 100 }));
   const [fails, recs] = await Promise.all([load(failSrc), load(recSrc)]);
   const title = p.campaign + (p.template ? ' · ' + p.template : '');
   const reasonText = (r) => [r.code, r.reason].filter((x) => x).join(' · ') || 'no reason given';
@@ -120,7 +120,7 @@ export async function recipients(ctx) {
     return [
       r.truncated ? h('p', { class: 'note' }, `Showing the first ${fmt.number(r.recipients.length, 0)} of ${fmt.number(r.total, 0)} messages; the CSV has them all.`) : null,
       table({
-        id: 'recipients', rows: r.recipients || [], rowKey: (x) => x.message, empty: 'No message of this campaign in the period.', limit: 100,
+        id: 'recipients', rows: r.recipients || [], rowKey: (x) => x.message, empty: 'No message of this campaign in the period.',
         columns: [
           { key: 'customer', label: 'Customer', cls: 'name' },
           { key: 'message', label: 'Message' },
