@@ -605,9 +605,48 @@ func TestDashboard_EndToEnd(t *testing.T) {
 			t.Errorf("the shared link shows channel %q", v)
 		}
 
+		// Money in one currency: the page leaves out the others.
+		p.choose("select[data-filter=currency]", "EUR")
+		p.wait("overview")
+		if q := p.query(); q.Get("currency") != "EUR" {
+			t.Errorf("after choosing a currency the URL is ?%s", q.Encode())
+		}
+		money := 0
+		for _, f := range p.figures("[data-panel=overview] .value[data-currency]") {
+			money++
+			if f.Currency != "EUR" {
+				t.Errorf("card %s in %s shown with the EUR filter", f.KPI, f.Currency)
+			}
+		}
+		if money == 0 {
+			t.Error("no money card in EUR")
+		}
+
+		// A range of dates typed in: to is inclusive on the page and
+		// exclusive in the API.
 		p.click("a.clear")
 		p.wait("overview")
-		if q := p.query(); q.Get("channel") != "" || q.Get("days") != "" {
+		if q := p.query(); q.Get("channel") != "" || q.Get("days") != "" || q.Get("currency") != "" {
+			t.Errorf("after Clear the URL is ?%s", q.Encode())
+		}
+		var ok bool
+		p.eval(`(() => { const f = document.querySelector('[data-filter=from]'), t = document.querySelector('[data-filter=to]');
+			f.value = '`+from7+`'; t.value = '`+from7+`'; t.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`, &ok)
+		p.wait("overview")
+		day := time.Now().Format(time.DateOnly)
+		if d, err := time.Parse(time.DateOnly, from7); err == nil {
+			day = d.AddDate(0, 0, 1).Format(time.DateOnly)
+		}
+		if q := p.query(); q.Get("from") != from7 || q.Get("to") != day {
+			t.Errorf("after typing one day the URL is ?%s", q.Encode())
+		}
+		src = p.src("overview")
+		checkQuery(t, src, map[string]string{"from": from7, "to": day})
+		p.checkCards("[data-panel=overview]", src)
+
+		p.click("a.clear")
+		p.wait("overview")
+		if q := p.query(); q.Get("from") != "" || q.Get("to") != "" {
 			t.Errorf("after Clear the URL is ?%s", q.Encode())
 		}
 	})
