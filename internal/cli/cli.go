@@ -136,6 +136,21 @@ func openStore(ctx context.Context, db string) (store.Store, error) {
 
 // workspaceOrNew returns the workspace's settings, creating it with the
 // defaults when it does not exist yet.
+// openWorkspace opens the store at db and reads the workspace's settings,
+// creating the workspace when it is new. The caller closes the store.
+func openWorkspace(ctx context.Context, db, name string) (store.Store, store.Workspace, error) {
+	s, err := openStore(ctx, db)
+	if err != nil {
+		return nil, store.Workspace{}, err
+	}
+	ws, err := workspaceOrNew(ctx, s, name)
+	if err != nil {
+		s.Close()
+		return nil, store.Workspace{}, err
+	}
+	return s, ws, nil
+}
+
 func workspaceOrNew(ctx context.Context, s store.Store, name string) (store.Workspace, error) {
 	if name == "" {
 		return store.Workspace{}, fmt.Errorf("--workspace is required")

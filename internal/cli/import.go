@@ -32,15 +32,11 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	s, err := openStore(ctx, *db)
+	s, ws, err := openWorkspace(ctx, *db, *workspace)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	ws, err := workspaceOrNew(ctx, s, *workspace)
-	if err != nil {
-		return err
-	}
 	imp := &importer{store: s, ws: ws, batch: *batch, progress: progressTo(e.stderr)}
 	var rejectedFiles []string
 	for _, path := range fs.Args() {

@@ -40,15 +40,11 @@ func runUsers(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	s, err := openStore(ctx, *db)
+	s, ws, err := openWorkspace(ctx, *db, *workspace)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	ws, err := workspaceOrNew(ctx, s, *workspace)
-	if err != nil {
-		return err
-	}
 	switch args[0] {
 	case "list":
 		for _, u := range ws.Users {

@@ -30,15 +30,11 @@ func runWorkspace(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	s, err := openStore(ctx, *db)
+	s, ws, err := openWorkspace(ctx, *db, *workspace)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	ws, err := workspaceOrNew(ctx, s, *workspace)
-	if err != nil {
-		return err
-	}
 	changed := false
 	if *zone != "" {
 		if _, err := time.LoadLocation(*zone); err != nil {
