@@ -69,10 +69,12 @@ export function message(text, kind) {
   return h('p', { class: 'message ' + (kind || '') }, text);
 }
 
+// Ratings are in the direction the KPI prefers: "below" is worse than the
+// band even for an opt-out rate whose figure is higher than it.
 const ratingWords = {
-  below: 'Below benchmark',
+  below: 'Worse than benchmark',
   within: 'Within benchmark',
-  above: 'Above benchmark',
+  above: 'Better than benchmark',
   best: 'Best in class',
 };
 
