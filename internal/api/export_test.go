@@ -145,3 +145,34 @@ func TestRecipientsFailuresAndCSV(t *testing.T) {
 		}
 	})
 }
+
+func TestCurrencyFilter(t *testing.T) {
+	eachStore(t, func(t *testing.T, open opener) {
+		s := start(t, open, 0)
+		events := order("o1", "o1", "10") + "\n" + strings.ReplaceAll(strings.ReplaceAll(order("o2", "o2", "150000"), "EUR", "IDR"), `"o2"`, `"o2"`)
+		if _, status, err := client.New(s.url, s.keyA, nil).SendEvents(context.Background(), []byte(events), "application/x-ndjson"); err != nil || status != 200 {
+			t.Fatalf("events: %d %v", status, err)
+		}
+		currencies := func(path string) string {
+			var rep kpi.Report
+			if status := getJSON(t, s, s.keyA, path, &rep); status != 200 {
+				t.Fatalf("%s: %d", path, status)
+			}
+			var out []string
+			for _, v := range rep.Rows[0].KPIs {
+				out = append(out, v.ID+":"+v.Currency)
+			}
+			return strings.Join(out, ",")
+		}
+		base := "/v1/kpis?from=2026-01-01&to=2026-02-01&kpi=gross_revenue,transactions"
+		if got := currencies(base); got != "gross_revenue:EUR,gross_revenue:IDR,transactions:" {
+			t.Fatalf("all currencies: %s", got)
+		}
+		if got := currencies(base + "&currency=eur"); got != "gross_revenue:EUR,transactions:" {
+			t.Fatalf("currency=eur: %s", got)
+		}
+		if status, b := call(t, s, http.MethodGet, s.keyA, base+"&currency=EURO", ""); status != 400 || !strings.Contains(string(b), `"field":"currency"`) {
+			t.Fatalf("currency=EURO: %d %s", status, b)
+		}
+	})
+}

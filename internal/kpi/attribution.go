@@ -202,6 +202,9 @@ func (e *Engine) Attribution(ctx context.Context, r Request, by []string) (Attri
 		}
 	}
 	for _, r := range rows {
+		if !res.keepsCurrency(r.Currency) {
+			continue
+		}
 		for m, c := range r.Credits {
 			c.Revenue = float64(c.revenue) / math.Pow10(event.MinorDigits(r.Currency))
 			r.Credits[m] = c

@@ -178,7 +178,9 @@ func (e *Engine) Cohorts(ctx context.Context, r Request, period string) (CohortR
 			cc := CohortCell{Period: k, Active: c.active, Buyers: c.buyers,
 				Retained: float64(c.active) / float64(n) * 100, Bought: float64(c.buyers) / float64(n) * 100, Revenue: map[string]float64{}}
 			for cur, v := range total {
-				cc.Revenue[cur] = float64(v) / math.Pow10(event.MinorDigits(cur)) / float64(n)
+				if res.keepsCurrency(cur) {
+					cc.Revenue[cur] = float64(v) / math.Pow10(event.MinorDigits(cur)) / float64(n)
+				}
 			}
 			co.Cells = append(co.Cells, cc)
 		}

@@ -208,6 +208,15 @@ func (e *Engine) Compute(ctx context.Context, r Request) (Report, error) {
 			return Report{}, err
 		}
 	}
+	for i, row := range rep.Rows {
+		kept := row.KPIs[:0]
+		for _, v := range row.KPIs {
+			if r.keepsCurrency(v.Currency) {
+				kept = append(kept, v)
+			}
+		}
+		rep.Rows[i].KPIs = kept
+	}
 	return rep, nil
 }
 

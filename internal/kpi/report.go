@@ -39,6 +39,15 @@ type Request struct {
 	// Segment narrows the request to a segment's customers, such as
 	// rfm:champions (see SegmentFamilies).
 	Segment string
+	// Currencies keeps only the money figures (and attributed orders) in
+	// these ISO 4217 currencies; all when empty.
+	Currencies []string
+}
+
+// keepsCurrency tells whether a figure in currency c stays in the answer:
+// figures without a currency always do.
+func (r Request) keepsCurrency(c string) bool {
+	return c == "" || len(r.Currencies) == 0 || contains(r.Currencies, c)
 }
 
 // Report is the answer, in the JSON shape the CLI and GET /v1/kpis share.

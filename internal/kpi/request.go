@@ -23,6 +23,9 @@ func FromValues(workspace string, q url.Values) (Request, error) {
 		Compare:   list(q["compare"]),
 		Segment:   q.Get("segment"),
 	}
+	for _, c := range list(q["currency"]) {
+		r.Currencies = append(r.Currencies, strings.ToUpper(c))
+	}
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
@@ -114,6 +117,11 @@ func (r Request) validate() error {
 	}
 	if r.Hours != "" && r.Hours != "wall" && r.Hours != "business" {
 		return &RequestError{Field: "hours", Reason: quote(r.Hours) + " must be wall or business"}
+	}
+	for _, c := range r.Currencies {
+		if len(c) != 3 || strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+			return &RequestError{Field: "currency", Reason: quote(c) + " is not an ISO 4217 code such as EUR"}
+		}
 	}
 	if r.Bucket != "" && !contains(Buckets, r.Bucket) {
 		return &RequestError{Field: "bucket", Reason: quote(r.Bucket) + " must be one of " + strings.Join(Buckets, ", ")}
