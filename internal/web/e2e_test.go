@@ -605,11 +605,14 @@ func TestDashboard_EndToEnd(t *testing.T) {
 			t.Errorf("the shared link shows channel %q", v)
 		}
 
-		// Money in one currency: the page leaves out the others.
+		// Money in one currency: the API and the page leave out the others.
 		p.choose("select[data-filter=currency]", "EUR")
 		p.wait("overview")
 		if q := p.query(); q.Get("currency") != "EUR" {
 			t.Errorf("after choosing a currency the URL is ?%s", q.Encode())
+		}
+		if src := p.src("overview"); !strings.Contains(src, "currency=EUR") {
+			t.Errorf("the overview asks the API %s, without the currency", src)
 		}
 		money := 0
 		for _, f := range p.figures("[data-panel=overview] .value[data-currency]") {

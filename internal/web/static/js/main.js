@@ -23,10 +23,10 @@ const VIEWS = [
   { id: 'alerts', title: 'Alerts', render: alerts },
 ];
 
-// Filters every view shares. currency is applied on the page: money
-// figures of other currencies are left out.
+// Filters every view shares; each goes to the API, so CSV downloads carry
+// them too.
 const FILTERS = ['channel', 'campaign', 'template', 'agent', 'segment', 'currency'];
-const API_FILTERS = ['channel', 'campaign', 'template', 'agent', 'segment', 'hours'];
+const API_FILTERS = ['channel', 'campaign', 'template', 'agent', 'segment', 'currency', 'hours'];
 const PRESETS = [7, 30, 90];
 
 const SEGMENTS = {
