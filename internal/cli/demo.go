@@ -42,6 +42,11 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		ws.TimeZone = "Europe/Amsterdam"
 		ws.RateCard = demoRateCard()
 		ws.Alerts = demoAlerts()
+		// The demo shop answers on weekdays and Saturday mornings, so its
+		// response times can be shown in business time too.
+		ws.BusinessHours = &store.BusinessHours{Open: map[string][]string{
+			"mon": {"09:00-18:00"}, "tue": {"09:00-18:00"}, "wed": {"09:00-18:00"}, "thu": {"09:00-18:00"},
+			"fri": {"09:00-18:00"}, "sat": {"10:00-14:00"}}}
 		if err := s.PutWorkspace(ctx, ws); err != nil {
 			return err
 		}

@@ -30,6 +30,13 @@ func TestDemo_DuckDBAndClickHouse(t *testing.T) {
 	if got := mustJSON(t, reportJSON(t, chDB, args...)); got != want {
 		t.Errorf("the reports differ:\nClickHouse %.2000s…\nDuckDB     %.2000s…", got, want)
 	}
+	// The demo shop has opening hours: response times in business time
+	// differ from wall-clock ones.
+	wall := mustJSON(t, reportJSON(t, duckDB, "--workspace", "demo", "--kpi", "first_response_time"))
+	business := mustJSON(t, reportJSON(t, duckDB, "--workspace", "demo", "--kpi", "first_response_time", "--hours", "business"))
+	if wall == business {
+		t.Errorf("business hours change nothing: %s", business)
+	}
 	if !strings.Contains(want, `"campaign":"daily_deals"`) {
 		t.Errorf("the demo report of the last 30 days has no daily_deals campaign: %.400s…", want)
 	}
