@@ -68,6 +68,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open writer connection: %w", err)
 	}
+	// The fact upserts below are planned once, while the staging tables are
+	// empty; statistics propagation would plan them for empty tables (an
+	// empty result), so it is off on the writer connection.
+	if _, err := writer.ExecContext(ctx, "SET disabled_optimizers = 'statistics_propagation'"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("configure writer connection: %w", err)
+	}
 	if _, err := writer.ExecContext(ctx, stageSQL); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("create staging tables: %w", err)
@@ -148,13 +155,20 @@ func (s *Store) Insert(ctx context.Context, events []event.Event) ([]store.Outco
 	if err := s.stage(ctx, events); err != nil {
 		return nil, err
 	}
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
+	// The transaction is run as statements on the writer connection rather
+	// than through database/sql's Tx, which would prepare the upserts anew
+	// in every transaction (they were prepared on the connection).
+	if _, err := s.writer.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return nil, fmt.Errorf("begin insert: %w", err)
 	}
-	defer tx.Rollback()
+	committed := false
+	defer func() {
+		if !committed {
+			s.writer.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
 
-	rows, err := tx.QueryContext(ctx, `INSERT INTO events SELECT `+eventColumns+` FROM stage
+	rows, err := s.writer.QueryContext(ctx, `INSERT INTO events SELECT `+eventColumns+` FROM stage
 		QUALIFY row_number() OVER (PARTITION BY workspace, id ORDER BY seq) = 1
 		ON CONFLICT DO NOTHING RETURNING workspace, id`)
 	if err != nil {
@@ -193,14 +207,15 @@ func (s *Store) Insert(ctx context.Context, events []event.Event) ([]store.Outco
 			if !u.table.Names(events, freshSeqs) {
 				continue // no fresh event feeds this table
 			}
-			if _, err := tx.StmtContext(ctx, u.stmt).ExecContext(ctx); err != nil {
+			if _, err := u.stmt.ExecContext(ctx); err != nil {
 				return nil, fmt.Errorf("update facts: %w", err)
 			}
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if _, err := s.writer.ExecContext(ctx, "COMMIT"); err != nil {
 		return nil, fmt.Errorf("commit insert: %w", err)
 	}
+	committed = true
 	return outcomes, nil
 }
 
