@@ -32,16 +32,17 @@ type Options struct {
 const DefaultMaxBodyBytes = 16 << 20
 
 type handler struct {
-	store     store.Store
-	committer *ingest.Committer
-	engine    *kpi.Engine
-	log       *slog.Logger
-	maxBody   int64
-	whatsapp  config.WhatsApp
-	inflight  chan struct{} // a slot per ingestion request being served
-	keys      *keyCache
-	sessions  *sessions
-	metrics   *metrics.Registry
+	store      store.Store
+	committer  *ingest.Committer
+	engine     *kpi.Engine
+	log        *slog.Logger
+	maxBody    int64
+	whatsapp   config.WhatsApp
+	inflight   chan struct{}              // a slot per ingestion request being served
+	keys       *ttlCache[store.Key]       // by key hash
+	workspaces *ttlCache[store.Workspace] // by name
+	sessions   *sessions
+	metrics    *metrics.Registry
 }
 
 // New returns the API with every route.
@@ -53,7 +54,7 @@ func New(s store.Store, c *ingest.Committer, engine *kpi.Engine, log *slog.Logge
 		opts.MaxInFlight = 64
 	}
 	h := &handler{store: s, committer: c, engine: engine, log: log, maxBody: opts.MaxBodyBytes, whatsapp: opts.WhatsApp,
-		inflight: make(chan struct{}, opts.MaxInFlight), keys: newKeyCache(), sessions: newSessions(), metrics: opts.Metrics}
+		inflight: make(chan struct{}, opts.MaxInFlight), keys: newCache[store.Key](), workspaces: newCache[store.Workspace](), sessions: newSessions(), metrics: opts.Metrics}
 	if h.metrics == nil {
 		h.metrics = metrics.New()
 	}

@@ -67,7 +67,7 @@ func (h *handler) auth(next http.HandlerFunc) http.Handler {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "the Authorization header must be 'Bearer KEY'", "Authorization")
 			return
 		}
-		key, err := h.keys.lookup(r.Context(), h.store, HashKey(strings.TrimSpace(plain)))
+		key, err := h.keys.get(r.Context(), HashKey(strings.TrimSpace(plain)), h.store.KeyByHash)
 		if errors.Is(err, store.ErrNotFound) {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "unknown API key", "Authorization")
 			return

@@ -2,52 +2,72 @@ package api
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/store"
 )
 
-// keyTTL is how long a looked-up API key is trusted without asking the
-// store again: every ingestion request is authenticated, and a store
-// round trip per request costs more than the rest of a small request.
-const keyTTL = 10 * time.Second
+// cacheTTL is how long a looked-up API key or workspace's settings are
+// trusted without asking the store again: every ingestion request is
+// authenticated and reads its workspace's settings, and a store round trip
+// per request costs more than the rest of a small request. A change made
+// by another process (omnikpi workspace, keys) is seen within it.
+const cacheTTL = 10 * time.Second
 
-// keyCache remembers keys found by hash for keyTTL. Unknown keys are not
-// remembered, so a new key works at once.
-type keyCache struct {
+// ttlCache remembers values found in the store for cacheTTL. What is not
+// found is not remembered, so a new key works at once.
+type ttlCache[V any] struct {
 	mu      sync.Mutex
-	entries map[string]cachedKey
+	entries map[string]cached[V]
 	now     func() time.Time
 }
 
-type cachedKey struct {
-	key     store.Key
+type cached[V any] struct {
+	value   V
 	expires time.Time
 }
 
-func newKeyCache() *keyCache {
-	return &keyCache{entries: map[string]cachedKey{}, now: time.Now}
+func newCache[V any]() *ttlCache[V] {
+	return &ttlCache[V]{entries: map[string]cached[V]{}, now: time.Now}
 }
 
-// lookup returns the key with hash, from the cache or the store.
-func (c *keyCache) lookup(ctx context.Context, s store.Store, hash string) (store.Key, error) {
+// get returns the value for id, from the cache or from load.
+func (c *ttlCache[V]) get(ctx context.Context, id string, load func(context.Context, string) (V, error)) (V, error) {
 	now := c.now()
 	c.mu.Lock()
-	e, ok := c.entries[hash]
+	e, ok := c.entries[id]
 	c.mu.Unlock()
 	if ok && now.Before(e.expires) {
-		return e.key, nil
+		return e.value, nil
 	}
-	key, err := s.KeyByHash(ctx, hash)
+	v, err := load(ctx, id)
 	if err != nil {
-		return key, err
+		return v, err
 	}
 	c.mu.Lock()
 	if len(c.entries) > 10_000 { // bounded: start again rather than grow
-		c.entries = map[string]cachedKey{}
+		c.entries = map[string]cached[V]{}
 	}
-	c.entries[hash] = cachedKey{key: key, expires: now.Add(keyTTL)}
+	c.entries[id] = cached[V]{value: v, expires: now.Add(cacheTTL)}
 	c.mu.Unlock()
-	return key, nil
+	return v, nil
+}
+
+// forget drops id, after this process changed it.
+func (c *ttlCache[V]) forget(id string) {
+	c.mu.Lock()
+	delete(c.entries, id)
+	c.mu.Unlock()
+}
+
+// settings returns a workspace's settings through the cache; a workspace
+// not stored yet has the defaults.
+func (h *handler) settings(ctx context.Context, name string) (store.Workspace, error) {
+	ws, err := h.workspaces.get(ctx, name, h.store.Workspace)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.NewWorkspace(name), nil
+	}
+	return ws, err
 }

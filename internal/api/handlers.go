@@ -48,8 +48,8 @@ func (h *handler) postEvents(w http.ResponseWriter, r *http.Request) {
 		serverError(w, h.log, r, err)
 		return
 	}
-	ws, err := h.store.Workspace(r.Context(), workspace)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	ws, err := h.settings(r.Context(), workspace)
+	if err != nil {
 		serverError(w, h.log, r, err)
 		return
 	}
@@ -269,6 +269,7 @@ func (h *handler) putAlert(w http.ResponseWriter, r *http.Request) {
 		serverError(w, h.log, r, err)
 		return
 	}
+	h.workspaces.forget(ws.Name)
 	writeJSON(w, http.StatusOK, rule)
 }
 
@@ -294,6 +295,7 @@ func (h *handler) deleteAlert(w http.ResponseWriter, r *http.Request) {
 		serverError(w, h.log, r, err)
 		return
 	}
+	h.workspaces.forget(ws.Name)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -113,7 +113,7 @@ func (h *handler) postSession(w http.ResponseWriter, r *http.Request) {
 	var workspace string
 	switch {
 	case in.Key != "":
-		key, err := h.keys.lookup(r.Context(), h.store, HashKey(in.Key))
+		key, err := h.keys.get(r.Context(), HashKey(in.Key), h.store.KeyByHash)
 		if errors.Is(err, store.ErrNotFound) {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "unknown API key", "key")
 			return

@@ -63,10 +63,7 @@ func (h *handler) postWhatsApp(w http.ResponseWriter, r *http.Request) {
 		ws, ok := settings[name]
 		if !ok {
 			var err error
-			ws, err = h.store.Workspace(r.Context(), name)
-			if errors.Is(err, store.ErrNotFound) {
-				ws = store.NewWorkspace(name)
-			} else if err != nil {
+			if ws, err = h.settings(r.Context(), name); err != nil {
 				lookupErr = err
 			}
 			settings[name] = ws
