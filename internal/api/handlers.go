@@ -96,14 +96,9 @@ func (h *handler) getUnclosed(w http.ResponseWriter, r *http.Request) {
 
 // getKeywords lists the period's most used terms of inbound customer text.
 func (h *handler) getKeywords(w http.ResponseWriter, r *http.Request) {
-	limit := 50
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			writeError(w, http.StatusBadRequest, "invalid_request", "limit: must be a whole number from 1 to 1000", "limit")
-			return
-		}
-		limit = n
+	limit, ok := limitParam(w, r, 50, 1000)
+	if !ok {
+		return
 	}
 	h.answer(w, r, "keywords", func(req kpi.Request) (any, error) { return h.engine.Keywords(r.Context(), req, limit) })
 }
@@ -326,14 +321,9 @@ func (h *handler) writeCSV(w http.ResponseWriter, r *http.Request, v any, list s
 // messages matching the filters (campaign=, template=…), one per recipient,
 // with their furthest status and failure reason.
 func (h *handler) getRecipients(w http.ResponseWriter, r *http.Request) {
-	limit := 1000
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100000 {
-			writeError(w, http.StatusBadRequest, "invalid_request", "limit: must be a whole number from 1 to 100000", "limit")
-			return
-		}
-		limit = n
+	limit, ok := limitParam(w, r, 1000, 100_000)
+	if !ok {
+		return
 	}
 	h.answer(w, r, "recipients", func(req kpi.Request) (any, error) { return h.engine.Recipients(r.Context(), req, limit) })
 }
@@ -354,4 +344,18 @@ func (h *handler) writeList(w http.ResponseWriter, r *http.Request, name string,
 	default:
 		writeJSON(w, http.StatusOK, map[string]any{name: list})
 	}
+}
+
+// limitParam reads limit= (default def, 1 to max), or answers the 400.
+func limitParam(w http.ResponseWriter, r *http.Request, def, max int) (int, bool) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		writeError(w, http.StatusBadRequest, "invalid_request", "limit: must be a whole number from 1 to "+strconv.Itoa(max), "limit")
+		return 0, false
+	}
+	return n, true
 }

@@ -49,18 +49,15 @@ export async function campaigns(ctx) {
     ...kpiColumns(ctx, ids),
   ];
   const named = rows.filter((r) => r.campaign);
-  const ctr = named.map((r) => ({
+  // bars lists each campaign's figure of one percent KPI, highest first.
+  const bars = (id) => named.map((r) => ({
     label: r.campaign + (r.template && r.template !== r.campaign ? ' · ' + r.template : ''),
-    value: r.k.ctr ? r.k.ctr.value : 0,
-    text: r.k.ctr ? fmt.value(r.k.ctr.value, 'percent') : '—',
-    cls: r.k.ctr && r.k.ctr.rating ? 'rated-' + r.k.ctr.rating : '',
+    value: r.k[id] ? r.k[id].value : 0,
+    text: r.k[id] ? fmt.value(r.k[id].value, 'percent') : '—',
+    cls: r.k[id] && r.k[id].rating ? 'rated-' + r.k[id].rating : '',
   })).sort((a, b) => b.value - a.value);
-  const open = named.map((r) => ({
-    label: r.campaign + (r.template && r.template !== r.campaign ? ' · ' + r.template : ''),
-    value: r.k.open_rate ? r.k.open_rate.value : 0,
-    text: r.k.open_rate ? fmt.value(r.k.open_rate.value, 'percent') : '—',
-    cls: r.k.open_rate && r.k.open_rate.rating ? 'rated-' + r.k.open_rate.rating : '',
-  })).sort((a, b) => b.value - a.value);
+  const ctr = bars('ctr');
+  const open = bars('open_rate');
   return [
     h('div', { class: 'split' },
       panel('ctr', 'Click-through rate', { note: 'By campaign and template; the colour is the rating against the 15–25 % band.' },
