@@ -166,6 +166,10 @@ func reportTable(rep kpi.Report) ([]string, [][]string) {
 	}
 	slices.Sort(dims)
 	header := append(append([]string{}, dims...), figures...)
+	at := map[string]int{} // figure column → its index
+	for i, c := range figures {
+		at[c] = len(dims) + i
+	}
 	rows := make([][]string, 0, len(rep.Rows))
 	for _, row := range rep.Rows {
 		cells := make([]string, len(header))
@@ -173,10 +177,6 @@ func reportTable(rep kpi.Report) ([]string, [][]string) {
 			if g := row.Group[d]; g != nil {
 				cells[i] = *g
 			}
-		}
-		at := map[string]int{}
-		for i, c := range figures {
-			at[c] = len(dims) + i
 		}
 		for _, v := range row.KPIs {
 			if v.Value != nil {

@@ -171,9 +171,7 @@ func (h *handler) answer(w http.ResponseWriter, r *http.Request, table string, c
 	if !ok {
 		return
 	}
-	q := r.URL.Query()
-	q.Del("format")
-	req, err := kpi.FromValues(WorkspaceFrom(r.Context()), q)
+	req, err := kpi.FromValues(WorkspaceFrom(r.Context()), r.URL.Query())
 	if err == nil {
 		var out any
 		if out, err = compute(req); err == nil {

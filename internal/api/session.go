@@ -176,7 +176,7 @@ func (h *handler) getSession(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) writeSession(w http.ResponseWriter, r *http.Request, sess session) {
 	tz := "UTC"
-	if ws, err := h.store.Workspace(r.Context(), sess.workspace); err == nil {
+	if ws, err := h.settings(r.Context(), sess.workspace); err == nil {
 		tz = ws.TimeZone
 	}
 	writeJSON(w, http.StatusOK, SessionInfo{Workspace: sess.workspace, User: sess.user, TimeZone: tz, CSRFToken: sess.csrf})
