@@ -22,6 +22,9 @@ type Outcome uint8
 const (
 	Accepted  Outcome = iota + 1 // stored now
 	Duplicate                    // an event with the same (workspace, id) was stored before
+	// Queued: durable in the ingestion journal; whether it is new or a
+	// duplicate is decided when the journal is applied to the store.
+	Queued
 )
 
 // Dialect names the SQL dialect of a store, for the few KPI fragments that
@@ -65,8 +68,13 @@ type Store interface {
 	AddKey(ctx context.Context, key Key) error
 	// KeyByHash finds the key with this hash, or ErrNotFound.
 	KeyByHash(ctx context.Context, hash string) (Key, error)
-	// Keys lists a workspace's keys, oldest first.
+	// Keys lists a workspace's keys, oldest first; revoked keys are left
+	// out.
 	Keys(ctx context.Context, workspace string) ([]Key, error)
+	// RevokeKey revokes the key with this hash for good: KeyByHash no
+	// longer finds it and Keys no longer lists it. Revoking a key that is
+	// not stored, or already revoked, is not an error.
+	RevokeKey(ctx context.Context, hash string) error
 	// Size is the bytes the store takes on disk.
 	Size(ctx context.Context) (int64, error)
 

@@ -555,12 +555,25 @@ func (s *Store) AddKey(ctx context.Context, k store.Key) error {
 
 // KeyByHash finds a key by its hash.
 func (s *Store) KeyByHash(ctx context.Context, hash string) (store.Key, error) {
-	return store.ReadKey(ctx, s.db, "SELECT prefix, workspace, created FROM api_keys WHERE hash = ? LIMIT 1", hash)
+	return store.ReadKey(ctx, s.db, "SELECT prefix, workspace, created FROM api_keys WHERE hash = ? AND hash NOT IN (SELECT hash FROM api_key_revocations) LIMIT 1", hash)
 }
 
 // Keys lists a workspace's keys, oldest first.
 func (s *Store) Keys(ctx context.Context, workspace string) ([]store.Key, error) {
-	return store.ReadKeys(ctx, s.db, "SELECT DISTINCT hash, prefix, created FROM api_keys WHERE workspace = ? ORDER BY created, hash", workspace)
+	return store.ReadKeys(ctx, s.db, "SELECT DISTINCT hash, prefix, created FROM api_keys WHERE workspace = ? AND hash NOT IN (SELECT hash FROM api_key_revocations) ORDER BY created, hash", workspace)
+}
+
+// RevokeKey records the key's hash as revoked. Rows of a MergeTree table
+// are not deleted at once (a DELETE is an asynchronous mutation), so the
+// key stays in api_keys and every read leaves revoked hashes out.
+func (s *Store) RevokeKey(ctx context.Context, hash string) error {
+	err := s.insertRows(ctx, "INSERT INTO api_key_revocations (hash, revoked)", 1, func(int) []any {
+		return []any{hash, s.now().UnixMilli()}
+	})
+	if err != nil {
+		return fmt.Errorf("revoke key: %w", err)
+	}
+	return nil
 }
 
 var _ store.Store = (*Store)(nil)

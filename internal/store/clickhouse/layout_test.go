@@ -21,7 +21,7 @@ func TestLayout_SchemaOneServer(t *testing.T) {
 		}
 	}
 	for _, table := range []string{"events", "event_ids", "message_facts_state", "order_facts_state", "conversation_facts_state",
-		"message_facts", "order_facts", "conversation_facts", "workspaces", "api_keys"} {
+		"message_facts", "order_facts", "conversation_facts", "workspaces", "api_keys", "api_key_revocations"} {
 		if !strings.Contains(all, "CREATE TABLE IF NOT EXISTS "+table+" (") {
 			t.Errorf("no table %s", table)
 		}

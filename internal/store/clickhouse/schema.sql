@@ -123,3 +123,9 @@ CREATE TABLE IF NOT EXISTS {{front "api_keys"}} (
     created   Int64
 ) ENGINE = {{everywhere "ReplacingMergeTree" "api_keys"}}
 ORDER BY hash;
+
+CREATE TABLE IF NOT EXISTS {{front "api_key_revocations"}} (
+    hash    String, -- hex SHA-256 of a revoked key of api_keys
+    revoked Int64   -- Unix milliseconds
+) ENGINE = {{everywhere "ReplacingMergeTree" "api_key_revocations"}}
+ORDER BY hash;

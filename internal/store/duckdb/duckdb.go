@@ -354,4 +354,14 @@ func (s *Store) Keys(ctx context.Context, workspace string) ([]store.Key, error)
 	return store.ReadKeys(ctx, s.db, "SELECT DISTINCT hash, prefix, created FROM api_keys WHERE workspace = ? ORDER BY created, hash", workspace)
 }
 
+// RevokeKey deletes a key's hash: nothing is left to find it by.
+func (s *Store) RevokeKey(ctx context.Context, hash string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.writer.ExecContext(ctx, "DELETE FROM api_keys WHERE hash = ?", hash); err != nil {
+		return fmt.Errorf("revoke key: %w", err)
+	}
+	return nil
+}
+
 var _ store.Store = (*Store)(nil)

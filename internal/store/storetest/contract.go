@@ -27,6 +27,47 @@ func Run(t *testing.T, open Opener) {
 	t.Run("InsertDeduplicates", func(t *testing.T) { insertDeduplicates(t, open) })
 	t.Run("FactsIndependentOfOrderAndBatches", func(t *testing.T) { factsIndependentOfOrderAndBatches(t, open) })
 	t.Run("SizeGrows", func(t *testing.T) { sizeGrows(t, open) })
+	t.Run("RevokeKey", func(t *testing.T) { revokeKey(t, open) })
+}
+
+// revokeKey: a revoked key is neither found by its hash nor listed; the
+// workspace's other keys stay; revoking again, or an unknown hash, is no
+// error.
+func revokeKey(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	created := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
+	keep := store.Key{Hash: "aa01", Prefix: "ok_keep", Workspace: "w", Created: created}
+	gone := store.Key{Hash: "bb02", Prefix: "ok_gone", Workspace: "w", Created: created.Add(time.Second)}
+	for _, k := range []store.Key{keep, gone} {
+		if err := s.AddKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.KeyByHash(ctx, gone.Hash); err != nil {
+		t.Fatalf("before revoking: %v", err)
+	}
+	for range 2 {
+		if err := s.RevokeKey(ctx, gone.Hash); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RevokeKey(ctx, "no such hash"); err != nil {
+		t.Errorf("revoking an unknown hash: %v", err)
+	}
+	if _, err := s.KeyByHash(ctx, gone.Hash); err != store.ErrNotFound {
+		t.Errorf("the revoked key is still found: %v", err)
+	}
+	if k, err := s.KeyByHash(ctx, keep.Hash); err != nil || k.Prefix != keep.Prefix {
+		t.Errorf("the other key: %+v, %v", k, err)
+	}
+	keys, err := s.Keys(ctx, "w")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || keys[0].Hash != keep.Hash {
+		t.Errorf("keys after revoking = %+v, want only %s", keys, keep.Prefix)
+	}
 }
 
 // sizeGrows: a store holding many events takes more room than it did
