@@ -16,11 +16,13 @@ import (
 	"github.com/omnikpi/omnikpi/internal/store"
 )
 
-// Client talks to one omnikpi server with one API key.
+// Client talks to one omnikpi server with one API key, or with the
+// server's admin token acting for a workspace (see WithWorkspace).
 type Client struct {
-	base string
-	key  string
-	http *http.Client
+	base      string
+	key       string
+	workspace string // sent as api.WorkspaceHeader when set
+	http      *http.Client
 }
 
 // New returns a client for the server at baseURL; httpClient may be nil.
@@ -29,6 +31,15 @@ func New(baseURL, key string, httpClient *http.Client) *Client {
 		httpClient = http.DefaultClient
 	}
 	return &Client{base: strings.TrimRight(baseURL, "/"), key: key, http: httpClient}
+}
+
+// WithWorkspace returns a copy of c that acts for workspace: with the
+// admin token as key, every request names it in the Omnikpi-Workspace
+// header.
+func (c *Client) WithWorkspace(workspace string) *Client {
+	cc := *c
+	cc.workspace = workspace
+	return &cc
 }
 
 // APIError is an error answer of the API.
@@ -75,17 +86,169 @@ func (c *Client) Workspace(ctx context.Context) (*store.Workspace, error) {
 	return &ws, c.get(ctx, "/v1/workspace", &ws)
 }
 
+// Get asks GET path?q and decodes the JSON answer into v: the routes the
+// dashboard and 'omnikpi report' read (/v1/kpis, /v1/funnel, …).
+func (c *Client) Get(ctx context.Context, path string, q url.Values, v any) error {
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	return c.get(ctx, path, v)
+}
+
 func (c *Client) get(ctx context.Context, path string, into any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	return c.call(ctx, http.MethodGet, path, nil, into)
+}
+
+// Health reports whether the server answers GET /healthz.
+func (c *Client) Health(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/healthz", nil)
 	if err != nil {
 		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<10))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /healthz: %s", resp.Status)
+	}
+	return nil
+}
+
+// EventsAnswer is the answer of POST /v1/events, read for its counts:
+// each event's status is accepted, duplicate, or queued (journaled, and
+// stored shortly).
+type EventsAnswer struct {
+	Accepted   int               `json:"accepted"`
+	Duplicates int               `json:"duplicates"`
+	Queued     int               `json:"queued"`
+	Rejected   []json.RawMessage `json:"rejected"`
+	Results    []struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	} `json:"results"`
+}
+
+// Count returns how many events have each status: from the results when
+// the answer lists them, else from its totals.
+func (a *EventsAnswer) Count() map[string]int {
+	n := map[string]int{}
+	if len(a.Results) == 0 {
+		n["accepted"], n["duplicate"], n["queued"] = a.Accepted, a.Duplicates, a.Queued
+		return n
+	}
+	for _, r := range a.Results {
+		n[r.Status]++
+	}
+	return n
+}
+
+// PostEvents posts a body of events like SendEvents and returns the
+// answer with its status, also for a 400 that lists rejected events.
+func (c *Client) PostEvents(ctx context.Context, body []byte, contentType string) (*EventsAnswer, int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/events", bytes.NewReader(body))
+	if err != nil {
+		return nil, 0, err
+	}
+	req.Header.Set("Content-Type", contentType)
+	resp, raw, err := c.do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusAccepted || resp.StatusCode == http.StatusBadRequest {
+		var a EventsAnswer
+		if json.Unmarshal(raw, &a) == nil && (a.Results != nil || a.Rejected != nil) {
+			return &a, resp.StatusCode, nil
+		}
+	}
+	return nil, resp.StatusCode, decodeError(resp.StatusCode, raw)
+}
+
+// Workspaces lists every workspace (admin token).
+func (c *Client) Workspaces(ctx context.Context) ([]string, error) {
+	var out struct {
+		Workspaces []string `json:"workspaces"`
+	}
+	return out.Workspaces, c.get(ctx, "/v1/workspaces", &out)
+}
+
+// Keys lists the workspace's API keys by prefix (admin token).
+func (c *Client) Keys(ctx context.Context) ([]api.KeyInfo, error) {
+	var out struct {
+		Keys []api.KeyInfo `json:"keys"`
+	}
+	return out.Keys, c.get(ctx, "/v1/keys", &out)
+}
+
+// CreateKey makes an API key of the workspace, creating the workspace
+// when it is new (admin token). The answer's Key is the plain key, given
+// only now.
+func (c *Client) CreateKey(ctx context.Context) (*api.KeyInfo, error) {
+	var k api.KeyInfo
+	return &k, c.call(ctx, http.MethodPost, "/v1/keys", nil, &k)
+}
+
+// RevokeKey revokes the workspace's key with this prefix, or this whole
+// key (admin token). The server refuses it from then on.
+func (c *Client) RevokeKey(ctx context.Context, prefix string) error {
+	return c.call(ctx, http.MethodDelete, "/v1/keys/"+url.PathEscape(prefix), nil, nil)
+}
+
+// ChangeWorkspace changes the workspace's settings, creating the
+// workspace when it is new, and returns them (admin token).
+func (c *Client) ChangeWorkspace(ctx context.Context, change api.WorkspaceChange) (*store.Workspace, error) {
+	var ws store.Workspace
+	return &ws, c.call(ctx, http.MethodPatch, "/v1/workspace", change, &ws)
+}
+
+// Users lists the workspace's dashboard users (admin token).
+func (c *Client) Users(ctx context.Context) ([]store.User, error) {
+	var out struct {
+		Users []store.User `json:"users"`
+	}
+	return out.Users, c.get(ctx, "/v1/users", &out)
+}
+
+// PutUser adds a dashboard user, or sets the password of the one called
+// name (admin token).
+func (c *Client) PutUser(ctx context.Context, name, password string) error {
+	return c.call(ctx, http.MethodPut, "/v1/users/"+url.PathEscape(name), map[string]string{"password": password}, nil)
+}
+
+// DeleteUser removes a dashboard user (admin token).
+func (c *Client) DeleteUser(ctx context.Context, name string) error {
+	return c.call(ctx, http.MethodDelete, "/v1/users/"+url.PathEscape(name), nil, nil)
+}
+
+// call sends body (none when nil) as JSON and decodes a 2xx answer into
+// into (when not nil); any other answer is an *APIError.
+func (c *Client) call(ctx context.Context, method, path string, body, into any) error {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, r)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, raw, err := c.do(req)
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return decodeError(resp.StatusCode, raw)
+	}
+	if into == nil {
+		return nil
 	}
 	return json.Unmarshal(raw, into)
 }
@@ -93,6 +256,9 @@ func (c *Client) get(ctx context.Context, path string, into any) error {
 func (c *Client) do(req *http.Request) (*http.Response, []byte, error) {
 	if c.key != "" {
 		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	if c.workspace != "" {
+		req.Header.Set(api.WorkspaceHeader, c.workspace)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -26,6 +26,11 @@ type Options struct {
 	// Metrics collects the server's metrics, shown at /metrics; a new
 	// registry when nil.
 	Metrics *metrics.Registry
+	// AdminToken is the credential of the omnikpi commands on the server's
+	// machine: with an Omnikpi-Workspace header it acts for that workspace
+	// on every route, and it alone may use the admin routes (keys, users,
+	// settings). None when empty.
+	AdminToken string
 }
 
 // DefaultMaxBodyBytes is the default request body limit.
@@ -43,6 +48,7 @@ type handler struct {
 	workspaces *ttlCache[store.Workspace] // by name
 	sessions   *sessions
 	metrics    *metrics.Registry
+	adminToken string
 }
 
 // New returns the API with every route.
@@ -55,6 +61,7 @@ func New(s store.Store, c *ingest.Committer, engine *kpi.Engine, log *slog.Logge
 	}
 	h := &handler{store: s, committer: c, engine: engine, log: log, maxBody: opts.MaxBodyBytes, whatsapp: opts.WhatsApp,
 		inflight: make(chan struct{}, opts.MaxInFlight), keys: newCache[store.Key](), workspaces: newCache[store.Workspace](), sessions: newSessions(), metrics: opts.Metrics}
+	h.adminToken = opts.AdminToken
 	if h.metrics == nil {
 		h.metrics = metrics.New()
 	}
@@ -117,6 +124,7 @@ func (h *handler) routes() []route {
 		{"GET /v1/catalogue", h.auth(h.getCatalogue)},
 		{"GET /v1/workspace", h.auth(h.getWorkspace)},
 	}
+	rs = append(rs, h.adminRoutes()...)
 	if h.whatsapp.Enabled() {
 		rs = append(rs, route{"GET /webhooks/whatsapp", fn(h.verifyWhatsApp)}, route{"POST /webhooks/whatsapp", h.shed(h.postWhatsApp)})
 	} else {

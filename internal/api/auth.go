@@ -44,8 +44,9 @@ func HashKey(plain string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// auth requires a valid Bearer key, or a dashboard session cookie, and
-// puts its workspace in the context.
+// auth requires a valid Bearer key, the admin token with a
+// WorkspaceHeader, or a dashboard session cookie, and puts its workspace
+// in the context.
 func (h *handler) auth(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get("Authorization")
@@ -67,6 +68,12 @@ func (h *handler) auth(next http.HandlerFunc) http.Handler {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "the Authorization header must be 'Bearer KEY'", "Authorization")
 			return
 		}
+		if h.isAdmin(strings.TrimSpace(plain)) {
+			if name, ok := h.adminWorkspace(w, r, false); ok {
+				h.serveIn(w, r, name, next)
+			}
+			return
+		}
 		key, err := h.keys.get(r.Context(), HashKey(strings.TrimSpace(plain)), h.store.KeyByHash)
 		if errors.Is(err, store.ErrNotFound) {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "unknown API key", "Authorization")
@@ -81,8 +88,12 @@ func (h *handler) auth(next http.HandlerFunc) http.Handler {
 }
 
 // serveIn serves the request inside workspace. A request naming another
-// workspace in ?workspace= is refused with 403.
+// workspace in ?workspace= or the WorkspaceHeader is refused with 403.
 func (h *handler) serveIn(w http.ResponseWriter, r *http.Request, workspace string, next http.HandlerFunc) {
+	if ws := r.Header.Get(WorkspaceHeader); ws != "" && strings.TrimSpace(ws) != workspace {
+		writeError(w, http.StatusForbidden, "forbidden", "you are signed in to another workspace than "+ws, WorkspaceHeader)
+		return
+	}
 	if ws := r.URL.Query().Get("workspace"); ws != "" && ws != workspace {
 		writeError(w, http.StatusForbidden, "forbidden", "you are signed in to another workspace than "+ws, "workspace")
 		return
