@@ -19,6 +19,12 @@ import (
 // Client talks to one omnikpi server with one API key, or with the
 // server's admin token acting for a workspace (see WithWorkspace).
 type Client struct {
+	// WaitApplied makes SendEvents wait until the events are in the store
+	// (wait=applied), so its answer tells new events from duplicates and a
+	// read right after sees them. Otherwise the server answers once they
+	// are durable in its journal.
+	WaitApplied bool
+
 	base      string
 	key       string
 	workspace string // sent as api.WorkspaceHeader when set
@@ -58,7 +64,11 @@ func (e *APIError) Error() string {
 // contentType application/x-ndjson). The ingest answer is returned with the
 // status for 200 and 400 answers that carry one; other errors are *APIError.
 func (c *Client) SendEvents(ctx context.Context, body []byte, contentType string) (*api.IngestResult, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/events", bytes.NewReader(body))
+	target := c.base + "/v1/events"
+	if c.WaitApplied {
+		target += "?wait=applied"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return nil, 0, err
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/config"
-	"github.com/omnikpi/omnikpi/internal/ingest"
+	"github.com/omnikpi/omnikpi/internal/journal"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/metrics"
 	"github.com/omnikpi/omnikpi/internal/store"
@@ -31,6 +31,12 @@ type Options struct {
 	// on every route, and it alone may use the admin routes (keys, users,
 	// settings). None when empty.
 	AdminToken string
+	// Journal is the ingestion journal whose lag /metrics shows and
+	// /readyz checks; none when nil.
+	Journal *journal.Journal
+	// MaxLag is the age of the oldest unapplied journal entry past which
+	// /readyz reports the server not ready, default 60 s.
+	MaxLag time.Duration
 }
 
 // DefaultMaxBodyBytes is the default request body limit.
@@ -38,7 +44,7 @@ const DefaultMaxBodyBytes = 16 << 20
 
 type handler struct {
 	store      store.Store
-	committer  *ingest.Committer
+	ingester   Submitter
 	engine     *kpi.Engine
 	log        *slog.Logger
 	maxBody    int64
@@ -49,18 +55,24 @@ type handler struct {
 	sessions   *sessions
 	metrics    *metrics.Registry
 	adminToken string
+	journal    *journal.Journal
+	maxLag     time.Duration
 }
 
 // New returns the API with every route.
-func New(s store.Store, c *ingest.Committer, engine *kpi.Engine, log *slog.Logger, opts Options) http.Handler {
+func New(s store.Store, ingester Submitter, engine *kpi.Engine, log *slog.Logger, opts Options) http.Handler {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = 64
 	}
-	h := &handler{store: s, committer: c, engine: engine, log: log, maxBody: opts.MaxBodyBytes, whatsapp: opts.WhatsApp,
-		inflight: make(chan struct{}, opts.MaxInFlight), keys: newCache[store.Key](), workspaces: newCache[store.Workspace](), sessions: newSessions(), metrics: opts.Metrics}
+	if opts.MaxLag <= 0 {
+		opts.MaxLag = time.Minute
+	}
+	h := &handler{store: s, ingester: ingester, engine: engine, log: log, maxBody: opts.MaxBodyBytes, whatsapp: opts.WhatsApp,
+		inflight: make(chan struct{}, opts.MaxInFlight), keys: newCache[store.Key](), workspaces: newCache[store.Workspace](), sessions: newSessions(), metrics: opts.Metrics,
+		journal: opts.Journal, maxLag: opts.MaxLag}
 	h.adminToken = opts.AdminToken
 	if h.metrics == nil {
 		h.metrics = metrics.New()

@@ -14,10 +14,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/omnikpi/omnikpi/client"
 	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/ingest"
+	"github.com/omnikpi/omnikpi/internal/journal"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store"
 	"github.com/omnikpi/omnikpi/internal/store/clickhouse/chtest"
@@ -66,16 +68,20 @@ func startWith(t *testing.T, open opener, opts api.Options) *server {
 	ctx := context.Background()
 	s := open(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	committer := ingest.NewCommitter(s, log, ingest.CommitterOptions{})
+	ingester, err := journal.OpenIngester(t.TempDir(), s, log, journal.Options{}, journal.ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	engine, err := kpi.New(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler := api.New(s, committer, engine, log, opts)
+	opts.Journal = ingester.Journal()
+	handler := api.New(s, ingester, engine, log, opts)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(func() {
 		srv.Close()
-		committer.Close()
+		ingester.Close(time.Minute)
 	})
 	out := &server{url: srv.URL, store: s, handler: handler}
 	for ws, dst := range map[string]*string{"a": &out.keyA, "b": &out.keyB} {
@@ -107,7 +113,7 @@ func order(id, order string, amount string) string {
 func TestPostEvents_ArrayAndNDJSONWithDuplicates(t *testing.T) {
 	eachStore(t, func(t *testing.T, open opener) {
 		s := start(t, open, 0)
-		c := client.New(s.url, s.keyA, nil)
+		c := applied(s.url, s.keyA)
 		ctx := context.Background()
 
 		body := "[" + order("e1", "o1", "10") + "," + order("e2", "o2", "20") + "," + order("e1", "o1", "10") + "]"
@@ -143,7 +149,7 @@ func TestPostEvents_ArrayAndNDJSONWithDuplicates(t *testing.T) {
 func TestPostEvents_BadEvents(t *testing.T) {
 	eachStore(t, func(t *testing.T, open opener) {
 		s := start(t, open, 0)
-		c := client.New(s.url, s.keyA, nil)
+		c := applied(s.url, s.keyA)
 		ctx := context.Background()
 		lines := []string{
 			order("good1", "o1", "10"),
@@ -196,7 +202,7 @@ func TestPostEvents_BadEvents(t *testing.T) {
 func TestPostEvents_BodyTooLarge(t *testing.T) {
 	eachStore(t, func(t *testing.T, open opener) {
 		s := start(t, open, 4096)
-		c := client.New(s.url, s.keyA, nil)
+		c := applied(s.url, s.keyA)
 		var body bytes.Buffer
 		for i := 0; body.Len() < 8192; i++ {
 			body.WriteString(order(fmt.Sprintf("big%d", i), "o", "1") + "\n")
@@ -250,8 +256,8 @@ func TestWorkspaceIsolation(t *testing.T) {
 	eachStore(t, func(t *testing.T, open opener) {
 		s := start(t, open, 0)
 		ctx := context.Background()
-		a := client.New(s.url, s.keyA, nil)
-		b := client.New(s.url, s.keyB, nil)
+		a := applied(s.url, s.keyA)
+		b := applied(s.url, s.keyB)
 		if _, _, err := b.SendEvents(ctx, []byte(order("b1", "ob", "99")), "application/json"); err != nil {
 			t.Fatal(err)
 		}
@@ -284,7 +290,7 @@ func TestWorkspaceIsolation(t *testing.T) {
 func TestPostEvents_ConcurrentClients(t *testing.T) {
 	eachStore(t, func(t *testing.T, open opener) {
 		s := start(t, open, 0)
-		c := client.New(s.url, s.keyA, nil)
+		c := applied(s.url, s.keyA)
 		const clients, requests, perRequest = 8, 20, 10
 		var wg sync.WaitGroup
 		for cl := range clients {
@@ -314,7 +320,7 @@ func TestPostEvents_ConcurrentClients(t *testing.T) {
 func TestPostEvents_HashesPhoneNumbers(t *testing.T) {
 	eachStore(t, func(t *testing.T, open opener) {
 		s := start(t, open, 0)
-		c := client.New(s.url, s.keyA, nil)
+		c := applied(s.url, s.keyA)
 		body := `{"id":"p1","ts":"2026-01-05T10:00:00Z","kind":"message_received","channel":"whatsapp","message":"wamid.1","customer":"+62 812-3456-7890"}`
 		if _, status, err := c.SendEvents(context.Background(), []byte(body), "application/json"); err != nil || status != 200 {
 			t.Fatalf("status %d, err %v", status, err)
@@ -332,7 +338,7 @@ func TestPostEvents_HashesPhoneNumbers(t *testing.T) {
 func TestGetKPIs_BadRequest(t *testing.T) {
 	eachStore(t, func(t *testing.T, open opener) {
 		s := start(t, open, 0)
-		_, err := client.New(s.url, s.keyA, nil).KPIs(context.Background(), url.Values{"group_by": {"colour"}})
+		_, err := applied(s.url, s.keyA).KPIs(context.Background(), url.Values{"group_by": {"colour"}})
 		var apiErr *client.APIError
 		if !errors.As(err, &apiErr) || apiErr.Status != 400 || apiErr.Field != "group_by" {
 			t.Errorf("err = %v, want 400 on field group_by", err)
@@ -348,11 +354,11 @@ func TestGetKPIs_InjectionStaysInWorkspace(t *testing.T) {
 	eachStore(t, func(t *testing.T, open opener) {
 		s := start(t, open, 0)
 		ctx := context.Background()
-		b := client.New(s.url, s.keyB, nil)
+		b := applied(s.url, s.keyB)
 		if _, _, err := b.SendEvents(ctx, []byte(order("b1", "ob", "99")), "application/json"); err != nil {
 			t.Fatal(err)
 		}
-		a := client.New(s.url, s.keyA, nil)
+		a := applied(s.url, s.keyA)
 		attacks := []string{
 			`x' OR workspace = 'b`,
 			`') OR 1=1 --`,
@@ -390,6 +396,41 @@ func TestGetKPIs_InjectionStaysInWorkspace(t *testing.T) {
 		}
 		if n := s.count(t, "workspace = 'b'"); n != 1 {
 			t.Errorf("workspace b holds %d events after the attempts, want its 1", n)
+		}
+	})
+}
+
+// applied is a client whose event posts wait until the events are in the
+// store, so a test can read them right after.
+func applied(base, key string) *client.Client {
+	c := client.New(base, key, nil)
+	c.WaitApplied = true
+	return c
+}
+
+// TestPostEvents_QueuedThenApplied: without wait=applied the answer comes
+// once the events are journaled, each "queued"; the store has them soon
+// after, and the same events sent again are counted once.
+func TestPostEvents_QueuedThenApplied(t *testing.T) {
+	eachStore(t, func(t *testing.T, open opener) {
+		s := start(t, open, 0)
+		ctx := context.Background()
+		body := []byte(order("q1", "oq1", "10") + "\n" + order("q2", "oq2", "20"))
+		res, status, err := client.New(s.url, s.keyA, nil).SendEvents(ctx, body, "application/x-ndjson")
+		if err != nil || status != http.StatusOK || res.Queued != 2 || res.Accepted != 0 || res.Results[0].Status != "queued" {
+			t.Fatalf("status %d, %+v, %v", status, res, err)
+		}
+		for deadline := time.Now().Add(30 * time.Second); s.count(t, "id IN ('q1', 'q2')") != 2; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("queued events did not reach the store within 30 s")
+			}
+		}
+		res, _, err = applied(s.url, s.keyA).SendEvents(ctx, body, "application/x-ndjson")
+		if err != nil || res.Duplicates != 2 || res.Queued != 0 {
+			t.Fatalf("the same events again, waiting: %+v, %v", res, err)
+		}
+		if n := s.count(t, "id IN ('q1', 'q2')"); n != 2 {
+			t.Errorf("%d rows stored for 2 events sent twice", n)
 		}
 	})
 }

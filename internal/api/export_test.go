@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/omnikpi/omnikpi/client"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 )
 
@@ -62,7 +61,7 @@ func column(t *testing.T, records [][]string, name string) []string {
 func TestRecipientsFailuresAndCSV(t *testing.T) {
 	eachStore(t, func(t *testing.T, open opener) {
 		s := start(t, open, 0)
-		if _, status, err := client.New(s.url, s.keyA, nil).SendEvents(context.Background(), []byte(campaignEvents), "application/x-ndjson"); err != nil || status != 200 {
+		if _, status, err := applied(s.url, s.keyA).SendEvents(context.Background(), []byte(campaignEvents), "application/x-ndjson"); err != nil || status != 200 {
 			t.Fatalf("events: %d %v", status, err)
 		}
 		period := "from=2026-03-01&to=2026-04-01&tz=Europe/Berlin"
@@ -150,7 +149,7 @@ func TestCurrencyFilter(t *testing.T) {
 	eachStore(t, func(t *testing.T, open opener) {
 		s := start(t, open, 0)
 		events := order("o1", "o1", "10") + "\n" + strings.ReplaceAll(strings.ReplaceAll(order("o2", "o2", "150000"), "EUR", "IDR"), `"o2"`, `"o2"`)
-		if _, status, err := client.New(s.url, s.keyA, nil).SendEvents(context.Background(), []byte(events), "application/x-ndjson"); err != nil || status != 200 {
+		if _, status, err := applied(s.url, s.keyA).SendEvents(context.Background(), []byte(events), "application/x-ndjson"); err != nil || status != 200 {
 			t.Fatalf("events: %d %v", status, err)
 		}
 		currencies := func(path string) string {

@@ -15,8 +15,9 @@ import (
 
 // IngestResult answers POST /v1/events.
 type IngestResult struct {
-	Accepted   int               `json:"accepted"`
-	Duplicates int               `json:"duplicates"`
+	Accepted   int               `json:"accepted"`   // new in the store (wait=applied)
+	Duplicates int               `json:"duplicates"` // held by the store already (wait=applied)
+	Queued     int               `json:"queued"`     // durable in the journal, checked for duplicates when applied
 	Rejected   []ingest.Rejected `json:"rejected"`
 	Results    []EventResult     `json:"results"` // valid events, in body order
 }
@@ -24,11 +25,11 @@ type IngestResult struct {
 // EventResult is what became of one valid event.
 type EventResult struct {
 	ID     string `json:"id"`
-	Status string `json:"status"` // accepted or duplicate
+	Status string `json:"status"` // queued, or with wait=applied accepted or duplicate
 }
 
 // postEvents stores a JSON array or NDJSON of events and answers once they
-// are durable. A body with some bad events still stores the good ones (200,
+// are durable in the journal (with wait=applied: once in the store). A body with some bad events still stores the good ones (200,
 // with the bad ones listed); a body whose events are all bad is a 400.
 func (h *handler) postEvents(w http.ResponseWriter, r *http.Request) {
 	workspace := WorkspaceFrom(r.Context())
@@ -60,22 +61,14 @@ func (h *handler) postEvents(w http.ResponseWriter, r *http.Request) {
 	if res.Rejected == nil {
 		res.Rejected = []ingest.Rejected{}
 	}
-	outcomes, err := h.committer.Submit(r.Context(), events)
-	if err != nil {
-		serverError(w, h.log, r, err)
+	outcomes, n, ok := h.submit(w, r, "api", events, len(rejected))
+	if !ok {
 		return
 	}
+	res.Accepted, res.Duplicates, res.Queued = n.Accepted, n.Duplicates, n.Queued
 	for i, o := range outcomes {
-		status := "accepted"
-		if o == store.Accepted {
-			res.Accepted++
-		} else {
-			res.Duplicates++
-			status = "duplicate"
-		}
-		res.Results = append(res.Results, EventResult{ID: events[i].ID, Status: status})
+		res.Results = append(res.Results, EventResult{ID: events[i].ID, Status: status(o)})
 	}
-	h.countIngested("api", res.Accepted, res.Duplicates, len(res.Rejected))
 	status := http.StatusOK
 	if len(events) == 0 && len(rejected) > 0 {
 		status = http.StatusBadRequest

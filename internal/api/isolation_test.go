@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/omnikpi/omnikpi/client"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 )
 
@@ -26,7 +25,7 @@ const secretEvents = `{"id":"x1","ts":"2026-01-05T10:00:00Z","kind":"message_sen
 func TestIsolation_EveryRoute(t *testing.T) {
 	eachStore(t, func(t *testing.T, open opener) {
 		s := start(t, open, 0)
-		if _, status, err := client.New(s.url, s.keyB, nil).SendEvents(context.Background(), []byte(secretEvents), "application/x-ndjson"); err != nil || status != 200 {
+		if _, status, err := applied(s.url, s.keyB).SendEvents(context.Background(), []byte(secretEvents), "application/x-ndjson"); err != nil || status != 200 {
 			t.Fatalf("events of b: %d %v", status, err)
 		}
 		if status, b := call(t, s, http.MethodPut, s.keyB, "/v1/alerts/secret-rule",

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/omnikpi/omnikpi/client"
 	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/config"
 )
@@ -249,7 +248,7 @@ func TestOpenAPI_ExamplesAndAnswersMatch(t *testing.T) {
 	if status, b := call(t, s, http.MethodPut, s.keyA, "/v1/alerts/opt-out-spike", string(rule)); status != 200 {
 		t.Fatalf("the documented alert rule example: %d %s", status, b)
 	}
-	if _, status, err := client.New(s.url, s.keyA, nil).SendEvents(ctx, []byte(campaignEvents), "application/x-ndjson"); err != nil || status != 200 {
+	if _, status, err := applied(s.url, s.keyA).SendEvents(ctx, []byte(campaignEvents), "application/x-ndjson"); err != nil || status != 200 {
 		t.Fatalf("events: %d %v", status, err)
 	}
 

@@ -2,10 +2,12 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/omnikpi/omnikpi/internal/journal"
 	"github.com/omnikpi/omnikpi/internal/store"
 )
 
@@ -17,10 +19,10 @@ const (
 )
 
 // countIngested adds an ingestion request's events by result.
-func (h *handler) countIngested(source string, accepted, duplicates, rejected int) {
-	for result, n := range map[string]int{"accepted": accepted, "duplicate": duplicates, "rejected": rejected} {
+func (h *handler) countIngested(source string, byResult map[string]int) {
+	for result, n := range byResult {
 		if n > 0 {
-			h.metrics.Add(metricIngested, "Events received, by source (api, whatsapp) and result (accepted, duplicate, rejected).",
+			h.metrics.Add(metricIngested, "Events received, by source (api, whatsapp) and result (queued in the journal; accepted or duplicate when the request waited for the store; rejected; shed when the journal was full).",
 				[]string{"source", "result"}, []string{source, result}, float64(n))
 		}
 	}
@@ -79,6 +81,25 @@ func (h *handler) registerGauges() {
 	h.metrics.Gauge("omnikpi_ingest_requests_in_flight", "Ingestion requests being served now.", func() (float64, error) {
 		return float64(len(h.inflight)), nil
 	})
+	if h.journal == nil {
+		return
+	}
+	h.metrics.Gauge("omnikpi_journal_lag_events", "Events acknowledged and journaled but not yet in the store.", func() (float64, error) {
+		return float64(h.journal.Lag().Events), nil
+	})
+	h.metrics.Gauge("omnikpi_journal_lag_bytes", "Journal bytes not yet in the store; past the bound ingestion answers 503.", func() (float64, error) {
+		return float64(h.journal.Lag().Bytes), nil
+	})
+	h.metrics.Gauge("omnikpi_journal_lag_seconds", "Age of the oldest journaled request not yet in the store; 0 when none.", func() (float64, error) {
+		return lagSeconds(h.journal.Lag()), nil
+	})
+}
+
+func lagSeconds(l journal.Lag) float64 {
+	if l.Oldest.IsZero() {
+		return 0
+	}
+	return time.Since(l.Oldest).Seconds()
 }
 
 func (h *handler) getMetrics(w http.ResponseWriter, r *http.Request) {
@@ -97,6 +118,14 @@ func (h *handler) ready(w http.ResponseWriter, r *http.Request) {
 		h.log.Warn("not ready", "err", err)
 		writeError(w, http.StatusServiceUnavailable, "not_ready", "the store does not answer: "+err.Error(), "")
 		return
+	}
+	if h.journal != nil {
+		if lag := h.journal.Lag(); lagSeconds(lag) > h.maxLag.Seconds() {
+			msg := fmt.Sprintf("the store is %.0f s (%d events) behind the ingestion journal, more than the bound of %s", lagSeconds(lag), lag.Events, h.maxLag)
+			h.log.Warn("not ready", "reason", msg)
+			writeError(w, http.StatusServiceUnavailable, "not_ready", msg, "")
+			return
+		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Write([]byte("ready\n"))

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/omnikpi/omnikpi/client"
 )
 
 func get(t *testing.T, url string) (int, string) {
@@ -42,7 +40,7 @@ func TestHealthReadyAndMetrics(t *testing.T) {
 		t.Fatalf("readyz: %d %q", status, body)
 	}
 	body := order("o1", "o1", "10") + "\n" + order("o1", "o1", "10") + "\n" + `{"id":"bad","kind":"order_placed"}`
-	if _, status, err := client.New(s.url, s.keyA, nil).SendEvents(context.Background(), []byte(body), "application/x-ndjson"); err != nil || status != 200 {
+	if _, status, err := applied(s.url, s.keyA).SendEvents(context.Background(), []byte(body), "application/x-ndjson"); err != nil || status != 200 {
 		t.Fatalf("events: %d %v", status, err)
 	}
 	if status, _ := call(t, s, http.MethodGet, s.keyA, "/v1/kpis?from=2026-01-01&to=2026-02-01&kpi=messages_sent,aov", ""); status != 200 {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/omnikpi/omnikpi/client"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 )
 
@@ -42,7 +41,7 @@ func TestServiceLists(t *testing.T) {
 		events := `{"id":"1","ts":"2026-01-05T10:00:00Z","kind":"message_received","channel":"whatsapp","conversation":"c1","customer":"k1","message":"m1","text":"Where is my parcel?"}
 {"id":"2","ts":"2026-01-05T10:00:30Z","kind":"message_sent","channel":"whatsapp","conversation":"c1","customer":"k1","message":"m2","actor":"agent","agent":"ana"}
 {"id":"3","ts":"2026-01-06T10:00:00Z","kind":"message_received","channel":"instagram","conversation":"c2","customer":"k2","message":"m3","text":"parcel not arrived"}`
-		if _, status, err := client.New(s.url, s.keyA, nil).SendEvents(context.Background(), []byte(events), "application/x-ndjson"); err != nil || status != 200 {
+		if _, status, err := applied(s.url, s.keyA).SendEvents(context.Background(), []byte(events), "application/x-ndjson"); err != nil || status != 200 {
 			t.Fatalf("events: %d %v", status, err)
 		}
 		var unclosed kpi.UnclosedReport
@@ -83,7 +82,7 @@ func TestFunnelAndAttribution(t *testing.T) {
 {"id":"m","ts":"2026-01-06T10:00:00Z","kind":"message_received","channel":"whatsapp","customer":"k1","message":"m1"}
 {"id":"c","ts":"2026-01-06T11:00:00Z","kind":"checkout_started","channel":"whatsapp","customer":"k1"}
 {"id":"o","ts":"2026-01-06T12:00:00Z","kind":"order_placed","channel":"whatsapp","customer":"k1","order":"o1","amount":"10.01","currency":"EUR"}`
-		if _, status, err := client.New(s.url, s.keyA, nil).SendEvents(context.Background(), []byte(events), "application/x-ndjson"); err != nil || status != 200 {
+		if _, status, err := applied(s.url, s.keyA).SendEvents(context.Background(), []byte(events), "application/x-ndjson"); err != nil || status != 200 {
 			t.Fatalf("events: %d %v", status, err)
 		}
 		var att kpi.AttributionReport

@@ -16,6 +16,7 @@ import (
 type WebhookResult struct {
 	Accepted   int                `json:"accepted"`
 	Duplicates int                `json:"duplicates"`
+	Queued     int                `json:"queued"`
 	Skipped    []whatsapp.Problem `json:"skipped"` // parts not stored, and why
 }
 
@@ -100,18 +101,12 @@ func (h *handler) postWhatsApp(w http.ResponseWriter, r *http.Request) {
 	if out.Skipped == nil {
 		out.Skipped = []whatsapp.Problem{}
 	}
-	outcomes, err := h.committer.Submit(r.Context(), res.Events)
-	if err != nil {
-		serverError(w, h.log, r, err)
-		return
-	}
-	for _, o := range outcomes {
-		if o == store.Accepted {
-			out.Accepted++
-		} else {
-			out.Duplicates++
+	if len(res.Events) > 0 {
+		_, n, ok := h.submit(w, r, "whatsapp", res.Events, 0)
+		if !ok {
+			return
 		}
+		out.Accepted, out.Duplicates, out.Queued = n.Accepted, n.Duplicates, n.Queued
 	}
-	h.countIngested("whatsapp", out.Accepted, out.Duplicates, 0)
 	writeJSON(w, http.StatusOK, out)
 }

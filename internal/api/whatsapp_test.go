@@ -16,7 +16,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/omnikpi/omnikpi/client"
 	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/config"
 	"github.com/omnikpi/omnikpi/internal/ingest/whatsapp"
@@ -41,10 +40,16 @@ func startWhatsApp(t *testing.T, open opener) *server {
 	}})
 }
 
-// postWebhook signs body as Meta does and posts it.
+// postWebhook posts body with the signature, as Meta does, waiting until
+// its events are in the store (wait=applied) so the test can read them.
 func postWebhook(t *testing.T, s *server, body []byte, signature string) (int, api.WebhookResult) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, s.url+"/webhooks/whatsapp", bytes.NewReader(body))
+	return postWebhookTo(t, s.url+"/webhooks/whatsapp?wait=applied", body, signature)
+}
+
+func postWebhookTo(t *testing.T, target string, body []byte, signature string) (int, api.WebhookResult) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, target, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if signature != "" {
 		req.Header.Set(whatsapp.SignatureHeader, signature)
@@ -73,7 +78,7 @@ func figures(t *testing.T, s *server, key string, q url.Values) map[string]map[s
 	t.Helper()
 	q.Set("from", "2026-01-01")
 	q.Set("to", "2027-01-01")
-	rep, err := client.New(s.url, key, nil).KPIs(context.Background(), q)
+	rep, err := applied(s.url, key).KPIs(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +251,7 @@ func TestWhatsApp_StatusesInheritTheCampaign(t *testing.T) {
 			}
 		}
 		register := func(key, ws string) {
-			if _, status, err := client.New(s.url, key, nil).SendEvents(ctx, registration(ws), "application/x-ndjson"); err != nil || status != 200 {
+			if _, status, err := applied(s.url, key).SendEvents(ctx, registration(ws), "application/x-ndjson"); err != nil || status != 200 {
 				t.Fatalf("register: %d %v", status, err)
 			}
 		}

@@ -19,7 +19,7 @@ import (
 
 	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/demo"
-	"github.com/omnikpi/omnikpi/internal/ingest"
+	"github.com/omnikpi/omnikpi/internal/journal"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store"
 	"github.com/omnikpi/omnikpi/internal/store/clickhouse"
@@ -182,7 +182,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		n, p50, p99, err := httpLoad(ctx, s, batch, *clients, *httpSeconds)
+		n, p50, p99, err := httpLoad(ctx, s, filepath.Join(work, fmt.Sprintf("http-%d.journal", batch)), batch, *clients, *httpSeconds)
 		s.Close()
 		if err != nil {
 			return err
@@ -237,15 +237,18 @@ func timeRuns(ctx context.Context, e *kpi.Engine, r kpi.Request, run func(contex
 // httpLoad posts events to a server on loopback from clients for d, batch
 // events per request, and returns the events acknowledged and the median
 // and 99th percentile of request latency.
-func httpLoad(ctx context.Context, s store.Store, batch, clients int, d time.Duration) (int, time.Duration, time.Duration, error) {
+func httpLoad(ctx context.Context, s store.Store, journalDir string, batch, clients int, d time.Duration) (int, time.Duration, time.Duration, error) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	committer := ingest.NewCommitter(s, log, ingest.CommitterOptions{})
-	defer committer.Close()
+	ingester, err := journal.OpenIngester(journalDir, s, log, journal.Options{}, journal.ApplyOptions{})
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer ingester.Close(time.Minute)
 	engine, err := kpi.New(s)
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	srv := httptest.NewServer(api.New(s, committer, engine, log, api.Options{MaxInFlight: clients * 2}))
+	srv := httptest.NewServer(api.New(s, ingester, engine, log, api.Options{MaxInFlight: clients * 2, Journal: ingester.Journal()}))
 	defer srv.Close()
 	plain, key := api.NewKey("bench")
 	if err := s.AddKey(ctx, key); err != nil {

@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/omnikpi/omnikpi/client"
 	"github.com/omnikpi/omnikpi/internal/store"
+	"github.com/omnikpi/omnikpi/internal/store/clickhouse"
 )
 
 // runAsOmnikpi makes the test binary act as the omnikpi command, so a test
@@ -57,7 +60,11 @@ func (b *syncBuffer) String() string {
 // base URL once it listens.
 func startServer(t *testing.T, db string, flags ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, flags...)...)
+	args := []string{"serve", "--db", db, "--addr", "127.0.0.1:0"}
+	if clickhouse.IsURL(db) {
+		args = append(args, "--journal", journalOf(t, db))
+	}
+	cmd := exec.Command(os.Args[0], append(args, flags...)...)
 	cmd.Env = append(os.Environ(), runAsOmnikpi+"=1")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -94,10 +101,23 @@ func startServer(t *testing.T, db string, flags ...string) (*exec.Cmd, string) {
 	}
 }
 
+// journalOf is the journal directory of a ClickHouse database in this test:
+// the same for every server the test starts on it, as an operator would
+// configure it.
+func journalOf(t *testing.T, db string) string {
+	dir := filepath.Join(os.TempDir(), "omnikpi-test-journals", strings.NewReplacer("/", "_", ":", "_").Replace(db))
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 // TestServe_KilledLosesNothingAcknowledged posts events from concurrent
-// clients to a real server process and kills it with SIGKILL at random
-// moments, several times. After each restart, and at the end, every event
-// whose request was answered 200 is stored exactly once.
+// clients to a real server process and kills it with SIGKILL, again and
+// again: at a random moment while requests are journaled and applied; with
+// the applier held back so the kill leaves a backlog, and a torn record
+// (half a write) at the journal's end; right after a restart, while that
+// backlog is being replayed; and once more at random. A last clean start
+// applies what is left. Then every event whose request was answered 200 is
+// stored exactly once.
 func TestServe_KilledLosesNothingAcknowledged(t *testing.T) {
 	eachDB(t, func(t *testing.T, db string) {
 		code, key, errOut := run(t, "keys", "create", "--db", db, "--workspace", "shop")
@@ -105,12 +125,44 @@ func TestServe_KilledLosesNothingAcknowledged(t *testing.T) {
 			t.Fatalf("keys create: %s", errOut)
 		}
 		key = strings.TrimSpace(key)
+		journalDir := db + ".journal"
+		if clickhouse.IsURL(db) {
+			journalDir = journalOf(t, db)
+		}
 		rng := rand.New(rand.NewPCG(11, 12))
 		var mu sync.Mutex
 		acked := map[string]bool{}
 		next := 0
-		for round := range 3 {
-			cmd, base := startServer(t, db)
+		ackedNow := func() int {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(acked)
+		}
+		for _, round := range []struct {
+			name      string
+			flags     []string
+			clients   bool
+			kill      string // random, backlog (once events wait in the journal), replay (at once after start)
+			tearAfter bool
+		}{
+			{"random", nil, true, "random", false},
+			{"backlog", []string{"--apply-interval", "1h"}, true, "backlog", true},
+			{"replay", nil, false, "replay", false},
+			{"random again", nil, true, "random", false},
+		} {
+			cmd, base := startServer(t, db, round.flags...)
+			if round.kill == "replay" {
+				lag := journalLag(t, base)
+				if err := cmd.Process.Kill(); err != nil {
+					t.Fatal(err)
+				}
+				cmd.Wait()
+				if lag == 0 {
+					t.Errorf("round %s: nothing was left to replay at the kill", round.name)
+				}
+				t.Logf("round %s: killed with %d events being replayed", round.name, lag)
+				continue
+			}
 			c := client.New(base, key, nil)
 			ctx, stopClients := context.WithCancel(context.Background())
 			var wg sync.WaitGroup
@@ -126,7 +178,7 @@ func TestServe_KilledLosesNothingAcknowledged(t *testing.T) {
 						var body strings.Builder
 						ids := make([]string, 20)
 						for i := range ids {
-							ids[i] = fmt.Sprintf("r%d-w%d-e%d", round, w, first+i)
+							ids[i] = fmt.Sprintf("w%d-e%d", w, first+i)
 							fmt.Fprintf(&body, `{"id":%q,"ts":"2026-01-05T10:00:00Z","kind":"order_placed","order":%q,"amount":"1","currency":"EUR","customer":"c%d"}`+"\n",
 								ids[i], ids[i], i)
 						}
@@ -144,29 +196,41 @@ func TestServe_KilledLosesNothingAcknowledged(t *testing.T) {
 			}
 			// Kill once the round has had acknowledgements, at a random
 			// moment after: a busy machine must not make the test vacuous.
-			mu.Lock()
-			before := len(acked)
-			mu.Unlock()
-			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-				mu.Lock()
-				n := len(acked)
-				mu.Unlock()
-				if n >= before+60 {
-					break
-				}
+			before := ackedNow()
+			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && ackedNow() < before+200; time.Sleep(20 * time.Millisecond) {
 			}
 			time.Sleep(time.Duration(100+rng.IntN(600)) * time.Millisecond)
+			lag := 0
+			if round.kill == "backlog" {
+				lag = journalLag(t, base)
+				if lag == 0 {
+					t.Errorf("round %s: the applier held back, yet nothing waits in the journal", round.name)
+				}
+			}
 			if err := cmd.Process.Kill(); err != nil {
 				t.Fatal(err)
 			}
 			cmd.Wait()
 			stopClients()
 			wg.Wait()
+			t.Logf("round %s: killed with %d acknowledged so far (%d waiting in the journal)", round.name, ackedNow(), lag)
+			if round.tearAfter {
+				tearJournal(t, journalDir)
+			}
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		if len(acked) < 100 {
-			t.Fatalf("only %d events acknowledged: the test did not exercise the server", len(acked))
+		if ackedNow() < 400 {
+			t.Fatalf("only %d events acknowledged: the test did not exercise the server", ackedNow())
+		}
+		// A clean start applies what the kills left in the journal.
+		cmd, base := startServer(t, db)
+		for deadline := time.Now().Add(60 * time.Second); journalLag(t, base) > 0; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the journal was not applied within 60 s of a clean start")
+			}
+		}
+		cmd.Process.Signal(os.Interrupt)
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("serve after SIGINT: %v", err)
 		}
 		s, err := openStore(context.Background(), db)
 		if err != nil {
@@ -174,13 +238,65 @@ func TestServe_KilledLosesNothingAcknowledged(t *testing.T) {
 		}
 		defer s.Close()
 		stored := storedIDs(t, s)
+		mu.Lock()
+		defer mu.Unlock()
 		for id := range acked {
 			if stored[id] != 1 {
 				t.Errorf("acknowledged event %s is stored %d times", id, stored[id])
 			}
 		}
-		t.Logf("%d events acknowledged across 3 kills, all stored once", len(acked))
+		for id, n := range stored {
+			if n != 1 {
+				t.Errorf("event %s is stored %d times", id, n)
+			}
+		}
+		t.Logf("%d events acknowledged across 4 kills, all stored once", len(acked))
 	})
+}
+
+// journalLag reads the events a server holds in its journal but not yet in
+// its store, from /metrics.
+func journalLag(t *testing.T, base string) int {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "omnikpi_journal_lag_events "); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatalf("lag %q: %v", v, err)
+			}
+			return n
+		}
+	}
+	t.Fatal("/metrics has no omnikpi_journal_lag_events")
+	return 0
+}
+
+// tearJournal appends the first half of a record to the journal's last
+// segment, as a process killed in the middle of a write would leave it.
+func tearJournal(t *testing.T, dir string) {
+	t.Helper()
+	segs, err := filepath.Glob(filepath.Join(dir, "*.wal"))
+	if err != nil || len(segs) == 0 {
+		t.Fatalf("no journal segment in %s: %v", dir, err)
+	}
+	sort.Strings(segs)
+	f, err := os.OpenFile(segs[len(segs)-1], os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// A header announcing 200 bytes, and 30 of them.
+	half := append([]byte{200, 0, 0, 0, 1, 2, 3, 4}, bytes.Repeat([]byte{'x'}, 30)...)
+	if _, err := f.Write(half); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // storedIDs counts the stored events of workspace shop by id.

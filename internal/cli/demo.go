@@ -83,7 +83,14 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := s.AddKey(ctx, key); err != nil {
 		return err
 	}
-	return serveHTTP(ctx, e, s, *addr, tlsFiles{}, api.Options{}, time.Minute, func(base string) {
+	jopts := journalFlags{maxBytes: 1 << 30, maxLag: time.Minute}
+	if clickhouse.IsURL(*db) {
+		jopts.dir = filepath.Join(os.TempDir(), "omnikpi-demo.journal")
+	}
+	if err := jopts.resolve(*db); err != nil {
+		return err
+	}
+	return serveHTTP(ctx, e, s, *addr, tlsFiles{}, api.Options{MaxLag: jopts.maxLag}, jopts, time.Minute, func(base string) {
 		q := url.Values{"kpi": {"open_rate,ctr,rocs,aov"}, "group_by": {"campaign"}}
 		fmt.Fprintf(e.stdout, "\nServing the demo on %s (Ctrl-C to stop). An API key for the demo workspace:\n  %s\nTry:\n  curl -H 'Authorization: Bearer %s' '%s/v1/kpis?%s'\n",
 			base, plain, plain, base, q.Encode())

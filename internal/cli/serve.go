@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -14,8 +15,9 @@ import (
 	"github.com/omnikpi/omnikpi/internal/alerts"
 	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/config"
-	"github.com/omnikpi/omnikpi/internal/ingest"
+	"github.com/omnikpi/omnikpi/internal/journal"
 	"github.com/omnikpi/omnikpi/internal/kpi"
+	"github.com/omnikpi/omnikpi/internal/metrics"
 	"github.com/omnikpi/omnikpi/internal/store"
 	"github.com/omnikpi/omnikpi/internal/store/clickhouse"
 )
@@ -30,6 +32,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	appSecret := fs.String("whatsapp-app-secret", "", "Meta app secret that signs WhatsApp webhooks (or $"+config.EnvWhatsAppAppSecret+")")
 	verifyToken := fs.String("whatsapp-verify-token", "", "verify token of the WhatsApp webhook handshake (or $"+config.EnvWhatsAppVerifyToken+")")
 	alertEvery := fs.Duration("alert-interval", time.Minute, "how often alert rules are evaluated; 0 turns evaluation off")
+	var jopts journalFlags
+	fs.StringVar(&jopts.dir, "journal", "", "directory of the ingestion journal (default: the DuckDB file's name with .journal; required with ClickHouse)")
+	fs.Int64Var(&jopts.maxBytes, "journal-max-bytes", 1<<30, "journal bytes not yet in the store past which ingestion answers 503 with Retry-After")
+	fs.DurationVar(&jopts.interval, "apply-interval", 0, "how long journaled requests gather before they are written to the store (default: none for DuckDB, 1s for ClickHouse)")
+	fs.DurationVar(&jopts.maxLag, "max-lag", time.Minute, "/readyz reports not ready while the oldest journaled request not yet in the store is older than this")
 	var certs tlsFiles
 	fs.StringVar(&certs.cert, "tls-cert", "", "PEM certificate file: serve HTTPS (with --tls-key); session cookies are then Secure")
 	fs.StringVar(&certs.key, "tls-key", "", "PEM private key file of --tls-cert")
@@ -51,6 +58,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if err := jopts.resolve(*db); err != nil {
+		return err
+	}
 	if (certs.cert == "") != (certs.key == "") {
 		return fmt.Errorf("--tls-cert and --tls-key go together")
 	}
@@ -67,8 +77,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := addConfigAlerts(ctx, s, cfg.Alerts); err != nil {
 		return err
 	}
-	opts := api.Options{MaxBodyBytes: *maxBody, WhatsApp: cfg.WhatsApp, MaxInFlight: *maxInFlight}
-	return serveHTTP(ctx, e, s, *addr, certs, opts, *alertEvery, func(base string) {
+	opts := api.Options{MaxBodyBytes: *maxBody, WhatsApp: cfg.WhatsApp, MaxInFlight: *maxInFlight, MaxLag: jopts.maxLag}
+	return serveHTTP(ctx, e, s, *addr, certs, opts, jopts, *alertEvery, func(base string) {
 		fmt.Fprintf(e.stdout, "omnikpi serving %s on %s\n", clickhouse.Redacted(*db), base)
 	})
 }
@@ -79,7 +89,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 // tlsFiles are the certificate and key of an HTTPS server; none for HTTP.
 type tlsFiles struct{ cert, key string }
 
-func serveHTTP(ctx context.Context, e *env, s store.Store, addr string, certs tlsFiles, opts api.Options, alertEvery time.Duration, ready func(baseURL string)) error {
+func serveHTTP(ctx context.Context, e *env, s store.Store, addr string, certs tlsFiles, opts api.Options, jopts journalFlags, alertEvery time.Duration, ready func(baseURL string)) error {
 	engine, err := kpi.New(s)
 	if err != nil {
 		return err
@@ -90,10 +100,19 @@ func serveHTTP(ctx context.Context, e *env, s store.Store, addr string, certs tl
 		defer stop()
 		go ev.Run(evalCtx, alertEvery)
 	}
-	committer := ingest.NewCommitter(s, e.log, ingest.CommitterOptions{})
-	defer committer.Close()
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.New()
+	}
+	ingester, err := jopts.open(s, e.log, opts.Metrics)
+	if err != nil {
+		return err
+	}
+	// Runs after the HTTP server has stopped: what is journaled is applied
+	// before the store closes, or on the next start if that takes long.
+	defer ingester.Close(30 * time.Second)
+	opts.Journal = ingester.Journal()
 	srv := &http.Server{
-		Handler:           api.New(s, committer, engine, e.log, opts),
+		Handler:           api.New(s, ingester, engine, e.log, opts),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      5 * time.Minute,
@@ -162,4 +181,53 @@ func addConfigAlerts(ctx context.Context, s store.Store, rules map[string][]stor
 		}
 	}
 	return nil
+}
+
+// journalFlags are serve's settings of the ingestion journal.
+type journalFlags struct {
+	dir      string
+	maxBytes int64
+	interval time.Duration
+	maxLag   time.Duration
+}
+
+// resolve fills in the defaults that depend on the store.
+func (j *journalFlags) resolve(db string) error {
+	if clickhouse.IsURL(db) {
+		if j.dir == "" {
+			return fmt.Errorf("serve --db %s needs --journal DIR: a local directory where requests are journaled before ClickHouse has them", clickhouse.Redacted(db))
+		}
+		if j.interval == 0 {
+			j.interval = time.Second // ClickHouse wants large, infrequent inserts
+		}
+	} else if j.dir == "" {
+		j.dir = db + ".journal"
+	}
+	return nil
+}
+
+// open opens the journal and starts applying it to s, counting what is
+// applied in reg.
+func (j journalFlags) open(s store.Store, log *slog.Logger, reg *metrics.Registry) (*journal.Ingester, error) {
+	return journal.OpenIngester(j.dir, s, log, journal.Options{MaxUnapplied: j.maxBytes},
+		journal.ApplyOptions{Interval: j.interval, Applied: appliedMetrics(reg)})
+}
+
+// appliedMetrics counts the events the applier writes to the store.
+func appliedMetrics(reg *metrics.Registry) func(int, []store.Outcome, time.Duration) {
+	return func(n int, outcomes []store.Outcome, took time.Duration) {
+		var accepted, duplicates int
+		for _, o := range outcomes {
+			if o == store.Accepted {
+				accepted++
+			} else {
+				duplicates++
+			}
+		}
+		for result, n := range map[string]int{"accepted": accepted, "duplicate": duplicates} {
+			reg.Add("omnikpi_applied_events_total", "Journaled events written to the store, by result (accepted: new; duplicate: the store held them already).",
+				[]string{"result"}, []string{result}, float64(n))
+		}
+		reg.Observe("omnikpi_apply_batch_duration_seconds", "Time the store takes to write one batch of journaled events.", nil, nil, took)
+	}
 }

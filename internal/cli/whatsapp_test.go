@@ -48,10 +48,10 @@ func TestServe_WhatsAppWebhookToReport(t *testing.T) {
 		}
 		answer, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 200 || !strings.Contains(string(answer), `"accepted":11`) {
+		if resp.StatusCode != 200 || !strings.Contains(string(answer), `"queued":11`) {
 			t.Fatalf("webhook: %d %s", resp.StatusCode, answer)
 		}
-		cmd.Process.Signal(os.Interrupt) // a clean stop releases the DuckDB file
+		cmd.Process.Signal(os.Interrupt) // a clean stop applies the journal and releases the DuckDB file
 		cmd.Wait()
 
 		rep := reportJSON(t, db, "--workspace", "shop", "--from", "2026-01-01", "--to", "2026-01-02",

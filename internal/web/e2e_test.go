@@ -29,6 +29,7 @@ import (
 	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/demo"
 	"github.com/omnikpi/omnikpi/internal/ingest"
+	"github.com/omnikpi/omnikpi/internal/journal"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store"
 	"github.com/omnikpi/omnikpi/internal/store/duckdb"
@@ -466,11 +467,14 @@ func TestDashboard_EndToEnd(t *testing.T) {
 	shots := artifacts(t)
 	s, engine := load(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	committer := ingest.NewCommitter(s, log, ingest.CommitterOptions{})
-	srv := httptest.NewServer(api.New(s, committer, engine, log, api.Options{}))
+	ingester, err := journal.OpenIngester(t.TempDir(), s, log, journal.Options{}, journal.ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New(s, ingester, engine, log, api.Options{}))
 	t.Cleanup(func() {
 		srv.Close()
-		committer.Close()
+		ingester.Close(time.Minute)
 	})
 	plain, key := api.NewKey(workspace)
 	if err := s.AddKey(context.Background(), key); err != nil {
