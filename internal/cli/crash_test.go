@@ -323,8 +323,9 @@ func storedIDs(t *testing.T, s store.Store) map[string]int {
 }
 
 // TestOpen_BadStores: a file that is not a database, a path in a missing
-// directory, a directory, and a file another process holds each give an
-// error naming the file, and the file is left as it was.
+// directory and a directory each give an error naming the file, and the
+// file is left as it was. A file omnikpi serve holds is reached through
+// the server.
 func TestOpen_BadStores(t *testing.T) {
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.duckdb")
@@ -352,7 +353,14 @@ func TestOpen_BadStores(t *testing.T) {
 		cmd.Wait()
 	}()
 	code, _, errOut := run(t, "report", "--db", held, "--workspace", "w")
-	if code != 1 || !strings.Contains(errOut, held) || !strings.Contains(strings.ToLower(errOut), "lock") {
-		t.Errorf("a file held by serve: exit %d, %q", code, errOut)
+	if code != 1 || !strings.Contains(errOut, held+" is served by omnikpi serve") || !strings.Contains(errOut, "no workspace w") {
+		t.Errorf("report on a file held by serve, of a workspace it does not have: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := run(t, "workspace", "--db", held, "--workspace", "w"); code != 0 {
+		t.Fatalf("workspace through the server: exit %d, %q", code, errOut)
+	}
+	code, out, errOut := run(t, "report", "--db", held, "--workspace", "w", "--kpi", "ctr")
+	if code != 0 || !strings.Contains(out, "Workspace w") || !strings.Contains(errOut, "going through its API") {
+		t.Errorf("report on a file held by serve: exit %d, %q, %q", code, out, errOut)
 	}
 }

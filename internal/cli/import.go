@@ -1,15 +1,20 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/omnikpi/omnikpi/client"
+	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/event"
 	"github.com/omnikpi/omnikpi/internal/ingest"
 	"github.com/omnikpi/omnikpi/internal/store"
@@ -32,12 +37,26 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	s, ws, err := openWorkspace(ctx, *db, *workspace)
+	imp := &importer{batch: *batch, progress: progressTo(e.stderr)}
+	c, err := viaServer(ctx, e, *db)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	imp := &importer{store: s, ws: ws, batch: *batch, progress: progressTo(e.stderr)}
+	if c != nil {
+		// Created when new, as an import into the file does.
+		ws, err := c.WithWorkspace(*workspace).ChangeWorkspace(ctx, api.WorkspaceChange{})
+		if err != nil {
+			return err
+		}
+		imp.remote, imp.ws = c.WithWorkspace(*workspace), *ws
+	} else {
+		s, ws, err := openWorkspace(ctx, *db, *workspace)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		imp.store, imp.ws = s, ws
+	}
 	var rejectedFiles []string
 	for _, path := range fs.Args() {
 		sum, err := imp.file(ctx, path, *strict)
@@ -68,9 +87,11 @@ func isDiskFull(err error) bool {
 	return err != nil && (errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "No space left on device"))
 }
 
-// importer loads files into a store in large batches.
+// importer loads files into a store in large batches, or posts them to
+// the server that has the store open.
 type importer struct {
 	store    store.Store
+	remote   *client.Client // the server's API, when it has the store
 	ws       store.Workspace
 	batch    int
 	progress func(done, total int64, events int, elapsed time.Duration) // nil: no progress bar
@@ -80,6 +101,7 @@ type importer struct {
 type importSummary struct {
 	path                           string
 	accepted, duplicates, rejected int
+	queued                         int // journaled by the server, not yet stored
 	firstRejections                []ingest.Rejected
 	strictAborted                  bool
 	elapsed                        time.Duration
@@ -90,9 +112,13 @@ func (s importSummary) String() string {
 	if s.strictAborted {
 		fmt.Fprintf(&b, "%s: nothing imported (--strict): %d lines rejected", s.path, s.rejected)
 	} else {
-		rate := float64(s.accepted+s.duplicates) / max(s.elapsed.Seconds(), 1e-9)
-		fmt.Fprintf(&b, "%s: %d accepted, %d duplicates, %d rejected in %.1f s (%.0f events/s)",
-			s.path, s.accepted, s.duplicates, s.rejected, s.elapsed.Seconds(), rate)
+		rate := float64(s.accepted+s.duplicates+s.queued) / max(s.elapsed.Seconds(), 1e-9)
+		queued := ""
+		if s.queued > 0 {
+			queued = fmt.Sprintf(", %d queued", s.queued)
+		}
+		fmt.Fprintf(&b, "%s: %d accepted, %d duplicates%s, %d rejected in %.1f s (%.0f events/s)",
+			s.path, s.accepted, s.duplicates, queued, s.rejected, s.elapsed.Seconds(), rate)
 	}
 	if len(s.firstRejections) > 0 {
 		reasons := make([]string, len(s.firstRejections))
@@ -146,7 +172,7 @@ func (imp *importer) file(ctx context.Context, path string, strict bool) (import
 				batches <- parsed{err: err}
 				return
 			}
-			if !imp.ws.KeepPhoneNumbers {
+			if !imp.ws.KeepPhoneNumbers && imp.remote == nil { // a server hashes them itself
 				ingest.HashPhoneCustomers(events, imp.ws.Name)
 			}
 			select {
@@ -161,7 +187,11 @@ func (imp *importer) file(ctx context.Context, path string, strict bool) (import
 			return sum, p.err
 		}
 		sum.addRejected(p.rejected)
-		if len(p.events) > 0 {
+		if len(p.events) > 0 && imp.remote != nil {
+			if err := imp.post(ctx, p.events, &sum); err != nil {
+				return sum, err
+			}
+		} else if len(p.events) > 0 {
 			outcomes, err := imp.store.Insert(ctx, p.events)
 			if err != nil {
 				return sum, err
@@ -183,6 +213,74 @@ func (imp *importer) file(ctx context.Context, path string, strict bool) (import
 	}
 	sum.elapsed = time.Since(start)
 	return sum, nil
+}
+
+// Bounds of one request of an import through the server, well under its
+// default body limit.
+const (
+	postMaxEvents = 5000
+	postMaxBytes  = 4 << 20
+)
+
+// post sends events to the server as NDJSON, in requests of at most
+// postMaxEvents and postMaxBytes, and counts what its answers say.
+func (imp *importer) post(ctx context.Context, events []event.Event, sum *importSummary) error {
+	var body bytes.Buffer
+	n := 0
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		defer func() { body.Reset(); n = 0 }()
+		for attempt := 1; ; attempt++ {
+			ans, status, err := imp.remote.PostEvents(ctx, body.Bytes(), "application/x-ndjson")
+			var apiErr *client.APIError
+			if errors.As(err, &apiErr) && status == http.StatusServiceUnavailable && attempt < 60 {
+				select { // the server is at its limit: back off as it asks
+				case <-time.After(time.Second):
+					continue
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			if err != nil {
+				return err
+			}
+			for what, k := range ans.Count() {
+				switch what {
+				case "accepted":
+					sum.accepted += k
+				case "duplicate":
+					sum.duplicates += k
+				default:
+					sum.queued += k
+				}
+			}
+			for _, raw := range ans.Rejected {
+				var r ingest.Rejected
+				if json.Unmarshal(raw, &r) == nil {
+					r.Line = 0 // a line of the request, not of the file
+					sum.addRejected([]ingest.Rejected{r})
+				}
+			}
+			return nil
+		}
+	}
+	for i := range events {
+		line, err := events[i].MarshalGeneric()
+		if err != nil {
+			return err
+		}
+		if n > 0 && (n == postMaxEvents || body.Len()+len(line) > postMaxBytes) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		body.Write(line)
+		body.WriteByte('\n')
+		n++
+	}
+	return flush()
 }
 
 func (s *importSummary) addRejected(r []ingest.Rejected) {

@@ -70,6 +70,24 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	c, err := viaServer(ctx, e, *db)
+	if err != nil {
+		return err
+	}
+	if c != nil {
+		viewParams := map[string]url.Values{
+			"keywords":    {"limit": {strconv.Itoa(*limit)}},
+			"funnel":      {"steps": {*steps}, "within": {*within}, "order": {*order}},
+			"attribution": {"by": {*by}},
+			"abtest":      {"control": {*control}},
+			"cohorts":     {"period": {*period}},
+			"segments":    {"family": {*family}},
+		}
+		for k, v := range viewParams[*view] {
+			q[k] = v
+		}
+		return reportViaAPI(ctx, e.stdout, c.WithWorkspace(*workspace), *view, *format, q, req)
+	}
 	s, err := openStore(ctx, *db)
 	if err != nil {
 		return err
@@ -147,15 +165,20 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	switch *format {
+	return writeKPIs(e.stdout, *format, rep, req)
+}
+
+// writeKPIs prints the KPI view as JSON, CSV or a table.
+func writeKPIs(w io.Writer, format string, rep kpi.Report, req kpi.Request) error {
+	switch format {
 	case "json":
-		enc := json.NewEncoder(e.stdout)
+		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	case "csv":
-		return writeReportCSV(e.stdout, rep, req.GroupBy, req.Bucket != "")
+		return writeReportCSV(w, rep, req.GroupBy, req.Bucket != "")
 	}
-	return writeReportTable(e.stdout, rep)
+	return writeReportTable(w, rep)
 }
 
 func printCatalogue(w io.Writer) error {

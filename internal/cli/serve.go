@@ -77,8 +77,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := addConfigAlerts(ctx, s, cfg.Alerts); err != nil {
 		return err
 	}
+	// The other commands on a DuckDB file find this server and its admin
+	// token (see served.go).
+	served, err := announceServe(*db, certs)
+	if err != nil {
+		return err
+	}
+	defer served.close()
 	opts := api.Options{MaxBodyBytes: *maxBody, WhatsApp: cfg.WhatsApp, MaxInFlight: *maxInFlight, MaxLag: jopts.maxLag}
+	opts.AdminToken = served.token
 	return serveHTTP(ctx, e, s, *addr, certs, opts, jopts, *alertEvery, func(base string) {
+		served.listening(e, base) // before saying so: whoever waits for the line finds the server
 		fmt.Fprintf(e.stdout, "omnikpi serving %s on %s\n", clickhouse.Redacted(*db), base)
 	})
 }

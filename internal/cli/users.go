@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/omnikpi/omnikpi/internal/api"
-	"github.com/omnikpi/omnikpi/internal/store"
 )
 
 // runUsers manages the dashboard users of a workspace. A password is read
@@ -29,16 +28,43 @@ func runUsers(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "omnikpi users %s: --workspace%s required\n", args[0], map[bool]string{true: " is", false: " and --user are"}[args[0] == "list"])
 		return errUsage
 	}
-	var hash string
+	var password string
 	if args[0] == "add" {
 		line, err := bufio.NewReader(e.stdin).ReadString('\n')
-		password := strings.TrimRight(line, "\r\n")
+		password = strings.TrimRight(line, "\r\n")
 		if password == "" {
 			return fmt.Errorf("no password on standard input (%v): pipe it in, as in: printf '%%s\\n' \"$PASSWORD\" | omnikpi users add …", err)
 		}
-		if hash, err = api.HashPassword(password); err != nil {
+	}
+	done := func() error {
+		fmt.Fprintf(e.stderr, "%s user %s of workspace %s\n", map[string]string{"add": "Saved", "remove": "Removed"}[args[0]], *name, *workspace)
+		return nil
+	}
+	c, err := viaServer(ctx, e, *db)
+	if err != nil {
+		return err
+	}
+	if c != nil {
+		c = c.WithWorkspace(*workspace)
+		switch args[0] {
+		case "list":
+			users, err := c.Users(ctx)
+			if err != nil {
+				return err
+			}
+			for _, u := range users {
+				fmt.Fprintln(e.stdout, u.Name)
+			}
+			return nil
+		case "add":
+			err = c.PutUser(ctx, *name, password)
+		case "remove":
+			err = c.DeleteUser(ctx, *name)
+		}
+		if err != nil {
 			return err
 		}
+		return done()
 	}
 	s, ws, err := openWorkspace(ctx, *db, *workspace)
 	if err != nil {
@@ -52,22 +78,15 @@ func runUsers(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	case "add":
-		ws.PutUser(store.User{Name: *name, PasswordHash: hash})
+		err = api.AddUser(&ws, *name, password)
 	case "remove":
-		kept := ws.Users[:0]
-		for _, u := range ws.Users {
-			if u.Name != *name {
-				kept = append(kept, u)
-			}
-		}
-		if len(kept) == len(ws.Users) {
-			return fmt.Errorf("workspace %s has no user %q", *workspace, *name)
-		}
-		ws.Users = kept
+		err = api.RemoveUser(&ws, *name)
+	}
+	if err != nil {
+		return err
 	}
 	if err := s.PutWorkspace(ctx, ws); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "%s user %s of workspace %s\n", map[string]string{"add": "Saved", "remove": "Removed"}[args[0]], *name, *workspace)
-	return nil
+	return done()
 }

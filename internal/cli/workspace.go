@@ -9,9 +9,9 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
-	"github.com/omnikpi/omnikpi/internal/kpi"
+	"github.com/omnikpi/omnikpi/client"
+	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/store"
 )
 
@@ -30,87 +30,104 @@ func runWorkspace(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	s, ws, err := openWorkspace(ctx, *db, *workspace)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	changed := false
+	var change api.WorkspaceChange
 	if *zone != "" {
-		if _, err := time.LoadLocation(*zone); err != nil {
-			return fmt.Errorf("--timezone %q: not an IANA time zone", *zone)
-		}
-		ws.TimeZone, changed = *zone, true
+		change.TimeZone = *zone
 	}
 	switch *keepPhones {
 	case "":
 	case "true", "false":
-		ws.KeepPhoneNumbers, changed = *keepPhones == "true", true
+		keep := *keepPhones == "true"
+		change.KeepPhoneNumbers = &keep
 	default:
 		return fmt.Errorf("--keep-phone-numbers %q: use true or false", *keepPhones)
 	}
 	switch *stopWords {
 	case "":
 	case "default":
-		ws.StopWords, changed = nil, true
+		change.DefaultStopWords = true
 	default:
-		ws.StopWords, changed = nil, true
-		for _, w := range strings.Split(*stopWords, ",") {
-			if w = strings.TrimSpace(w); w != "" {
-				ws.StopWords = append(ws.StopWords, w)
-			}
-		}
+		change.StopWords = strings.Split(*stopWords, ",")
 	}
 	switch {
 	case *rateCard == "none":
-		ws.RateCard, changed = nil, true
+		change.RemoveRateCard = true
 	case *rateCard != "":
 		card, err := readRateCard(*rateCard, *rateCurrency)
 		if err != nil {
 			return err
 		}
-		ws.RateCard, changed = card, true
+		change.RateCard = card
 	case *rateCurrency != "":
 		return fmt.Errorf("--rate-card-currency needs --rate-card")
 	}
 	switch *hours {
 	case "":
 	case "none":
-		ws.BusinessHours, changed = nil, true
+		change.RemoveBusinessHours = true
 	default:
 		open, err := parseOpenHours(*hours)
 		if err != nil {
 			return fmt.Errorf("--business-hours: %w", err)
 		}
-		if ws.BusinessHours == nil {
-			ws.BusinessHours = &store.BusinessHours{}
-		}
-		ws.BusinessHours.Open, changed = open, true
+		change.BusinessHours = open
 	}
 	if *holidays != "" {
-		if ws.BusinessHours == nil {
-			return fmt.Errorf("--holidays needs --business-hours")
-		}
-		ws.BusinessHours.Holidays, changed = strings.Split(strings.ReplaceAll(*holidays, " ", ""), ","), true
+		change.Holidays = strings.Split(strings.ReplaceAll(*holidays, " ", ""), ",")
 	}
-	if ws.BusinessHours != nil {
-		if err := kpi.ValidateBusinessHours(*ws.BusinessHours); err != nil {
+	change.SessionGap = store.Duration(*sessionGap)
+	if *workspace == "" {
+		return fmt.Errorf("--workspace is required")
+	}
+	var ws store.Workspace
+	c, err := viaServer(ctx, e, *db)
+	switch {
+	case err != nil:
+		return err
+	case c != nil:
+		got, err := c.WithWorkspace(*workspace).ChangeWorkspace(ctx, change)
+		var apiErr *client.APIError
+		if errors.As(err, &apiErr) && apiErr.Field != "" {
+			return changeError(apiErr.Field, strings.TrimPrefix(apiErr.Message, apiErr.Field+": "))
+		}
+		if err != nil {
 			return err
 		}
-	}
-	if *sessionGap < 0 {
-		return fmt.Errorf("--session-gap must not be negative")
-	} else if *sessionGap > 0 {
-		ws.Windows.Session, changed = store.Duration(*sessionGap), true
-	}
-	if changed {
-		if err := s.PutWorkspace(ctx, ws); err != nil {
+		ws = *got
+	default:
+		s, stored, err := openWorkspace(ctx, *db, *workspace)
+		if err != nil {
 			return err
 		}
+		defer s.Close()
+		changed, err := change.Apply(&stored)
+		var bad *api.ChangeError
+		if errors.As(err, &bad) {
+			return changeError(bad.Field, bad.Reason)
+		}
+		if err != nil {
+			return err
+		}
+		if changed {
+			if err := s.PutWorkspace(ctx, stored); err != nil {
+				return err
+			}
+		}
+		ws = stored
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(ws)
+}
+
+// changeError names the flag of a refused setting.
+func changeError(field, reason string) error {
+	flags := map[string]string{"time_zone": "--timezone", "keep_phone_numbers": "--keep-phone-numbers", "stop_words": "--stop-words",
+		"rate_card": "--rate-card", "business_hours": "--business-hours", "holidays": "--holidays", "session_gap": "--session-gap"}
+	if f, ok := flags[field]; ok {
+		field = f
+	}
+	return fmt.Errorf("%s: %s", field, reason)
 }
 
 // readRateCard reads a rate card from CSV: a header naming the columns
