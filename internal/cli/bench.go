@@ -3,23 +3,16 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
-	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/demo"
-	"github.com/omnikpi/omnikpi/internal/journal"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store"
 	"github.com/omnikpi/omnikpi/internal/store/clickhouse"
@@ -65,14 +58,16 @@ func kpis(ids ...string) func(ctx context.Context, e *kpi.Engine, r kpi.Request)
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "bench", "[--events N] [--clickhouse URL] [--postgres=false] [--runs N] [--http-seconds S]")
+	fs := newFlags(e, "bench", "[--events N] [--clickhouse URL] [--postgres=false] [--runs N] [--http-seconds 10s] [--clients N] [--overload 60s]")
 	events := fs.Int("events", 10_000_000, "events to generate with the demo generator")
 	chURL := fs.String("clickhouse", os.Getenv("OMNIKPI_CLICKHOUSE"), "a ClickHouse server to measure too, as clickhouse://host:9000 (its database omnikpi_bench is dropped and made anew)")
 	duck := fs.Bool("duckdb", true, "measure the DuckDB store (PostgreSQL is compared with it)")
 	pg := fs.Bool("postgres", postgresInstalled(), "measure the same KPIs on PostgreSQL 15 too, started on loopback from "+pgBinDir+" (default: when installed)")
 	runs := fs.Int("runs", 5, "warm runs of each KPI family; the median is shown")
 	httpSeconds := fs.Duration("http-seconds", 10*time.Second, "how long each HTTP ingestion load runs (0: none)")
-	clients := fs.Int("clients", 16, "concurrent HTTP clients")
+	clients := fs.Int("clients", 64, "concurrent HTTP clients")
+	overload := fs.Duration("overload", time.Minute, "how long serve is offered twice the rate its store sustains (0: no overload)")
+	maxJournal := fs.Int64("journal-max-bytes", 256<<20, "serve's bound on journal bytes not yet in the store")
 	dir := fs.String("dir", "", "working directory for the data files (default: a temporary one, removed after)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -173,22 +168,12 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		s.Close()
 	}
 
-	// HTTP ingestion on loopback, into a fresh DuckDB file.
-	for _, batch := range []int{1, 100} {
-		if *httpSeconds <= 0 || !*duck {
-			break
+	// HTTP ingestion into a real serve process on the DuckDB file that
+	// holds the imported events.
+	if *httpSeconds > 0 && *duck {
+		if err := benchIngestion(ctx, filepath.Join(work, "bench.duckdb"), *clients, *httpSeconds, *overload, *maxJournal, add); err != nil {
+			return fmt.Errorf("ingestion: %w", err)
 		}
-		s, err := duckdb.Open(ctx, filepath.Join(work, fmt.Sprintf("http-%d.duckdb", batch)))
-		if err != nil {
-			return err
-		}
-		n, p50, p99, err := httpLoad(ctx, s, filepath.Join(work, fmt.Sprintf("http-%d.journal", batch)), batch, *clients, *httpSeconds)
-		s.Close()
-		if err != nil {
-			return err
-		}
-		add("duckdb", fmt.Sprintf("HTTP ingestion, %d clients, %d event(s) per request", *clients, batch),
-			rate(n, *httpSeconds), fmt.Sprintf("p50 %s, p99 %s", ms(p50), ms(p99)), "")
 	}
 	add("process", "peak memory", "", "", peakMemory())
 
@@ -232,70 +217,6 @@ func timeRuns(ctx context.Context, e *kpi.Engine, r kpi.Request, run func(contex
 	cold, warm := times[0], times[1:]
 	sort.Slice(warm, func(a, b int) bool { return warm[a] < warm[b] })
 	return cold, warm[len(warm)/2], nil
-}
-
-// httpLoad posts events to a server on loopback from clients for d, batch
-// events per request, and returns the events acknowledged and the median
-// and 99th percentile of request latency.
-func httpLoad(ctx context.Context, s store.Store, journalDir string, batch, clients int, d time.Duration) (int, time.Duration, time.Duration, error) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ingester, err := journal.OpenIngester(journalDir, s, log, journal.Options{}, journal.ApplyOptions{})
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	defer ingester.Close(time.Minute)
-	engine, err := kpi.New(s)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	srv := httptest.NewServer(api.New(s, ingester, engine, log, api.Options{MaxInFlight: clients * 2, Journal: ingester.Journal()}))
-	defer srv.Close()
-	plain, key := api.NewKey("bench")
-	if err := s.AddKey(ctx, key); err != nil {
-		return 0, 0, 0, err
-	}
-	var mu sync.Mutex
-	var latencies []time.Duration
-	acked := 0
-	deadline := time.Now().Add(d)
-	var wg sync.WaitGroup
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
-	for c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var body strings.Builder
-			for i := 0; time.Now().Before(deadline); i++ {
-				body.Reset()
-				for j := range batch {
-					id := "c" + strconv.Itoa(c) + "-" + strconv.Itoa(i) + "-" + strconv.Itoa(j)
-					fmt.Fprintf(&body, `{"id":%q,"ts":"2026-01-05T10:00:00Z","kind":"message_read","channel":"whatsapp","message":%q}`+"\n", id, id)
-				}
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/events", strings.NewReader(body.String()))
-				req.Header.Set("Authorization", "Bearer "+plain)
-				start := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
-					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				took := time.Since(start)
-				if resp.StatusCode == http.StatusOK {
-					mu.Lock()
-					acked += batch
-					latencies = append(latencies, took)
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if len(latencies) == 0 {
-		return 0, 0, 0, fmt.Errorf("no request was acknowledged")
-	}
-	sort.Slice(latencies, func(a, b int) bool { return latencies[a] < latencies[b] })
-	return acked, latencies[len(latencies)/2], latencies[len(latencies)*99/100], nil
 }
 
 func rate(n int, d time.Duration) string {

@@ -21,12 +21,14 @@ func TestBench(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the benchmark takes a few seconds")
 	}
-	code, out, errOut := run(t, "bench", "--events", "20000", "--runs", "1", "--http-seconds", "1s", "--clients", "2", "--clickhouse", "", "--postgres=false")
+	code, out, errOut := run(t, "bench", "--events", "20000", "--runs", "1", "--http-seconds", "1s", "--clients", "2", "--clickhouse", "", "--postgres=false",
+		"--overload", "2s")
 	if code != 0 {
 		t.Fatalf("bench: %s", errOut)
 	}
 	for _, want := range []string{"cores", "generate", "bulk import", "KPIs: message, 30 days", "KPIs: a/b, 30 days", "KPIs: every KPI",
-		"HTTP ingestion, 2 clients, 1 event(s) per request", "HTTP ingestion, 2 clients, 100 event(s) per request", "peak memory"} {
+		"HTTP ingestion, 2 clients, 1 event per request", "WhatsApp webhook, 2 clients, 1 signed status per request",
+		"HTTP ingestion, 2 clients, 100 events per request", "journal applied to the store", "overload for 2s", "peak memory of the serve process"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)
 		}
@@ -50,7 +52,7 @@ func TestBench_Postgres(t *testing.T) {
 		t.Skipf("PostgreSQL 15 is not installed at %s: apt-get install postgresql-15, or run scripts/test", pgBinDir)
 	}
 	dir := t.TempDir()
-	code, out, errOut := run(t, "bench", "--events", "20000", "--runs", "2", "--http-seconds", "1s", "--clients", "2",
+	code, out, errOut := run(t, "bench", "--events", "20000", "--runs", "2", "--http-seconds", "0",
 		"--clickhouse", "", "--postgres", "--dir", dir)
 	if code != 0 {
 		t.Fatalf("bench: %s", errOut)

@@ -35,6 +35,12 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
+	// The benchmark's serve process is this test binary acting as omnikpi.
+	serveCommand = func(args ...string) (*exec.Cmd, error) {
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), runAsOmnikpi+"=1")
+		return cmd, nil
+	}
 	os.Exit(m.Run())
 }
 

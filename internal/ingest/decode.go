@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/omnikpi/omnikpi/internal/event"
 )
@@ -89,12 +90,22 @@ func decodeOne(raw []byte, line int, workspace string) (event.Event, *Rejected) 
 	return e, nil
 }
 
+// bodyReaders are the buffers DecodeBody reads through: a webhook sends
+// thousands of small bodies a second, and a fresh 64 KiB buffer for each
+// costs more than decoding it.
+var bodyReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+
 // DecodeBody reads a request body that is one JSON array of events or
 // newline-delimited JSON. Events without a workspace get workspace; one
 // naming another workspace is rejected. A body that is neither form is a
 // *BodyError; a bad event in a readable body is a Rejected entry.
 func DecodeBody(r io.Reader, workspace string) ([]event.Event, []Rejected, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bodyReaders.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil)
+		bodyReaders.Put(br)
+	}()
 	first, err := firstByte(br)
 	if err != nil {
 		return nil, nil, err
