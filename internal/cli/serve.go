@@ -20,6 +20,7 @@ import (
 	"github.com/omnikpi/omnikpi/internal/metrics"
 	"github.com/omnikpi/omnikpi/internal/store"
 	"github.com/omnikpi/omnikpi/internal/store/clickhouse"
+	"github.com/omnikpi/omnikpi/internal/store/duckdb"
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -37,6 +38,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.Int64Var(&jopts.maxBytes, "journal-max-bytes", 1<<30, "journal bytes not yet in the store past which ingestion answers 503 with Retry-After")
 	fs.DurationVar(&jopts.interval, "apply-interval", 0, "how long journaled requests gather before they are written to the store (default: none for DuckDB, 1s for ClickHouse)")
 	fs.DurationVar(&jopts.maxLag, "max-lag", time.Minute, "/readyz reports not ready while the oldest journaled request not yet in the store is older than this")
+	memoryLimit := fs.String("memory-limit", "512MB", "memory DuckDB may take for its buffers (cached blocks, indexes, queries); beyond it, it evicts and spills to disk")
 	var certs tlsFiles
 	fs.StringVar(&certs.cert, "tls-cert", "", "PEM certificate file: serve HTTPS (with --tls-key); session cookies are then Secure")
 	fs.StringVar(&certs.key, "tls-key", "", "PEM private key file of --tls-cert")
@@ -74,6 +76,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer s.Close()
+	if d, ok := s.(*duckdb.Store); ok {
+		if err := d.SetMemoryLimit(ctx, *memoryLimit); err != nil {
+			return err
+		}
+	}
 	if err := addConfigAlerts(ctx, s, cfg.Alerts); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,6 +96,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.upserts = append(s.upserts, upsert{table: f, stmt: stmt})
 	}
 	return s, nil
+}
+
+// SetMemoryLimit bounds the memory DuckDB takes for its buffers (cached
+// blocks, indexes, query state), such as "512MB"; beyond it DuckDB evicts
+// and spills to temporary files.
+func (s *Store) SetMemoryLimit(ctx context.Context, limit string) error {
+	if _, err := s.db.ExecContext(ctx, "SET memory_limit = '"+strings.ReplaceAll(limit, "'", "")+"'"); err != nil {
+		return fmt.Errorf("memory limit %q for %s: %w", limit, s.path, err)
+	}
+	return nil
 }
 
 // upsert is a fact table's prepared maintenance statement.
