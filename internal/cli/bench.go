@@ -67,7 +67,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	httpSeconds := fs.Duration("http-seconds", 10*time.Second, "how long each HTTP ingestion load runs (0: none)")
 	clients := fs.Int("clients", 64, "concurrent HTTP clients")
 	overload := fs.Duration("overload", time.Minute, "how long serve is offered twice the rate its store sustains (0: no overload)")
-	maxJournal := fs.Int64("journal-max-bytes", 64<<20, "serve's bound on journal bytes not yet in the store")
+	overloadJournal := fs.Int64("overload-journal-bytes", 64<<20, "the overloaded serve's bound on journal bytes not yet in the store (its default of 1 GiB takes minutes to fill)")
 	dir := fs.String("dir", "", "working directory for the data files (default: a temporary one, removed after)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -171,7 +171,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	// HTTP ingestion into a real serve process on the DuckDB file that
 	// holds the imported events.
 	if *httpSeconds > 0 && *duck {
-		if err := benchIngestion(ctx, filepath.Join(work, "bench.duckdb"), *clients, *httpSeconds, *overload, *maxJournal, add); err != nil {
+		if err := benchIngestion(ctx, filepath.Join(work, "bench.duckdb"), *clients, *httpSeconds, *overload, *overloadJournal, add); err != nil {
 			return fmt.Errorf("ingestion: %w", err)
 		}
 	}

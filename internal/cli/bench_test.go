@@ -28,7 +28,7 @@ func TestBench(t *testing.T) {
 	}
 	for _, want := range []string{"cores", "generate", "bulk import", "KPIs: message, 30 days", "KPIs: a/b, 30 days", "KPIs: every KPI",
 		"HTTP ingestion, 2 clients, 1 event per request", "WhatsApp webhook, 2 clients, 1 signed status per request",
-		"HTTP ingestion, 2 clients, 100 events per request", "journal applied to the store", "overload for 2s", "serve's peak memory"} {
+		"HTTP ingestion, 2 clients, 100 events per request", "journal applied to the store", "overload for 2s", "shed with 503", "serve's peak memory"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)
 		}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/api"
@@ -85,7 +86,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	jopts := journalFlags{maxBytes: 1 << 30, maxLag: time.Minute}
 	if clickhouse.IsURL(*db) {
-		jopts.dir = filepath.Join(os.TempDir(), "omnikpi-demo.journal")
+		// One journal per database: a journal replays into the store it
+		// was written for.
+		jopts.dir = filepath.Join(os.TempDir(), "omnikpi-demo-"+safeName(clickhouse.Redacted(*db))+".journal")
 	}
 	if err := jopts.resolve(*db); err != nil {
 		return err
@@ -166,4 +169,14 @@ func demoAlerts() []store.AlertRule {
 		{ID: "opt-out-spike", Name: "Opt-out rate worse than its band", KPI: "opt_out_rate", Condition: "below_band", Window: 7 * day},
 		{ID: "failed-deliveries", Name: "Over 200 failed deliveries in a day", KPI: "messages_failed", Condition: "above", Value: 200, Window: day},
 	}
+}
+
+// safeName turns s into a file name: letters and digits kept, the rest _.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, s)
 }

@@ -99,11 +99,13 @@ type segment struct {
 	path  string
 }
 
+// pendingRecord is what the lag needs of a record not yet applied; kept
+// small, as a full journal of single events holds millions.
 type pendingRecord struct {
 	seq      uint64
-	bytes    int64
-	events   int
-	appended time.Time
+	appended int64 // unix ns
+	bytes    uint32
+	events   uint32
 }
 
 type appendReq struct {
@@ -200,7 +202,7 @@ func (j *Journal) scan(s segment) (uint64, error) {
 		off += size
 		lastSeq = rec.Seq
 		if rec.Seq > j.applied {
-			j.addPending(pendingRecord{seq: rec.Seq, bytes: size, events: rec.count, appended: rec.Appended})
+			j.addPending(pendingRecord{seq: rec.Seq, bytes: uint32(size), events: uint32(rec.count), appended: rec.Appended.UnixNano()})
 		}
 	}
 	return lastSeq, nil
@@ -304,7 +306,7 @@ func (j *Journal) write() {
 		}
 		j.mu.Lock()
 		for i, req := range batch {
-			j.addPending(pendingRecord{seq: seq + uint64(i), bytes: sizes[i], events: req.events, appended: now})
+			j.addPending(pendingRecord{seq: seq + uint64(i), bytes: uint32(sizes[i]), events: uint32(req.events), appended: now.UnixNano()})
 		}
 		j.durable = j.nextSeq - 1
 		close(j.notify)
@@ -326,7 +328,10 @@ func (j *Journal) write() {
 // segment, so no acknowledged record ever follows a failed one in a file.
 func (j *Journal) writeSynced(buf []byte) error {
 	if j.seg == nil {
-		return fmt.Errorf("journal: no segment open in %s", j.dir)
+		// A new segment failed to open after an error: try again.
+		if err := j.startSegment(); err != nil {
+			return err
+		}
 	}
 	_, err := j.seg.Write(buf)
 	if err == nil && !j.opts.NoSync {
@@ -352,7 +357,7 @@ func (j *Journal) log(err error) {
 // journal is not yet shared.
 func (j *Journal) addPending(p pendingRecord) {
 	j.pending = append(j.pending, p)
-	j.unapplied += p.bytes
+	j.unapplied += int64(p.bytes)
 	j.events += int64(p.events)
 }
 
@@ -553,7 +558,7 @@ func (j *Journal) MarkApplied(seq uint64) error {
 	j.mu.Lock()
 	done := 0
 	for done < len(j.pending) && j.pending[done].seq <= seq {
-		j.unapplied -= j.pending[done].bytes
+		j.unapplied -= int64(j.pending[done].bytes)
 		j.events -= int64(j.pending[done].events)
 		done++
 	}
@@ -605,7 +610,7 @@ func (j *Journal) Lag() Lag {
 	defer j.mu.Unlock()
 	l := Lag{Records: int64(len(j.pending)), Events: j.events, Bytes: j.unapplied}
 	if len(j.pending) > 0 {
-		l.Oldest = j.pending[0].appended
+		l.Oldest = time.Unix(0, j.pending[0].appended)
 	}
 	return l
 }
