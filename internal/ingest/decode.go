@@ -1,5 +1,5 @@
 // Package ingest turns bytes into valid events: request bodies, files, and
-// (in later adapters) webhooks. It also commits them in groups.
+// (in later adapters) webhooks.
 package ingest
 
 import (
