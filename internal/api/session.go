@@ -149,14 +149,20 @@ func (h *handler) postSession(w http.ResponseWriter, r *http.Request) {
 	h.writeSession(w, r, sess)
 }
 
-// dummyHash is checked against when a user does not exist.
-var dummyHash, _ = HashPassword("not a password of anyone")
+// dummyHash is checked against when a user does not exist, so that a
+// wrong user name takes as long as a wrong password. Made at the first
+// sign-in: its 600,000 rounds would otherwise delay the start of every
+// command of the binary.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("not a password of anyone")
+	return h
+})
 
 func cmpHash(stored string, found bool) string {
 	if found {
 		return stored
 	}
-	return dummyHash
+	return dummyHash()
 }
 
 // getSession tells who is signed in.
