@@ -20,7 +20,7 @@ func FromValues(workspace string, q url.Values) (Request, error) {
 		Bucket:    q.Get("bucket"),
 		TimeZone:  q.Get("tz"),
 		Hours:     q.Get("hours"),
-		Compare:   list(q["compare"]),
+		Compare:   compareList(list(q["compare"])),
 		Segment:   q.Get("segment"),
 	}
 	for _, c := range list(q["currency"]) {
@@ -47,6 +47,20 @@ func FromValues(workspace string, q url.Values) (Request, error) {
 		}
 	}
 	return r, r.validate()
+}
+
+// compareList expands "both" into previous and last_year, keeping each
+// comparison once.
+func compareList(in []string) []string {
+	var out []string
+	for _, c := range in {
+		for _, x := range map[bool][]string{true: {"previous", "last_year"}, false: {c}}[c == "both"] {
+			if !contains(out, x) {
+				out = append(out, x)
+			}
+		}
+	}
+	return out
 }
 
 // parseDays reads a Go duration or a number of days such as "30d".
@@ -112,7 +126,12 @@ func (r Request) validate() error {
 	}
 	for _, c := range r.Compare {
 		if c != "previous" && c != "last_year" {
-			return &RequestError{Field: "compare", Reason: quote(c) + " must be previous or last_year"}
+			return &RequestError{Field: "compare", Reason: quote(c) + " must be previous, last_year or both"}
+		}
+	}
+	if r.Segment != "" {
+		if err := checkSegment(r.Segment); err != nil {
+			return err
 		}
 	}
 	if r.Hours != "" && r.Hours != "wall" && r.Hours != "business" {

@@ -31,6 +31,27 @@ import (
 // SegmentFamilies are the ways customers are segmented.
 var SegmentFamilies = []string{"rfm", "rpc", "response", "satisfaction"}
 
+// SegmentNames are the segments of each family.
+var SegmentNames = map[string][]string{
+	"rfm":          {"champions", "loyal", "new", "at_risk", "hibernating", "promising"},
+	"rpc":          {"low", "mid", "high"},
+	"response":     {"fast", "within", "slow"},
+	"satisfaction": {"promoter", "passive", "detractor", "satisfied", "unsatisfied"},
+}
+
+// checkSegment refuses a segment that no family has, naming the ones there
+// are.
+func checkSegment(segment string) error {
+	family, name, ok := strings.Cut(segment, ":")
+	if !ok || !contains(SegmentFamilies, family) || name == "" {
+		return &RequestError{Field: "segment", Reason: quote(segment) + " must be family:segment, the family one of " + strings.Join(SegmentFamilies, ", ")}
+	}
+	if !contains(SegmentNames[family], name) {
+		return &RequestError{Field: "segment", Reason: "unknown segment " + quote(segment) + ": the " + family + " segments are " + strings.Join(SegmentNames[family], ", ")}
+	}
+	return nil
+}
+
 // segmentYear is how far back the history of RFM, RPC and satisfaction
 // reaches from the period's end.
 const segmentYear = 365 * 24 * time.Hour
@@ -233,10 +254,10 @@ func (e *Engine) eachRow(ctx context.Context, res *resolved, query string, fn fu
 
 // applySegment narrows res to the customers of its segment.
 func (e *Engine) applySegment(ctx context.Context, res *resolved) error {
-	family, name, ok := strings.Cut(res.Segment, ":")
-	if !ok || !contains(SegmentFamilies, family) || name == "" {
-		return &RequestError{Field: "segment", Reason: quote(res.Segment) + " must be family:segment, the family one of " + strings.Join(SegmentFamilies, ", ")}
+	if err := checkSegment(res.Segment); err != nil {
+		return err
 	}
+	family, name, _ := strings.Cut(res.Segment, ":")
 	// Segments are computed without the request's own filters.
 	plain := *res
 	plain.Filters = nil
