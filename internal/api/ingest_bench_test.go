@@ -22,8 +22,14 @@ import (
 )
 
 // BenchmarkPostEvents_SingleEvent: requests of one event each from 64
-// clients, acknowledged once journaled.
-func BenchmarkPostEvents_SingleEvent(b *testing.B) {
+// clients, acknowledged once journaled (b.N requests).
+func BenchmarkPostEvents_SingleEvent(b *testing.B) { benchmarkPostEvents(b, 1) }
+
+// BenchmarkPostEvents_Batch100: requests of 100 events each from 64
+// clients (b.N requests).
+func BenchmarkPostEvents_Batch100(b *testing.B) { benchmarkPostEvents(b, 100) }
+
+func benchmarkPostEvents(b *testing.B, batch int) {
 	ctx := context.Background()
 	s, err := duckdb.Open(ctx, filepath.Join(b.TempDir(), "bench.duckdb"))
 	if err != nil {
@@ -59,8 +65,11 @@ func BenchmarkPostEvents_SingleEvent(b *testing.B) {
 				if i > int64(b.N) {
 					return
 				}
-				body := fmt.Sprintf(`{"id":"e%d","ts":"2026-01-05T10:00:00Z","kind":"message_read","channel":"whatsapp","message":"m%d"}`, i, i)
-				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/events", strings.NewReader(body))
+				var body strings.Builder
+				for j := range batch {
+					fmt.Fprintf(&body, `{"id":"e%d-%d","ts":"2026-01-05T10:00:00Z","kind":"message_read","channel":"whatsapp","message":"m%d-%d"}`+"\n", i, j, i, j)
+				}
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/events", strings.NewReader(body.String()))
 				req.Header.Set("Authorization", "Bearer "+plain)
 				resp, err := hc.Do(req)
 				if err != nil {
