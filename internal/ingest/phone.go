@@ -46,3 +46,12 @@ func phoneDigits(s string) (string, bool) {
 	n := b.Len()
 	return b.String(), n >= 7 && n <= 15
 }
+
+// CustomerID is the id a customer is stored under: a phone number is
+// hashed as HashPhoneCustomers does, anything else is left as it is.
+func CustomerID(id, salt string) string {
+	if digits, ok := phoneDigits(id); ok {
+		return HashPhone(digits, salt)
+	}
+	return id
+}

@@ -17,6 +17,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/omnikpi/omnikpi/internal/ingest"
 	"github.com/omnikpi/omnikpi/internal/store"
 )
 
@@ -318,6 +319,7 @@ func (e *Engine) resolve(ctx context.Context, r Request) (*resolved, error) {
 		return nil, &RequestError{Field: "tz", Reason: fmt.Sprintf("unknown time zone %q", zone)}
 	}
 	res := &resolved{Request: r, Location: loc, ws: ws}
+	res.Filters = storedCustomers(r.Filters, ws)
 	now := e.now().In(loc)
 	tomorrow := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, loc)
 	if res.to, err = parseBound(r.To, loc, tomorrow); err != nil {
@@ -330,6 +332,24 @@ func (e *Engine) resolve(ctx context.Context, r Request) (*resolved, error) {
 		return nil, &RequestError{Field: "from", Reason: "must be before to"}
 	}
 	return res, nil
+}
+
+// storedCustomers returns filters with each customer that is a phone
+// number written as it is stored: hashed, unless the workspace keeps phone
+// numbers. The caller's map is left as it is.
+func storedCustomers(filters map[string][]string, ws store.Workspace) map[string][]string {
+	if ws.KeepPhoneNumbers || len(filters["customer"]) == 0 {
+		return filters
+	}
+	out := make(map[string][]string, len(filters))
+	for d, vals := range filters {
+		out[d] = vals
+	}
+	out["customer"] = make([]string, len(filters["customer"]))
+	for i, c := range filters["customer"] {
+		out["customer"][i] = ingest.CustomerID(c, ws.Name)
+	}
+	return out
 }
 
 // parseBound reads an RFC 3339 time or a date at midnight in loc.
