@@ -32,6 +32,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/event"
@@ -72,6 +73,7 @@ type Options struct {
 type Journal struct {
 	dir  string
 	opts Options
+	lock *os.File // held while open
 
 	appends chan *appendReq
 	done    chan struct{}
@@ -139,8 +141,18 @@ func Open(dir string, opts Options) (*Journal, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("journal %s: %w", dir, err)
 	}
-	j := &Journal{dir: dir, opts: opts, appends: make(chan *appendReq, 4096), done: make(chan struct{}),
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	j := &Journal{dir: dir, opts: opts, lock: lock, appends: make(chan *appendReq, 4096), done: make(chan struct{}),
 		notify: make(chan struct{})}
+	opened := false
+	defer func() {
+		if !opened {
+			lock.Close()
+		}
+	}()
 	applied, err := readApplied(dir)
 	if err != nil {
 		return nil, err
@@ -167,8 +179,23 @@ func Open(dir string, opts Options) (*Journal, error) {
 	if err := j.startSegment(); err != nil {
 		return nil, err
 	}
+	opened = true
 	go j.write()
 	return j, nil
+}
+
+// lockDir takes the journal directory for this process: two processes
+// appending to one journal would interleave their records.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal %s is in use by another process (each omnikpi serve needs its own --journal): %w", dir, err)
+	}
+	return f, nil
 }
 
 // scan reads a segment's records to learn what is not yet applied. A record
@@ -630,6 +657,7 @@ func (j *Journal) Close() error {
 	close(j.appends)
 	j.closeMu.Unlock()
 	<-j.done
+	defer j.lock.Close()
 	if j.seg == nil {
 		return nil
 	}

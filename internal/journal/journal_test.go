@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -330,4 +331,23 @@ func countEvents(t *testing.T, s store.Store) int {
 		}
 	}
 	return n
+}
+
+// TestJournal_OneProcessAtATime: a journal directory in use cannot be
+// opened again until it is closed.
+func TestJournal_OneProcessAtATime(t *testing.T) {
+	dir := t.TempDir()
+	j, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), "in use by another process") {
+		t.Errorf("a second open of a journal in use: %v", err)
+	}
+	j.Close()
+	j, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatalf("open after close: %v", err)
+	}
+	j.Close()
 }
