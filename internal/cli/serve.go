@@ -84,6 +84,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := addConfigAlerts(ctx, s, cfg.Alerts); err != nil {
 		return err
 	}
+	// The webhook's workspaces exist from the start, so that they can be
+	// reported on and set up while serve runs.
+	for _, mapping := range []map[string]string{cfg.WhatsApp.PhoneNumbers, cfg.WhatsApp.BusinessAccounts} {
+		for _, name := range mapping {
+			if _, err := api.EnsureWorkspace(ctx, s, name); err != nil {
+				return err
+			}
+		}
+	}
 	// The other commands on a DuckDB file find this server and its admin
 	// token (see served.go).
 	served, err := announceServe(*db, certs)
