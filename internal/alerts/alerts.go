@@ -38,7 +38,7 @@ func Validate(r store.AlertRule) error {
 		return &kpi.RequestError{Field: "condition", Reason: fmt.Sprintf("%q must be one of %v", r.Condition, Conditions)}
 	}
 	if r.Window <= 0 {
-		return &kpi.RequestError{Field: "window", Reason: "must be a positive duration such as 24h"}
+		return &kpi.RequestError{Field: "window", Reason: "must be a positive duration such as 24h or 7d"}
 	}
 	for d := range r.Filters {
 		ok := false
@@ -251,7 +251,7 @@ func (ev *Evaluator) deliver(ctx context.Context, workspace string, rule store.A
 		return
 	}
 	body, _ := json.Marshal(Notice{Status: status, Workspace: workspace, Rule: rule.ID, Name: rule.Name, KPI: rule.KPI,
-		Condition: rule.Condition, Threshold: rule.Value, Value: f.Value, Window: time.Duration(rule.Window).String(),
+		Condition: rule.Condition, Threshold: rule.Value, Value: f.Value, Window: store.FormatDuration(time.Duration(rule.Window)),
 		Started: f.Started, Resolved: f.Resolved})
 	retries, backoff := ev.Retries, ev.Backoff
 	if retries <= 0 {

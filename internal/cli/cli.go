@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/omnikpi/omnikpi/internal/store"
 	"github.com/omnikpi/omnikpi/internal/store/clickhouse"
@@ -117,6 +120,44 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return errUsage
 	}
 	return nil
+}
+
+// durationValue is a duration flag read by store.ParseDuration ("7d",
+// "24h", "90m") and shown as store.FormatDuration writes it. With a bare
+// unit, a plain number counts in it ("5" seconds).
+type durationValue struct {
+	d    *time.Duration
+	bare time.Duration
+}
+
+func (v durationValue) String() string {
+	if v.d == nil {
+		return "0s" // the zero value, which flag compares defaults with
+	}
+	return store.FormatDuration(*v.d)
+}
+
+func (v durationValue) Set(s string) error {
+	if v.bare != 0 {
+		if n, err := strconv.ParseFloat(s, 64); err == nil && n >= 0 && n*float64(v.bare) < math.MaxInt64 {
+			*v.d = time.Duration(n * float64(v.bare))
+			return nil
+		}
+	}
+	d, err := store.ParseDuration(s)
+	if err != nil {
+		return errors.New("not a duration such as 7d, 24h or 90m")
+	}
+	*v.d = d
+	return nil
+}
+
+// durationFlag defines a duration flag that takes days as well: 7d, 24h,
+// 90m.
+func durationFlag(fs *flag.FlagSet, name string, def time.Duration, usage string) *time.Duration {
+	d := def
+	fs.Var(durationValue{d: &d}, name, usage)
+	return &d
 }
 
 // dbUsage describes --db for every command.

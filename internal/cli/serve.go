@@ -32,12 +32,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	configFile := fs.String("config", "", "JSON configuration file (see the README's WhatsApp section)")
 	appSecret := fs.String("whatsapp-app-secret", "", "Meta app secret that signs WhatsApp webhooks (or $"+config.EnvWhatsAppAppSecret+")")
 	verifyToken := fs.String("whatsapp-verify-token", "", "verify token of the WhatsApp webhook handshake (or $"+config.EnvWhatsAppVerifyToken+")")
-	alertEvery := fs.Duration("alert-interval", time.Minute, "how often alert rules are evaluated; 0 turns evaluation off")
+	alertEvery := durationFlag(fs, "alert-interval", time.Minute, "how often alert rules are evaluated, a `duration` such as 30s or 5m; 0 turns evaluation off")
 	var jopts journalFlags
 	fs.StringVar(&jopts.dir, "journal", "", "directory of the ingestion journal (default: the DuckDB file's name with .journal; required with ClickHouse)")
 	fs.Int64Var(&jopts.maxBytes, "journal-max-bytes", 1<<30, "journal bytes not yet in the store past which ingestion answers 503 with Retry-After")
-	fs.DurationVar(&jopts.interval, "apply-interval", 0, "how long journaled requests gather before they are written to the store (default: none for DuckDB, 1s for ClickHouse)")
-	fs.DurationVar(&jopts.maxLag, "max-lag", time.Minute, "/readyz reports not ready while the oldest journaled request not yet in the store is older than this")
+	fs.Var(durationValue{d: &jopts.interval}, "apply-interval", "how long (a `duration`) journaled requests gather before they are written to the store (default: none for DuckDB, 1s for ClickHouse)")
+	jopts.maxLag = time.Minute
+	fs.Var(durationValue{d: &jopts.maxLag}, "max-lag", "/readyz reports not ready while the oldest journaled request not yet in the store is older than this `duration`")
 	memoryLimit := fs.String("memory-limit", "512MB", "memory DuckDB may take for its buffers (cached blocks, indexes, queries); beyond it, it evicts and spills to disk")
 	var certs tlsFiles
 	fs.StringVar(&certs.cert, "tls-cert", "", "PEM certificate file: serve HTTPS (with --tls-key); session cookies are then Secure")

@@ -26,7 +26,7 @@ func runWorkspace(ctx context.Context, e *env, args []string) error {
 	rateCurrency := fs.String("rate-card-currency", "", "ISO 4217 currency of the rate card's prices")
 	hours := fs.String("business-hours", "", `opening hours for response times in business time, such as "mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00"; "none" removes them`)
 	holidays := fs.String("holidays", "", "comma-separated closed dates (2026-12-25), replacing the list")
-	sessionGap := fs.Duration("session-gap", 0, "silence after which a customer's messages that name no conversation start a new one (default 24h)")
+	sessionGap := durationFlag(fs, "session-gap", 0, "silence after which a customer's messages that name no conversation start a new one, a `duration` such as 30m, 24h or 1d (default 24h)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

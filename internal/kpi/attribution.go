@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/event"
+	"github.com/omnikpi/omnikpi/internal/store"
 )
 
 // Models are the attribution models, in the order reports show them.
@@ -141,7 +142,7 @@ func (e *Engine) Attribution(ctx context.Context, r Request, by []string) (Attri
 	}
 	rep := AttributionReport{Workspace: res.Workspace, From: res.fromText(),
 		To: res.toText(), TimeZone: res.Location.String(), By: by,
-		Lookback: res.lookback().String(), HalfLife: res.halfLife().String(), Models: Models, Rows: []AttributionRow{}}
+		Lookback: store.FormatDuration(res.lookback()), HalfLife: store.FormatDuration(res.halfLife()), Models: Models, Rows: []AttributionRow{}}
 	rows := map[string]*AttributionRow{}
 	row := func(t *touch, currency string) *AttributionRow {
 		var key strings.Builder

@@ -110,7 +110,7 @@ func (e *Engine) OrderedFunnel(ctx context.Context, r Request, steps []string, w
 		}
 	}
 	rep := FunnelReport{Workspace: res.Workspace, From: res.fromText(),
-		To: res.toText(), TimeZone: res.Location.String(), Within: within.String(), Strict: strict}
+		To: res.toText(), TimeZone: res.Location.String(), Within: store.FormatDuration(within), Strict: strict}
 	for k, kind := range steps {
 		s := FunnelStep{Kind: kind, Customers: reached[k]}
 		if k > 0 {

@@ -2,9 +2,10 @@ package kpi
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/omnikpi/omnikpi/internal/store"
 )
 
 // FromValues reads a request from query parameters: from, to, kpi,
@@ -31,7 +32,7 @@ func FromValues(workspace string, q url.Values) (Request, error) {
 		dst  *time.Duration
 	}{{"lookback", &r.Lookback}, {"half_life", &r.HalfLife}} {
 		if v := q.Get(d.name); v != "" {
-			dur, err := parseDays(v)
+			dur, err := store.ParseDuration(v)
 			if err != nil || dur <= 0 {
 				return r, &RequestError{Field: d.name, Reason: quote(v) + " is not a duration such as 30d or 12h"}
 			}
@@ -63,15 +64,6 @@ func compareList(in []string) []string {
 	return out
 }
 
-// parseDays reads a Go duration or a number of days such as "30d".
-func parseDays(s string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		days, err := strconv.ParseFloat(n, 64)
-		return time.Duration(days * 24 * float64(time.Hour)), err
-	}
-	return time.ParseDuration(s)
-}
-
 // List splits repeated and comma-separated values.
 func List(values []string) []string { return list(values) }
 
@@ -81,7 +73,7 @@ func FunnelOptions(within, order string) (time.Duration, bool, error) {
 	var d time.Duration
 	if within != "" {
 		var err error
-		if d, err = parseDays(within); err != nil || d <= 0 {
+		if d, err = store.ParseDuration(within); err != nil || d <= 0 {
 			return 0, false, &RequestError{Field: "within", Reason: quote(within) + " is not a duration such as 7d or 12h"}
 		}
 	}

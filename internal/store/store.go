@@ -188,15 +188,17 @@ func NewWorkspace(name string) Workspace {
 	return Workspace{Name: name, TimeZone: "UTC", Windows: DefaultWindows()}
 }
 
-// Duration is a time.Duration that reads and writes as "24h" in JSON.
+// Duration is a time.Duration that reads and writes as "7d" or "24h" in
+// JSON.
 type Duration time.Duration
 
-// MarshalText writes d like "168h0m0s".
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+// MarshalText writes d as FormatDuration does, such as "7d" or "36h".
+func (d Duration) MarshalText() ([]byte, error) { return []byte(FormatDuration(time.Duration(d))), nil }
 
-// UnmarshalText reads a Go duration such as "24h".
+// UnmarshalText reads a duration as ParseDuration does: "7d", "24h", or
+// Go's "168h0m0s" as older settings hold it.
 func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
+	v, err := ParseDuration(string(b))
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,15 @@ function percent(v) {
   return (a !== 0 && a < 1 ? v.toFixed(2) : v.toFixed(1)) + ' %';
 }
 
+// hours reads a duration as the API writes it (7d, 36h, 90m, 45s; older
+// answers 168h0m0s) as a number of hours, or NaN.
+export function hours(d) {
+  const m = /^(-?\d+(?:\.\d+)?)(d|h|m|s)/.exec(d || '');
+  if (!m) return NaN;
+  const n = parseFloat(m[1]);
+  return { d: n * 24, h: n, m: n / 60, s: n / 3600 }[m[2]];
+}
+
 // duration formats seconds as s, min, h or d.
 export function duration(v) {
   const a = Math.abs(v);

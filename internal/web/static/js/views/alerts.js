@@ -9,11 +9,10 @@ const CONDITIONS = {
   change_below: 'change below', change_above: 'change above',
 };
 
-// window formats a Go duration such as 168h0m0s.
+// window formats a duration such as 7d, 36h or 90m.
 function windowText(d) {
-  const m = /^(\d+)h/.exec(d || '');
-  if (!m) return d || '—';
-  const hours = parseInt(m[1], 10);
+  const hours = fmt.hours(d);
+  if (!(hours >= 1) || !Number.isInteger(hours)) return d || '—';
   return hours % 24 === 0 ? hours / 24 + ' d' : hours + ' h';
 }
 

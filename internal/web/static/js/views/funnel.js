@@ -74,7 +74,7 @@ export default async function funnel(ctx) {
       h('div', { class: 'column' },
         panel('attribution', 'Attribution models', {
           src: attrSrc, actions: byChooser,
-          note: `Revenue of the period's ${fmt.number(attr.orders, 0)} orders credited to touchpoints in the ${Math.round((parseInt(attr.lookback, 10) || 720) / 24)} days before each, under every model.`,
+          note: `Revenue of the period's ${fmt.number(attr.orders, 0)} orders credited to touchpoints in the ${Math.round((fmt.hours(attr.lookback) || 720) / 24)} days before each, under every model.`,
         },
         table({ id: 'attribution', columns: attrCols, rows: attrRows, rowKey: keyOf, empty: 'No orders in this period.' }),
         currency ? h('div', { class: 'models' }, chart) : null))),
