@@ -139,7 +139,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		imp := &importer{store: s, ws: ws, batch: 100_000}
-		sum, err := imp.file(ctx, path, false)
+		sum, err := imp.file(ctx, path)
 		if err != nil {
 			s.Close()
 			return fmt.Errorf("%s import: %w", t.name, err)

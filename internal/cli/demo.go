@@ -139,7 +139,7 @@ func loadDemo(ctx context.Context, e *env, s store.Store, ws store.Workspace, ev
 	fmt.Fprintf(e.stdout, "Generated %d events (%d customers, %d messages, %d orders, %d conversations) in %.1f s\n",
 		stats.Events, stats.Customers, stats.Messages, stats.Orders, stats.Conversations, time.Since(start).Seconds())
 	imp := &importer{store: s, ws: ws, batch: 100_000, progress: progressTo(e.stderr)}
-	sum, err := imp.file(ctx, path, false)
+	sum, err := imp.file(ctx, path)
 	if err != nil {
 		return err
 	}

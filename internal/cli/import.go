@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/omnikpi/omnikpi/client"
 	"github.com/omnikpi/omnikpi/internal/api"
@@ -24,10 +27,12 @@ import (
 const maxShownRejections = 5
 
 func runImport(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "import", "--workspace W [--strict] FILE...")
+	fs := newFlags(e, "import", "--workspace W [--strict] [--encoding utf-8|latin1|windows-1252] [--rejects FILE] FILE...")
 	db := fs.String("db", DefaultDB, dbUsage)
 	workspace := fs.String("workspace", "", "workspace the events belong to (required)")
-	strict := fs.Bool("strict", false, "all or nothing: check the whole file first and import nothing if a line is bad")
+	strict := fs.Bool("strict", false, "all or nothing: check every file first and import nothing if a line of any is bad")
+	encoding := fs.String("encoding", "utf-8", "the files' character set: utf-8 (a line that is not is rejected), latin1 or windows-1252")
+	rejects := fs.String("rejects", "", "write every rejected line, with its file, line, id, field and reason, to this JSON Lines file")
 	batch := fs.Int("batch", 100_000, "events per transaction")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -37,7 +42,18 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	imp := &importer{batch: *batch, progress: progressTo(e.stderr)}
+	imp := &importer{batch: *batch, progress: progressTo(e.stderr), opts: ingest.FileOptions{Encoding: *encoding}}
+	if err := ingest.CheckEncoding(*encoding); err != nil {
+		return fmt.Errorf("--encoding: %w", err)
+	}
+	if *rejects != "" {
+		f, err := os.Create(*rejects)
+		if err != nil {
+			return fmt.Errorf("--rejects: %w", err)
+		}
+		imp.rejects = &rejectsFile{path: *rejects, f: f, w: bufio.NewWriter(f)}
+		defer imp.rejects.close()
+	}
 	c, err := viaServer(ctx, e, *db)
 	if err != nil {
 		return err
@@ -57,9 +73,32 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		defer s.Close()
 		imp.store, imp.ws = s, ws
 	}
+	if *strict {
+		// Check every file before storing anything: all or nothing for
+		// the whole command. An interrupted import after this check is
+		// completed by running it again: events already stored come back
+		// as duplicates.
+		var bad []string
+		for _, path := range fs.Args() {
+			sum, err := imp.check(path)
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			if sum.rejected > 0 {
+				fmt.Fprintln(e.stdout, sum)
+				bad = append(bad, path)
+			}
+		}
+		if len(bad) > 0 {
+			if err := imp.rejects.finish(e.stdout); err != nil {
+				return err
+			}
+			return fmt.Errorf("nothing imported (--strict): lines were rejected in %s", strings.Join(bad, ", "))
+		}
+	}
 	var rejectedFiles []string
 	for _, path := range fs.Args() {
-		sum, err := imp.file(ctx, path, *strict)
+		sum, err := imp.file(ctx, path)
 		if isDiskFull(err) {
 			return fmt.Errorf("%s: %w writing %s: %w; the %d events of it stored before are kept: free space and import it again (they will count as duplicates)",
 				path, errDiskFull, *db, err, sum.accepted)
@@ -72,11 +111,74 @@ func runImport(ctx context.Context, e *env, args []string) error {
 			rejectedFiles = append(rejectedFiles, path)
 		}
 	}
+	if err := imp.rejects.finish(e.stdout); err != nil {
+		return err
+	}
 	if len(rejectedFiles) > 0 {
 		return fmt.Errorf("lines were rejected in %s", strings.Join(rejectedFiles, ", "))
 	}
 	return nil
 }
+
+// rejectsFile is where --rejects writes every rejected line.
+type rejectsFile struct {
+	path string
+	f    *os.File
+	w    *bufio.Writer
+	n    int
+	err  error
+}
+
+// rejectedLine is one line of a rejects file.
+type rejectedLine struct {
+	File   string `json:"file"`
+	Line   int    `json:"line,omitempty"`
+	ID     string `json:"id,omitempty"`
+	Field  string `json:"field,omitempty"`
+	Reason string `json:"reason"`
+	Raw    string `json:"raw"`
+	// RawBase64 holds the line's exact bytes when they are not UTF-8,
+	// which JSON text cannot carry.
+	RawBase64 string `json:"raw_base64,omitempty"`
+}
+
+func (r *rejectsFile) write(path string, rejected []ingest.Rejected) {
+	if r == nil || r.err != nil {
+		return
+	}
+	for _, x := range rejected {
+		l := rejectedLine{File: path, Line: x.Line, ID: x.ID, Field: x.Field, Reason: x.Reason, Raw: string(x.Raw)}
+		if !utf8.Valid(x.Raw) {
+			l.RawBase64 = base64.StdEncoding.EncodeToString(x.Raw)
+		}
+		b, err := json.Marshal(l)
+		if err == nil {
+			_, err = r.w.Write(append(b, '\n'))
+		}
+		if err != nil {
+			r.err = err
+			return
+		}
+		r.n++
+	}
+}
+
+// finish flushes the file and says where the rejected lines are.
+func (r *rejectsFile) finish(w io.Writer) error {
+	if r == nil {
+		return nil
+	}
+	if r.err == nil {
+		r.err = r.w.Flush()
+	}
+	if r.err != nil {
+		return fmt.Errorf("--rejects %s: %w", r.path, r.err)
+	}
+	fmt.Fprintf(w, "%d rejected lines written to %s\n", r.n, r.path)
+	return nil
+}
+
+func (r *rejectsFile) close() { r.f.Close() }
 
 // errDiskFull marks an import stopped by a full disk under the store.
 var errDiskFull = errors.New("disk full (no space left on device)")
@@ -94,6 +196,8 @@ type importer struct {
 	remote   *client.Client // the server's API, when it has the store
 	ws       store.Workspace
 	batch    int
+	opts     ingest.FileOptions
+	rejects  *rejectsFile                                               // nil without --rejects
 	progress func(done, total int64, events int, elapsed time.Duration) // nil: no progress bar
 }
 
@@ -130,23 +234,10 @@ func (s importSummary) String() string {
 	return b.String()
 }
 
-func (imp *importer) file(ctx context.Context, path string, strict bool) (importSummary, error) {
+func (imp *importer) file(ctx context.Context, path string) (importSummary, error) {
 	start := time.Now()
 	sum := importSummary{path: path}
-	if strict {
-		// Read the whole file once before storing anything. An interrupted
-		// import after this check is completed by running it again: events
-		// already stored come back as duplicates.
-		bad, n, err := imp.check(path)
-		if err != nil {
-			return sum, err
-		}
-		if n > 0 {
-			sum.rejected, sum.firstRejections, sum.strictAborted = n, bad, true
-			return sum, nil
-		}
-	}
-	f, err := ingest.OpenFile(path, imp.ws.Name)
+	f, err := ingest.OpenFileWith(path, imp.ws.Name, imp.opts)
 	if err != nil {
 		return sum, err
 	}
@@ -187,8 +278,9 @@ func (imp *importer) file(ctx context.Context, path string, strict bool) (import
 			return sum, p.err
 		}
 		sum.addRejected(p.rejected)
+		imp.rejects.write(path, p.rejected)
 		if len(p.events) > 0 && imp.remote != nil {
-			if err := imp.post(ctx, p.events, &sum); err != nil {
+			if err := imp.post(ctx, path, p.events, &sum); err != nil {
 				return sum, err
 			}
 		} else if len(p.events) > 0 {
@@ -224,7 +316,7 @@ const (
 
 // post sends events to the server as NDJSON, in requests of at most
 // postMaxEvents and postMaxBytes, and counts what its answers say.
-func (imp *importer) post(ctx context.Context, events []event.Event, sum *importSummary) error {
+func (imp *importer) post(ctx context.Context, path string, events []event.Event, sum *importSummary) error {
 	var body bytes.Buffer
 	n := 0
 	flush := func() error {
@@ -261,6 +353,7 @@ func (imp *importer) post(ctx context.Context, events []event.Event, sum *import
 				if json.Unmarshal(raw, &r) == nil {
 					r.Line = 0 // a line of the request, not of the file
 					sum.addRejected([]ingest.Rejected{r})
+					imp.rejects.write(path, []ingest.Rejected{r})
 				}
 			}
 			return nil
@@ -292,22 +385,24 @@ func (s *importSummary) addRejected(r []ingest.Rejected) {
 	}
 }
 
-// check reads a whole file and returns its first rejections and their count.
-func (imp *importer) check(path string) ([]ingest.Rejected, int, error) {
-	f, err := ingest.OpenFile(path, imp.ws.Name)
+// check reads a whole file and summarises its rejected lines, written
+// to the rejects file too.
+func (imp *importer) check(path string) (importSummary, error) {
+	sum := importSummary{path: path, strictAborted: true}
+	f, err := ingest.OpenFileWith(path, imp.ws.Name, imp.opts)
 	if err != nil {
-		return nil, 0, err
+		return sum, err
 	}
 	defer f.Close()
-	var sum importSummary
 	for {
 		_, rejected, err := f.Next(imp.batch)
 		sum.addRejected(rejected)
+		imp.rejects.write(path, rejected)
 		if errors.Is(err, io.EOF) {
-			return sum.firstRejections, sum.rejected, nil
+			return sum, nil
 		}
 		if err != nil {
-			return nil, 0, err
+			return sum, err
 		}
 	}
 }

@@ -21,6 +21,9 @@ type Rejected struct {
 	ID     string `json:"id,omitempty"`   // the event's id, when it could be read
 	Field  string `json:"field,omitempty"`
 	Reason string `json:"reason"`
+	// Raw is the line as read (a file's line or CSV record), for a
+	// rejects file; not part of an API answer.
+	Raw []byte `json:"-"`
 }
 
 func (r Rejected) Error() string {
@@ -51,7 +54,11 @@ const MaxLineBytes = 1 << 20
 
 // rejection builds a Rejected from a decoding error.
 func rejection(line int, raw []byte, err error) Rejected {
-	r := Rejected{Line: line, Reason: err.Error()}
+	var r Rejected
+	r.Line = line
+	if err != nil {
+		r.Reason = err.Error()
+	}
 	var fe *event.FieldError
 	if errors.As(err, &fe) {
 		r.Field, r.Reason = fe.Field, fe.Reason
@@ -79,12 +86,20 @@ func admit(e *event.Event, workspace string) error {
 
 // decodeOne parses one event for workspace, or says why not.
 func decodeOne(raw []byte, line int, workspace string) (event.Event, *Rejected) {
+	if off := invalidUTF8(raw); off >= 0 {
+		// encoding/json would store the bytes as U+FFFD, mangled.
+		r := notUTF8(line, jsonFieldAt(raw, off), raw, off, 1)
+		r.ID = rejection(line, raw, nil).ID
+		r.Raw = bytes.Clone(raw)
+		return event.Event{}, r
+	}
 	e, err := event.ParseJSON(raw)
 	if err == nil {
 		err = admit(&e, workspace)
 	}
 	if err != nil {
 		r := rejection(line, raw, err)
+		r.Raw = bytes.Clone(raw)
 		return event.Event{}, &r
 	}
 	return e, nil

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/csv"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/omnikpi/omnikpi/internal/event"
 )
@@ -26,14 +28,32 @@ type FileReader struct {
 
 	lines *lineReader // JSON Lines
 	csv   *csv.Reader // CSV
+	rec   *recorder   // the CSV text read, for rejected records
 	cols  []string
 	read  int
+	utf8  bool // check that text is UTF-8 (nothing to check once decoded)
+}
+
+// FileOptions say how to read a file.
+type FileOptions struct {
+	// Encoding is the file's character set: utf-8 (the default), latin1
+	// or windows-1252, decoded to UTF-8.
+	Encoding string
 }
 
 // OpenFile opens path for workspace, choosing the format by its name:
 // .jsonl, .ndjson or .json for JSON Lines, .csv for CSV, each optionally
 // followed by .gz. Gzip is also recognised by its magic bytes.
 func OpenFile(path, workspace string) (*FileReader, error) {
+	return OpenFileWith(path, workspace, FileOptions{})
+}
+
+// OpenFileWith opens path as OpenFile does, reading it as opts say.
+func OpenFileWith(path, workspace string, opts FileOptions) (*FileReader, error) {
+	table, err := encodingTable(opts.Encoding)
+	if err != nil {
+		return nil, err
+	}
 	name := strings.ToLower(filepath.Base(path))
 	name = strings.TrimSuffix(name, ".gz")
 	var isCSV bool
@@ -53,7 +73,7 @@ func OpenFile(path, workspace string) (*FileReader, error) {
 		f.Close()
 		return nil, err
 	}
-	fr := &FileReader{file: f, size: info.Size(), counter: &countingReader{r: f}, workspace: workspace}
+	fr := &FileReader{file: f, size: info.Size(), counter: &countingReader{r: f}, workspace: workspace, utf8: table == nil}
 	buffered := bufio.NewReaderSize(fr.counter, 256<<10)
 	var r io.Reader = buffered
 	if magic, _ := buffered.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -63,6 +83,9 @@ func OpenFile(path, workspace string) (*FileReader, error) {
 		}
 		r = bufio.NewReaderSize(fr.gz, 256<<10)
 	}
+	if table != nil {
+		r = bufio.NewReaderSize(newDecodingReader(r, table), 256<<10)
+	}
 	if !isCSV {
 		br, ok := r.(*bufio.Reader)
 		if !ok {
@@ -71,7 +94,8 @@ func OpenFile(path, workspace string) (*FileReader, error) {
 		fr.lines = newLineReader(br)
 		return fr, nil
 	}
-	fr.csv = csv.NewReader(r)
+	fr.rec = &recorder{r: r}
+	fr.csv = csv.NewReader(fr.rec)
 	fr.csv.ReuseRecord = true
 	header, err := fr.csv.Read()
 	if err != nil {
@@ -89,6 +113,7 @@ func OpenFile(path, workspace string) (*FileReader, error) {
 		}
 	}
 	fr.csv.FieldsPerRecord = len(fr.cols)
+	fr.rec.take(fr.csv.InputOffset())
 	return fr, nil
 }
 
@@ -142,16 +167,30 @@ func (f *FileReader) one() (event.Event, *Rejected, error) {
 		return e, rej, nil
 	}
 	record, err := f.csv.Read()
+	raw := f.rec.take(f.csv.InputOffset())
 	if err != nil {
 		var parseErr *csv.ParseError
 		if errors.As(err, &parseErr) {
 			f.read++
-			return event.Event{}, &Rejected{Line: parseErr.StartLine, Reason: parseErr.Err.Error()}, nil
+			return event.Event{}, &Rejected{Line: parseErr.StartLine, Reason: parseErr.Err.Error(), Raw: bytes.Clone(raw)}, nil
 		}
 		return event.Event{}, nil, err
 	}
 	f.read++
 	line, _ := f.csv.FieldPos(0)
+	if f.utf8 {
+		for i, v := range record {
+			if off := invalidUTF8([]byte(v)); off >= 0 {
+				_, col := f.csv.FieldPos(i)
+				r := notUTF8(line, f.cols[i], []byte(v), off, col)
+				if id := record[0]; f.cols[0] == "id" && utf8.ValidString(id) {
+					r.ID = id
+				}
+				r.Raw = bytes.Clone(raw)
+				return event.Event{}, r, nil
+			}
+		}
+	}
 	m := make(map[string]any, len(record))
 	for i, v := range record {
 		if v != "" {
@@ -167,6 +206,7 @@ func (f *FileReader) one() (event.Event, *Rejected, error) {
 		if id, ok := m["id"].(string); ok {
 			r.ID = id
 		}
+		r.Raw = bytes.Clone(raw)
 		return event.Event{}, &r, nil
 	}
 	return e, nil, nil
@@ -187,6 +227,35 @@ func (f *FileReader) Close() error {
 		f.gz.Close()
 	}
 	return f.file.Close()
+}
+
+// recorder keeps the bytes a CSV reader has read from r beyond the end of
+// its last record, so that a rejected record can be written as it was.
+type recorder struct {
+	r     io.Reader
+	buf   []byte
+	start int   // buf[:start] is taken
+	base  int64 // input offset of buf[0]
+}
+
+func (c *recorder) Read(p []byte) (int, error) {
+	if c.start > 0 {
+		c.buf = c.buf[:copy(c.buf, c.buf[c.start:])]
+		c.base += int64(c.start)
+		c.start = 0
+	}
+	n, err := c.r.Read(p)
+	c.buf = append(c.buf, p[:n]...)
+	return n, err
+}
+
+// take returns the text from the end of the last record to offset end,
+// without its line break. It is valid until the next Read.
+func (c *recorder) take(end int64) []byte {
+	k := min(max(int(end-c.base), c.start), len(c.buf))
+	raw := bytes.TrimRight(c.buf[c.start:k], "\r\n")
+	c.start = k
+	return raw
 }
 
 type countingReader struct {
