@@ -58,15 +58,17 @@ func kpis(ids ...string) func(ctx context.Context, e *kpi.Engine, r kpi.Request)
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "bench", "[--events N] [--clickhouse URL] [--postgres=false] [--runs N] [--http-seconds 10s] [--clients N] [--overload 60s]")
+	fs := newFlags(e, "bench", "[--events N] [--clickhouse URL] [--postgres=false] [--runs N] [--http-seconds 10] [--clients N] [--overload 1m]")
 	events := fs.Int("events", 10_000_000, "events to generate with the demo generator")
 	chURL := fs.String("clickhouse", os.Getenv("OMNIKPI_CLICKHOUSE"), "a ClickHouse server to measure too, as clickhouse://host:9000 (its database omnikpi_bench is dropped and made anew)")
 	duck := fs.Bool("duckdb", true, "measure the DuckDB store (PostgreSQL is compared with it)")
 	pg := fs.Bool("postgres", postgresInstalled(), "measure the same KPIs on PostgreSQL 15 too, started on loopback from "+pgBinDir+" (default: when installed)")
 	runs := fs.Int("runs", 5, "warm runs of each KPI family; the median is shown")
-	httpSeconds := fs.Duration("http-seconds", 10*time.Second, "how long each HTTP ingestion load runs (0: none)")
+	httpSeconds := new(time.Duration)
+	*httpSeconds = 10 * time.Second
+	fs.Var(durationValue{d: httpSeconds, bare: time.Second}, "http-seconds", "how long each HTTP ingestion load runs, in `seconds` (10) or as a duration (90s, 2m); 0: none")
 	clients := fs.Int("clients", 64, "concurrent HTTP clients")
-	overload := fs.Duration("overload", time.Minute, "how long serve is offered twice the rate its store sustains (0: no overload)")
+	overload := durationFlag(fs, "overload", time.Minute, "how long serve is offered twice the rate its store sustains, a `duration` such as 1m (0: no overload)")
 	overloadJournal := fs.Int64("overload-journal-bytes", 64<<20, "the overloaded serve's bound on journal bytes not yet in the store (its default of 1 GiB takes minutes to fill)")
 	dir := fs.String("dir", "", "working directory for the data files (default: a temporary one, removed after)")
 	if err := parseFlags(fs, args); err != nil {

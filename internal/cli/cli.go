@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math"
 	"os"
@@ -39,6 +40,7 @@ func commands() []command {
 		{"import", "import .jsonl or .csv event files (gzip too)", runImport},
 		{"report", "print KPIs as a table, JSON or CSV", runReport},
 		{"keys", "create and list API keys of a workspace", runKeys},
+		{"quarantine", "list or ingest the webhook parts of numbers no workspace maps", runQuarantine},
 		{"users", "add, list and remove the dashboard users of a workspace", runUsers},
 		{"workspace", "show or change a workspace's settings (time zone, phone hashing)", runWorkspace},
 		{"bench", "generate events, then measure import, HTTP ingestion and KPI latency, and print a table", runBench},
@@ -175,8 +177,56 @@ func openStore(ctx context.Context, db string) (store.Store, error) {
 	return duckdb.Open(ctx, db)
 }
 
-// workspaceOrNew returns the workspace's settings, creating it with the
-// defaults when it does not exist yet.
+// openExisting opens the store named by --db for a command that does not
+// create one (report, keys list, users list…): a DuckDB file that does not
+// exist is an error naming it, not a new empty file.
+func openExisting(ctx context.Context, db string) (store.Store, error) {
+	if !strings.Contains(db, "://") {
+		if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("there is no DuckDB file %s: name the file with --db, or make it with omnikpi import, workspace or demo", db)
+		}
+	}
+	return openStore(ctx, db)
+}
+
+// openExistingWorkspace opens the store at db for a command that does not
+// create workspaces and reads the workspace's settings: a workspace that
+// does not exist is an error naming it and the ones there are. The caller
+// closes the store.
+func openExistingWorkspace(ctx context.Context, db, name string) (store.Store, store.Workspace, error) {
+	s, err := openExisting(ctx, db)
+	if err != nil {
+		return nil, store.Workspace{}, err
+	}
+	ws, err := s.Workspace(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		err = unknownWorkspace(ctx, s, db, name)
+	}
+	if err != nil {
+		s.Close()
+		return nil, store.Workspace{}, err
+	}
+	return s, ws, nil
+}
+
+// unknownWorkspace says that db has no workspace name, and which it has.
+func unknownWorkspace(ctx context.Context, s store.Store, db, name string) error {
+	names, err := s.WorkspaceNames(ctx)
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("there is no workspace %q in %s", name, db)
+	switch {
+	case len(names) == 0:
+		msg += " (it has none yet)"
+	case len(names) <= 10:
+		msg += " (it has " + strings.Join(names, ", ") + ")"
+	default:
+		msg += fmt.Sprintf(" (it has %d, such as %s)", len(names), strings.Join(names[:10], ", "))
+	}
+	return errors.New(msg)
+}
+
 // openWorkspace opens the store at db and reads the workspace's settings,
 // creating the workspace when it is new. The caller closes the store.
 func openWorkspace(ctx context.Context, db, name string) (store.Store, store.Workspace, error) {
@@ -192,6 +242,8 @@ func openWorkspace(ctx context.Context, db, name string) (store.Store, store.Wor
 	return s, ws, nil
 }
 
+// workspaceOrNew returns the workspace's settings, creating it with the
+// defaults when it does not exist yet.
 func workspaceOrNew(ctx context.Context, s store.Store, name string) (store.Workspace, error) {
 	if name == "" {
 		return store.Workspace{}, fmt.Errorf("--workspace is required")

@@ -341,7 +341,7 @@ func TestOpen_BadStores(t *testing.T) {
 	}
 	for _, tc := range []struct{ db, want string }{
 		{garbage, "not a valid DuckDB database file"},
-		{filepath.Join(dir, "missing", "x.duckdb"), "No such file or directory"},
+		{filepath.Join(dir, "missing", "x.duckdb"), "there is no DuckDB file"},
 		{dir, "Is a directory"},
 	} {
 		code, _, errOut := run(t, "report", "--db", tc.db, "--workspace", "w")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/api"
+	"github.com/omnikpi/omnikpi/internal/store"
 	"github.com/omnikpi/omnikpi/internal/store/clickhouse"
 )
 
@@ -61,7 +62,12 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 		}
 		return created(e, *workspace, k.Key)
 	}
-	s, err := openStore(ctx, *db)
+	var s store.Store
+	if args[0] == "create" {
+		s, err = openStore(ctx, *db)
+	} else {
+		s, _, err = openExistingWorkspace(ctx, *db, *workspace)
+	}
 	if err != nil {
 		return err
 	}

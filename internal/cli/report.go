@@ -88,7 +88,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		}
 		return reportViaAPI(ctx, e.stdout, c.WithWorkspace(*workspace), *view, *format, q, req)
 	}
-	s, err := openStore(ctx, *db)
+	s, _, err := openExistingWorkspace(ctx, *db, *workspace)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,9 @@ import (
 
 func TestReport_RejectsBadRequests(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "empty.duckdb")
+	if code, _, errOut := run(t, "workspace", "--db", db, "--workspace", "w"); code != 0 {
+		t.Fatalf("workspace: %s", errOut)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string

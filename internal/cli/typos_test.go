@@ -2,8 +2,10 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,5 +64,97 @@ func TestDurationFlags(t *testing.T) {
 	}
 	if got := fs.Lookup("gap").DefValue; got != "1m" {
 		t.Errorf("default shown as %q, want 1m", got)
+	}
+	// bench --http-seconds takes a plain number of seconds, as its name says
+	// (the bad --events stops it before it does anything).
+	code, _, errOut := run(t, "bench", "--http-seconds", "5", "--events", "x")
+	if code != 2 || strings.Contains(errOut, "flag -http-seconds") {
+		t.Errorf("bench --http-seconds 5: %d %s", code, errOut)
+	}
+}
+
+// TestReadingCommands_RefuseUnknownNames: report, keys list and users list
+// on a workspace that does not exist, or a DuckDB file that does not, fail
+// naming it, and create nothing; the commands that create still do.
+func TestReadingCommands_RefuseUnknownNames(t *testing.T) {
+	eachDB(t, func(t *testing.T, db string) {
+		if code, _, errOut := run(t, "import", "--db", db, "--workspace", "shop", "testdata/ctr.jsonl"); code != 0 {
+			t.Fatalf("import: %s", errOut)
+		}
+		for _, args := range [][]string{
+			{"report", "--workspace", "shpo", "--db", db},
+			{"report", "--workspace", "shpo", "--db", db, "--view", "funnel"},
+			{"keys", "list", "--workspace", "shpo", "--db", db},
+			{"keys", "revoke", "--workspace", "shpo", "--db", db, "okey_1234"},
+			{"users", "list", "--workspace", "shpo", "--db", db},
+			{"users", "remove", "--workspace", "shpo", "--db", db, "--user", "alice"},
+		} {
+			code, out, errOut := run(t, args...)
+			if code != 1 || out != "" || !strings.Contains(errOut, `there is no workspace "shpo"`) || !strings.Contains(errOut, "(it has shop)") {
+				t.Errorf("%v: exit %d, %q, %q; want an error naming shpo and shop", args, code, out, errOut)
+			}
+		}
+		// report still refuses it after the failed commands: none made it.
+		if code, _, _ := run(t, "report", "--db", db, "--workspace", "shpo"); code != 1 {
+			t.Errorf("report --workspace shpo exited %d after the refused commands", code)
+		}
+		if code, _, errOut := run(t, "keys", "create", "--db", db, "--workspace", "new"); code != 0 {
+			t.Fatalf("keys create on a new workspace: %s", errOut)
+		}
+		if code, _, errOut := run(t, "report", "--db", db, "--workspace", "new"); code != 0 {
+			t.Errorf("report on the workspace keys create made: %s", errOut)
+		}
+	})
+
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "no", "such.duckdb")
+	other := filepath.Join(dir, "typo.duckdb")
+	for _, args := range [][]string{
+		{"report", "--workspace", "shop", "--db", other},
+		{"keys", "list", "--workspace", "shop", "--db", other},
+		{"users", "list", "--workspace", "shop", "--db", other},
+		{"report", "--workspace", "shop", "--db", missing},
+	} {
+		file := args[len(args)-1]
+		code, out, errOut := run(t, args...)
+		if code != 1 || out != "" || !strings.Contains(errOut, "there is no DuckDB file "+file) {
+			t.Errorf("%v: exit %d, %q, %q; want an error naming the file", args, code, out, errOut)
+		}
+		if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%v made %s", args, file)
+		}
+	}
+	if code, _, errOut := run(t, "workspace", "--db", other, "--workspace", "shop"); code != 0 {
+		t.Errorf("workspace on a new file: %s", errOut)
+	}
+	if code, _, errOut := run(t, "report", "--db", other, "--workspace", "shop"); code != 0 {
+		t.Errorf("report on the file workspace made: %s", errOut)
+	}
+}
+
+// TestServed_ReadingCommandsRefuseUnknownWorkspaces: through a running
+// server, the same commands fail the same way.
+func TestServed_ReadingCommandsRefuseUnknownWorkspaces(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "shop.duckdb")
+	if code, _, errOut := run(t, "import", "--db", db, "--workspace", "shop", "testdata/ctr.jsonl"); code != 0 {
+		t.Fatalf("import: %s", errOut)
+	}
+	cmd, _ := startServer(t, db)
+	defer func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	}()
+	for _, args := range [][]string{
+		{"report", "--workspace", "shpo"},
+		{"keys", "list", "--workspace", "shpo"},
+		{"users", "list", "--workspace", "shpo"},
+	} {
+		code, out, errOut := run(t, append(args, "--db", db)...)
+		if code != 1 || out != "" || !strings.Contains(errOut, "going through its API") || !strings.Contains(errOut, "no workspace shpo") {
+			t.Errorf("%v: exit %d, %q, %q; want the server's 404 naming shpo", args, code, out, errOut)
+		}
+	}
+	if code, _, errOut := run(t, "report", "--db", db, "--workspace", "shop"); code != 0 {
+		t.Errorf("report on shop through the server: %s", errOut)
 	}
 }

@@ -66,7 +66,11 @@ func runUsers(ctx context.Context, e *env, args []string) error {
 		}
 		return done()
 	}
-	s, ws, err := openWorkspace(ctx, *db, *workspace)
+	open := openExistingWorkspace
+	if args[0] == "add" {
+		open = openWorkspace
+	}
+	s, ws, err := open(ctx, *db, *workspace)
 	if err != nil {
 		return err
 	}
