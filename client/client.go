@@ -289,3 +289,18 @@ func decodeError(status int, raw []byte) error {
 	body.Error.Status = status
 	return &body.Error
 }
+
+// Quarantine lists the webhook parts kept for numbers no workspace maps
+// (admin token).
+func (c *Client) Quarantine(ctx context.Context) (*api.QuarantineList, error) {
+	var out api.QuarantineList
+	return &out, c.call(ctx, http.MethodGet, "/v1/quarantine", nil, &out)
+}
+
+// IngestQuarantine ingests the quarantined parts that m or the server's
+// configuration maps, answering once their events are in the store
+// (admin token).
+func (c *Client) IngestQuarantine(ctx context.Context, m api.QuarantineMapping) (*api.QuarantineResult, error) {
+	var out api.QuarantineResult
+	return &out, c.call(ctx, http.MethodPost, "/v1/quarantine/ingest?wait=applied", m, &out)
+}

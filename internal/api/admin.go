@@ -85,7 +85,7 @@ func (h *handler) adminWorkspace(w http.ResponseWriter, r *http.Request, create 
 	name := strings.TrimSpace(r.Header.Get(WorkspaceHeader))
 	if name == "" {
 		writeError(w, http.StatusForbidden, "workspace_required",
-			"the admin token acts for the workspace named in an "+WorkspaceHeader+": NAME header; without it, it is good only for GET /v1/workspaces", WorkspaceHeader)
+			"the admin token acts for the workspace named in an "+WorkspaceHeader+": NAME header; without it, it is good only for GET /v1/workspaces and the quarantine routes", WorkspaceHeader)
 		return "", false
 	}
 	var err error

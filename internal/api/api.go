@@ -137,6 +137,7 @@ func (h *handler) routes() []route {
 		{"GET /v1/workspace", h.auth(h.getWorkspace)},
 	}
 	rs = append(rs, h.adminRoutes()...)
+	rs = append(rs, h.quarantineRoutes()...)
 	if h.whatsapp.Enabled() {
 		rs = append(rs, route{"GET /webhooks/whatsapp", fn(h.verifyWhatsApp)}, route{"POST /webhooks/whatsapp", h.shed(h.postWhatsApp)})
 	} else {

@@ -14,10 +14,13 @@ import (
 // WebhookResult answers a webhook POST. Meta reads only the status; the
 // body helps whoever tests an integration.
 type WebhookResult struct {
-	Accepted   int                `json:"accepted"`
-	Duplicates int                `json:"duplicates"`
-	Queued     int                `json:"queued"`
-	Skipped    []whatsapp.Problem `json:"skipped"` // parts not stored, and why
+	Accepted   int `json:"accepted"`
+	Duplicates int `json:"duplicates"`
+	Queued     int `json:"queued"`
+	// Quarantined counts the parts kept for a number or account no
+	// workspace is configured for, to be ingested once one is.
+	Quarantined int                `json:"quarantined"`
+	Skipped     []whatsapp.Problem `json:"skipped"` // parts not stored, and why
 }
 
 // verifyWhatsApp answers Meta's subscription handshake: the challenge is
@@ -35,8 +38,9 @@ func (h *handler) verifyWhatsApp(w http.ResponseWriter, r *http.Request) {
 
 // postWhatsApp stores a webhook from the WhatsApp Cloud API once its
 // signature is checked, and answers 200 only when its events are durable.
-// Parts that cannot be read or belong to no configured number are logged
-// and skipped; Meta would otherwise re-send the whole batch for days.
+// Parts that cannot be read are logged and skipped; Meta would otherwise
+// re-send the whole batch for days. Parts of a number or account no
+// workspace is configured for are kept in the quarantine.
 func (h *handler) postWhatsApp(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
 	var tooLarge *http.MaxBytesError
@@ -85,8 +89,17 @@ func (h *handler) postWhatsApp(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_body", bodyErr.Error(), "")
 		return
 	}
+	unrouted := map[string]bool{}
+	for _, u := range res.Unrouted {
+		unrouted[u.Where] = true
+	}
 	for _, p := range res.Problems {
-		h.log.Warn("whatsapp webhook part skipped", "where", p.Where, "reason", p.Reason)
+		if !unrouted[p.Where] {
+			h.log.Warn("whatsapp webhook part skipped", "where", p.Where, "reason", p.Reason)
+		}
+	}
+	if len(res.Unrouted) > 0 && !h.keepUnrouted(w, r, res.Unrouted) {
+		return
 	}
 	for i := range res.Events {
 		if !workspace(res.Events[i].Workspace).KeepPhoneNumbers {
@@ -97,7 +110,7 @@ func (h *handler) postWhatsApp(w http.ResponseWriter, r *http.Request) {
 		serverError(w, h.log, r, lookupErr)
 		return
 	}
-	out := WebhookResult{Skipped: res.Problems}
+	out := WebhookResult{Skipped: res.Problems, Quarantined: len(res.Unrouted)}
 	if out.Skipped == nil {
 		out.Skipped = []whatsapp.Problem{}
 	}

@@ -137,6 +137,10 @@ func serveHTTP(ctx context.Context, e *env, s store.Store, addr string, certs tl
 	// before the store closes, or on the next start if that takes long.
 	defer ingester.Close(30 * time.Second)
 	opts.Journal = ingester.Journal()
+	// Parts of numbers the configuration now maps leave the quarantine.
+	if err := api.StartWhatsApp(ctx, s, opts.WhatsApp, journaled(ingester), e.log); err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Handler:           api.New(s, ingester, engine, e.log, opts),
 		ReadHeaderTimeout: 10 * time.Second,

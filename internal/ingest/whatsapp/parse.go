@@ -44,6 +44,30 @@ func (p Problem) String() string { return p.Where + ": " + p.Reason }
 type Result struct {
 	Events   []event.Event
 	Problems []Problem
+	// Unrouted are the changes for a number and account no workspace is
+	// configured for, as sent, to be kept until one is.
+	Unrouted []Unrouted
+}
+
+// Unrouted is a change no workspace is configured for.
+type Unrouted struct {
+	PhoneNumberID string
+	AccountID     string
+	Where         string
+	Change        json.RawMessage // the change as sent
+}
+
+// ID names the change by its content, so that a re-sent one is kept once.
+func (u Unrouted) ID() string {
+	sum := sha256.Sum256(append([]byte(u.AccountID+"\x00"), u.Change...))
+	return "wq_" + hex.EncodeToString(sum[:16])
+}
+
+// Body is a webhook body of one entry holding only this change, which
+// Parse reads as it read the change in its original webhook.
+func Body(accountID string, change []byte) []byte {
+	id, _ := json.Marshal(accountID)
+	return []byte(`{"object":"` + Object + `","entry":[{"id":` + string(id) + `,"changes":[` + string(change) + `]}]}`)
 }
 
 // BodyError is a body that is not a WhatsApp webhook at all.
@@ -145,7 +169,8 @@ func readChange(res *Result, where, accountID string, raw json.RawMessage, opts 
 		workspace, ok = opts.Route(phoneID, accountID)
 	}
 	if !ok {
-		problem(fmt.Sprintf("no workspace is configured for phone number id %q or business account %q; not stored", phoneID, accountID))
+		problem(fmt.Sprintf("no workspace is configured for phone number id %q or business account %q; kept in quarantine until one is", phoneID, accountID))
+		res.Unrouted = append(res.Unrouted, Unrouted{PhoneNumberID: phoneID, AccountID: accountID, Where: where, Change: bytes.Clone(raw)})
 		return
 	}
 	c := &change{res: res, where: where, field: head.Field, workspace: workspace,

@@ -129,3 +129,18 @@ CREATE TABLE IF NOT EXISTS {{front "api_key_revocations"}} (
     revoked Int64   -- Unix milliseconds
 ) ENGINE = {{everywhere "ReplacingMergeTree" "api_key_revocations"}}
 ORDER BY hash;
+
+-- Webhook parts for a number no workspace maps yet (store.QuarantinedPart).
+-- Marking a part ingested adds a row of a higher version; reads use FINAL.
+CREATE TABLE IF NOT EXISTS {{front "quarantine"}} (
+    id              String, -- from the content: a re-sent part is kept once
+    source          String,
+    phone_number_id String,
+    account_id      String,
+    received        Int64,  -- Unix milliseconds
+    part            String, -- the part as sent, JSON
+    ingested        Int64,  -- Unix milliseconds; 0 while it waits
+    workspace       String,
+    version         UInt64
+) ENGINE = {{everywhere "ReplacingMergeTree(version)" "quarantine"}}
+ORDER BY id;

@@ -129,3 +129,15 @@ CREATE TABLE IF NOT EXISTS api_keys (
     workspace VARCHAR NOT NULL,
     created   BIGINT  NOT NULL
 );
+
+-- Webhook parts for a number no workspace maps yet (store.QuarantinedPart).
+CREATE TABLE IF NOT EXISTS quarantine (
+    id              VARCHAR PRIMARY KEY, -- from the content: a re-sent part is kept once
+    source          VARCHAR NOT NULL,    -- whatsapp
+    phone_number_id VARCHAR NOT NULL,
+    account_id      VARCHAR NOT NULL,
+    received        BIGINT  NOT NULL,    -- Unix milliseconds
+    part            VARCHAR NOT NULL,    -- the part as sent, JSON
+    ingested        BIGINT  NOT NULL,    -- Unix milliseconds; 0 while it waits
+    workspace       VARCHAR NOT NULL     -- where it was ingested
+);

@@ -1,0 +1,246 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/omnikpi/omnikpi/internal/config"
+	"github.com/omnikpi/omnikpi/internal/event"
+	"github.com/omnikpi/omnikpi/internal/ingest"
+	"github.com/omnikpi/omnikpi/internal/ingest/whatsapp"
+	"github.com/omnikpi/omnikpi/internal/store"
+)
+
+// QuarantineList answers GET /v1/quarantine.
+type QuarantineList struct {
+	Parts   []store.QuarantinedPart `json:"parts"`   // oldest first
+	Waiting int                     `json:"waiting"` // parts not ingested yet
+}
+
+// QuarantineMapping maps numbers and accounts to workspaces for one
+// ingestion of the quarantine, beside the server's configuration.
+type QuarantineMapping struct {
+	PhoneNumbers     map[string]string `json:"phone_numbers,omitempty"`
+	BusinessAccounts map[string]string `json:"business_accounts,omitempty"`
+}
+
+// QuarantineResult says what an ingestion of the quarantine did.
+type QuarantineResult struct {
+	Parts   int `json:"parts"`   // parts ingested now
+	Events  int `json:"events"`  // their events, handed to the store
+	Waiting int `json:"waiting"` // parts still without a workspace
+}
+
+// errNoQuarantine is a store that keeps no quarantine.
+var errNoQuarantine = errors.New("this store keeps no quarantine")
+
+// quarantineRoutes are admin routes: the quarantine holds parts of no
+// workspace.
+func (h *handler) quarantineRoutes() []route {
+	return []route{
+		{"GET /v1/quarantine", h.admin(noWorkspace, h.listQuarantine)},
+		{"POST /v1/quarantine/ingest", h.admin(noWorkspace, h.ingestQuarantine)},
+	}
+}
+
+// keepUnrouted quarantines the webhook parts no workspace is configured
+// for, durably, before the webhook is answered. It writes the error answer
+// itself and reports false when they could not be kept.
+func (h *handler) keepUnrouted(w http.ResponseWriter, r *http.Request, unrouted []whatsapp.Unrouted) bool {
+	q, ok := h.store.(store.Quarantine)
+	if !ok {
+		serverError(w, h.log, r, errNoQuarantine)
+		return false
+	}
+	now := time.Now().UTC()
+	parts := make([]store.QuarantinedPart, len(unrouted))
+	for i, u := range unrouted {
+		parts[i] = store.QuarantinedPart{ID: u.ID(), Source: "whatsapp", PhoneNumberID: u.PhoneNumberID, AccountID: u.AccountID,
+			Received: now, Part: u.Change}
+		h.log.Warn("whatsapp webhook part quarantined: no workspace is configured for its number or account",
+			"where", u.Where, "phone_number_id", u.PhoneNumberID, "business_account", u.AccountID, "part", parts[i].ID)
+	}
+	if err := q.Quarantine(r.Context(), parts); err != nil {
+		serverError(w, h.log, r, err)
+		return false
+	}
+	return true
+}
+
+func (h *handler) listQuarantine(w http.ResponseWriter, r *http.Request) {
+	q, ok := h.store.(store.Quarantine)
+	if !ok {
+		serverError(w, h.log, r, errNoQuarantine)
+		return
+	}
+	parts, err := q.QuarantinedParts(r.Context())
+	if err != nil {
+		serverError(w, h.log, r, err)
+		return
+	}
+	out := QuarantineList{Parts: parts}
+	if out.Parts == nil {
+		out.Parts = []store.QuarantinedPart{}
+	}
+	for _, p := range parts {
+		if p.Ingested.IsZero() {
+			out.Waiting++
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *handler) ingestQuarantine(w http.ResponseWriter, r *http.Request) {
+	var m QuarantineMapping
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err == nil && len(strings.TrimSpace(string(body))) > 0 {
+		dec := json.NewDecoder(strings.NewReader(string(body)))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(&m)
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_body", "want {\"phone_numbers\":{\"ID\":\"WORKSPACE\"},\"business_accounts\":{…}} or nothing: "+err.Error(), "")
+		return
+	}
+	wait := false
+	switch v := r.URL.Query().Get("wait"); v {
+	case "":
+	case "applied":
+		wait = true
+	default:
+		writeError(w, http.StatusBadRequest, "invalid_parameter", "wait must be applied (answer once the events are in the store) or absent, not "+v, "wait")
+		return
+	}
+	route := m.Route(h.whatsapp.Route)
+	res, err := IngestQuarantined(r.Context(), h.store, route, func(ctx context.Context, events []event.Event) error {
+		_, err := h.ingester.Submit(ctx, events, wait)
+		return err
+	})
+	if err != nil {
+		serverError(w, h.log, r, err)
+		return
+	}
+	h.log.Info("quarantine ingested", "parts", res.Parts, "events", res.Events, "waiting", res.Waiting)
+	writeJSON(w, http.StatusOK, res)
+}
+
+// Route maps by m first, then by next (none when nil).
+func (m QuarantineMapping) Route(next func(phoneNumberID, accountID string) (string, bool)) func(phoneNumberID, accountID string) (string, bool) {
+	own := config.WhatsApp{PhoneNumbers: m.PhoneNumbers, BusinessAccounts: m.BusinessAccounts}
+	return func(phone, account string) (string, bool) {
+		if ws, ok := own.Route(phone, account); ok {
+			return ws, true
+		}
+		if next != nil {
+			return next(phone, account)
+		}
+		return "", false
+	}
+}
+
+// IngestQuarantined ingests every waiting part of the quarantine that
+// route now maps to a workspace, read as the webhook reads it: its events
+// go to submit, then the part is marked ingested. Event ids come from the
+// payload, so a part ingested twice (after a crash between the two steps)
+// is counted once.
+func IngestQuarantined(ctx context.Context, s store.Store, route func(phoneNumberID, accountID string) (string, bool),
+	submit func(context.Context, []event.Event) error) (QuarantineResult, error) {
+	var res QuarantineResult
+	q, ok := s.(store.Quarantine)
+	if !ok {
+		return res, errNoQuarantine
+	}
+	parts, err := q.QuarantinedParts(ctx)
+	if err != nil {
+		return res, err
+	}
+	settings := map[string]store.Workspace{}
+	now := time.Now().UTC()
+	var done []store.QuarantinedPart
+	var events []event.Event
+	for _, p := range parts {
+		if !p.Ingested.IsZero() {
+			continue
+		}
+		name, ok := route(p.PhoneNumberID, p.AccountID)
+		if !ok {
+			res.Waiting++
+			continue
+		}
+		ws, ok := settings[name]
+		if !ok {
+			if ws, err = EnsureWorkspace(ctx, s, name); err != nil {
+				return res, err
+			}
+			settings[name] = ws
+		}
+		parsed, err := whatsapp.Parse(whatsapp.Body(p.AccountID, p.Part), whatsapp.Options{
+			Route: func(string, string) (string, bool) { return name, true },
+			StopWords: func(string) *whatsapp.StopWords {
+				if len(ws.StopWords) > 0 {
+					return whatsapp.NewStopWords(ws.StopWords)
+				}
+				return nil
+			},
+		})
+		if err != nil {
+			return res, fmt.Errorf("quarantined part %s: %w", p.ID, err)
+		}
+		if !ws.KeepPhoneNumbers {
+			ingest.HashPhoneCustomers(parsed.Events, name)
+		}
+		events = append(events, parsed.Events...)
+		p.Ingested, p.Workspace = now, name
+		done = append(done, p)
+	}
+	if len(events) > 0 {
+		if err := submit(ctx, events); err != nil {
+			return res, err
+		}
+	}
+	if len(done) > 0 {
+		if err := q.MarkIngested(ctx, done); err != nil {
+			return res, err
+		}
+	}
+	res.Parts, res.Events = len(done), len(events)
+	return res, nil
+}
+
+// StartWhatsApp logs the webhook's configuration (which numbers and
+// accounts go to which workspace; never the secrets), then ingests the
+// quarantined parts it now maps. serve calls it at start.
+func StartWhatsApp(ctx context.Context, s store.Store, cfg config.WhatsApp, submit func(context.Context, []event.Event) error, log *slog.Logger) error {
+	if cfg.Enabled() {
+		for _, m := range []struct {
+			what    string
+			mapping map[string]string
+		}{{"phone number id", cfg.PhoneNumbers}, {"business account", cfg.BusinessAccounts}} {
+			for _, id := range slices.Sorted(maps.Keys(m.mapping)) {
+				log.Info("whatsapp webhook: "+m.what+" maps to a workspace", strings.ReplaceAll(m.what, " ", "_"), id, "workspace", m.mapping[id])
+			}
+		}
+		log.Info("whatsapp webhook configured", "phone_numbers", len(cfg.PhoneNumbers), "business_accounts", len(cfg.BusinessAccounts),
+			"app_secrets", len(cfg.Secrets()), "verify_token_set", cfg.VerifyToken != "")
+	}
+	res, err := IngestQuarantined(ctx, s, cfg.Route, submit)
+	if errors.Is(err, errNoQuarantine) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("ingest the quarantine: %w", err)
+	}
+	if res.Parts > 0 || res.Waiting > 0 {
+		log.Info("quarantine: webhook parts of numbers now configured ingested", "parts", res.Parts, "events", res.Events, "waiting", res.Waiting)
+	}
+	return nil
+}
