@@ -89,6 +89,9 @@ func (h *handler) getUnclosed(w http.ResponseWriter, r *http.Request) {
 
 // getKeywords lists the period's most used terms of inbound customer text.
 func (h *handler) getKeywords(w http.ResponseWriter, r *http.Request) {
+	if !knownParams(w, r) {
+		return
+	}
 	limit, ok := limitParam(w, r, 50, 1000)
 	if !ok {
 		return
@@ -160,6 +163,9 @@ func (h *handler) getCohorts(w http.ResponseWriter, r *http.Request) {
 // With format=csv the answer is its list field table as CSV (see
 // writeTable).
 func (h *handler) answer(w http.ResponseWriter, r *http.Request, table string, compute func(kpi.Request) (any, error)) {
+	if !knownParams(w, r) {
+		return
+	}
 	asCSV, ok := wantsCSV(w, r)
 	if !ok {
 		return
@@ -185,10 +191,16 @@ func (h *handler) answer(w http.ResponseWriter, r *http.Request, table string, c
 }
 
 func (h *handler) getCatalogue(w http.ResponseWriter, r *http.Request) {
+	if !knownParams(w, r) {
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"kpis": kpi.Catalogue()})
 }
 
 func (h *handler) getWorkspace(w http.ResponseWriter, r *http.Request) {
+	if !knownParams(w, r) {
+		return
+	}
 	name := WorkspaceFrom(r.Context())
 	ws, err := h.store.Workspace(r.Context(), name)
 	if errors.Is(err, store.ErrNotFound) {
@@ -312,6 +324,9 @@ func (h *handler) writeCSV(w http.ResponseWriter, r *http.Request, v any, list s
 // messages matching the filters (campaign=, template=…), one per recipient,
 // with their furthest status and failure reason.
 func (h *handler) getRecipients(w http.ResponseWriter, r *http.Request) {
+	if !knownParams(w, r) {
+		return
+	}
 	limit, ok := limitParam(w, r, 1000, 100_000)
 	if !ok {
 		return
@@ -327,6 +342,9 @@ func (h *handler) getFailures(w http.ResponseWriter, r *http.Request) {
 
 // writeList answers {name: list} as JSON, or the list as CSV.
 func (h *handler) writeList(w http.ResponseWriter, r *http.Request, name string, list any) {
+	if !knownParams(w, r) {
+		return
+	}
 	asCSV, ok := wantsCSV(w, r)
 	switch {
 	case !ok:

@@ -258,7 +258,18 @@ func TestOpenAPI_ExamplesAndAnswersMatch(t *testing.T) {
 		if !ok || !strings.HasPrefix(path, "/v1/") || path == "/v1/session" || path == "/v1/openapi.json" {
 			continue
 		}
-		q := url.Values{"from": {"2026-01-01"}, "to": {"2026-04-01"}}
+		q := url.Values{}
+		for _, p := range op.Parameters {
+			if p.Ref != "" {
+				p = doc.Components.Parameters[strings.TrimPrefix(p.Ref, "#/components/parameters/")]
+			}
+			switch p.Name {
+			case "from":
+				q.Set("from", "2026-01-01")
+			case "to":
+				q.Set("to", "2026-04-01")
+			}
+		}
 		if path == "/v1/abtest" {
 			q.Set("campaign", "c1")
 		}
