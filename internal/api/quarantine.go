@@ -167,6 +167,24 @@ func IngestQuarantined(ctx context.Context, s store.Store, route func(phoneNumbe
 	now := time.Now().UTC()
 	var done []store.QuarantinedPart
 	var events []event.Event
+	// flush hands the parts read so far to the store, in requests of a
+	// bounded size, so that a large quarantine neither makes one huge
+	// journal record nor loses what was ingested when a later batch fails.
+	flush := func() error {
+		if len(events) > 0 {
+			if err := submit(ctx, events); err != nil {
+				return err
+			}
+		}
+		if len(done) > 0 {
+			if err := q.MarkIngested(ctx, done); err != nil {
+				return err
+			}
+		}
+		res.Parts, res.Events = res.Parts+len(done), res.Events+len(events)
+		done, events = nil, nil
+		return nil
+	}
 	for _, p := range parts {
 		if !p.Ingested.IsZero() {
 			continue
@@ -201,24 +219,23 @@ func IngestQuarantined(ctx context.Context, s store.Store, route func(phoneNumbe
 		events = append(events, parsed.Events...)
 		p.Ingested, p.Workspace = now, name
 		done = append(done, p)
-	}
-	if len(events) > 0 {
-		if err := submit(ctx, events); err != nil {
-			return res, err
+		if len(events) >= quarantineBatch {
+			if err := flush(); err != nil {
+				return res, err
+			}
 		}
 	}
-	if len(done) > 0 {
-		if err := q.MarkIngested(ctx, done); err != nil {
-			return res, err
-		}
-	}
-	res.Parts, res.Events = len(done), len(events)
-	return res, nil
+	return res, flush()
 }
+
+// quarantineBatch is about how many events of the quarantine are handed
+// to the store at once.
+const quarantineBatch = 5000
 
 // StartWhatsApp logs the webhook's configuration (which numbers and
 // accounts go to which workspace; never the secrets), then ingests the
-// quarantined parts it now maps. serve calls it at start.
+// quarantined parts it now maps. serve calls it at start; a failure to
+// ingest is logged, not returned, so that serve starts all the same.
 func StartWhatsApp(ctx context.Context, s store.Store, cfg config.WhatsApp, submit func(context.Context, []event.Event) error, log *slog.Logger) error {
 	if cfg.Enabled() {
 		for _, m := range []struct {
@@ -237,7 +254,11 @@ func StartWhatsApp(ctx context.Context, s store.Store, cfg config.WhatsApp, subm
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("ingest the quarantine: %w", err)
+		// Serving matters more: what is left waits for the next start or
+		// omnikpi quarantine ingest.
+		log.Error("quarantine: webhook parts of numbers now configured not ingested; they wait for the next start or omnikpi quarantine ingest",
+			"ingested_parts", res.Parts, "err", err)
+		return nil
 	}
 	if res.Parts > 0 || res.Waiting > 0 {
 		log.Info("quarantine: webhook parts of numbers now configured ingested", "parts", res.Parts, "events", res.Events, "waiting", res.Waiting)
