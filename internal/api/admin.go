@@ -312,6 +312,9 @@ func keyInfo(k store.Key) KeyInfo {
 }
 
 func (h *handler) listWorkspaces(w http.ResponseWriter, r *http.Request) {
+	if !knownParams(w, r) {
+		return
+	}
 	names, err := h.store.WorkspaceNames(r.Context())
 	if err != nil {
 		serverError(w, h.log, r, err)
@@ -324,6 +327,9 @@ func (h *handler) listWorkspaces(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) listKeys(w http.ResponseWriter, r *http.Request) {
+	if !knownParams(w, r) {
+		return
+	}
 	keys, err := h.store.Keys(r.Context(), WorkspaceFrom(r.Context()))
 	if err != nil {
 		serverError(w, h.log, r, err)
@@ -379,6 +385,9 @@ func (h *handler) patchWorkspace(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) listUsers(w http.ResponseWriter, r *http.Request) {
+	if !knownParams(w, r) {
+		return
+	}
 	ws, ok := h.workspace(w, r)
 	if !ok {
 		return

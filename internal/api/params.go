@@ -35,6 +35,9 @@ var routeParams = map[string]struct {
 	"/v1/alerts/firings":         {false, nil},
 	"/v1/catalogue":              {false, nil},
 	"/v1/workspace":              {false, nil},
+	"/v1/workspaces":             {false, nil},
+	"/v1/keys":                   {false, nil},
+	"/v1/users":                  {false, nil},
 }
 
 // knownParams answers 400 naming the first query parameter that r's route

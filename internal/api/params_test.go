@@ -58,6 +58,20 @@ func TestAPI_UnknownParameters(t *testing.T) {
 	}
 }
 
+// TestAPI_UnknownParameters_Admin: the admin list routes take no
+// parameters.
+func TestAPI_UnknownParameters_Admin(t *testing.T) {
+	s := startWith(t, duckdbStore, api.Options{AdminToken: adminToken})
+	for _, path := range []string{"/v1/workspaces", "/v1/keys", "/v1/users"} {
+		if status, _, b := send(t, s, http.MethodGet, adminToken, "a", path, ""); status != http.StatusOK {
+			t.Errorf("GET %s: %d %s", path, status, b)
+		}
+		if status, _, b := send(t, s, http.MethodGet, adminToken, "a", path+"?worksapce=a", ""); status != http.StatusBadRequest || !strings.Contains(string(b), `"field":"worksapce"`) {
+			t.Errorf("GET %s?worksapce=: %d %s, want a 400 naming worksapce", path, status, b)
+		}
+	}
+}
+
 // TestAPI_AlertRules_NamesAndDays: a rule's window is read in days too and
 // written back so; an unknown KPI is a 400 naming the field.
 func TestAPI_AlertRules_NamesAndDays(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/ingest/whatsapp"
+	"github.com/omnikpi/omnikpi/internal/store"
 	"github.com/omnikpi/omnikpi/internal/store/duckdb"
 )
 
@@ -367,7 +368,7 @@ func benchIngestion(ctx context.Context, db string, clients int, d, overload tim
 	defer srv.cmd.Process.Kill()
 	sustainable := applied / applying
 	r := srv.load(ctx, clients, overload, 2*sustainable, srv.eventBodies(100))
-	add("serve", fmt.Sprintf("overload for %s, offered %s, journal bound %d MiB", overload, rate(int(2*sustainable), time.Second), overloadJournal>>20),
+	add("serve", fmt.Sprintf("overload for %s, offered %s, journal bound %d MiB", store.FormatDuration(overload), rate(int(2*sustainable), time.Second), overloadJournal>>20),
 		rate(int(r.acked), r.took), fmt.Sprintf("p50 %s, p99 %s", ms(r.p50), ms(r.p99)),
 		fmt.Sprintf("%d requests shed with 503 and Retry-After, %d failed; serve's peak memory %s", r.shed, r.failed, srv.peakMemory()))
 	if err := srv.stop(); err != nil {
