@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func write(t *testing.T, text string) string {
@@ -77,5 +78,15 @@ func TestMapping(t *testing.T) {
 		if err := m.Set(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func TestLoad_AlertWindowInDays(t *testing.T) {
+	c, err := Load(write(t, `{"alerts": {"shop": [{"id": "w", "kpi": "opt_out_rate", "condition": "above_band", "window": "7d"}, {"id": "h", "kpi": "ctr", "condition": "below", "value": 1, "window": "36h"}]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Alerts["shop"]; len(got) != 2 || time.Duration(got[0].Window) != 7*24*time.Hour || time.Duration(got[1].Window) != 36*time.Hour {
+		t.Errorf("alerts: %+v", got)
 	}
 }
