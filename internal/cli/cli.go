@@ -178,10 +178,18 @@ func openStore(ctx context.Context, db string) (store.Store, error) {
 }
 
 // openExisting opens the store named by --db for a command that does not
-// create one (report, keys list, users list…): a DuckDB file that does not
-// exist is an error naming it, not a new empty file.
+// create one (report, keys list, users list…): a DuckDB file or ClickHouse
+// database that does not exist is an error naming it, not a new empty one.
 func openExisting(ctx context.Context, db string) (store.Store, error) {
-	if !strings.Contains(db, "://") {
+	if clickhouse.IsURL(db) {
+		ok, err := clickhouse.DatabaseExists(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("there is no database %s: name it with --db, or make it with omnikpi import, workspace or demo", clickhouse.Redacted(db))
+		}
+	} else if !strings.Contains(db, "://") {
 		if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("there is no DuckDB file %s: name the file with --db, or make it with omnikpi import, workspace or demo", db)
 		}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/kpi"
+	"github.com/omnikpi/omnikpi/internal/store/clickhouse"
+	"github.com/omnikpi/omnikpi/internal/store/clickhouse/chtest"
 )
 
 // TestDurations_TakeDays: every duration flag reads 7d, 24h and 90m, and
@@ -129,6 +132,26 @@ func TestReadingCommands_RefuseUnknownNames(t *testing.T) {
 	}
 	if code, _, errOut := run(t, "report", "--db", other, "--workspace", "shop"); code != 0 {
 		t.Errorf("report on the file workspace made: %s", errOut)
+	}
+}
+
+// TestReadingCommands_RefuseUnknownClickHouseDatabase: report on a
+// ClickHouse database that does not exist fails naming it, and does not
+// make it.
+func TestReadingCommands_RefuseUnknownClickHouseDatabase(t *testing.T) {
+	db := chtest.Database(t)
+	code, out, errOut := run(t, "report", "--db", db, "--workspace", "shop")
+	if code != 1 || out != "" || !strings.Contains(errOut, "there is no database "+clickhouse.Redacted(db)) {
+		t.Errorf("report on a new database: exit %d, %q, %q", code, out, errOut)
+	}
+	if ok, err := clickhouse.DatabaseExists(context.Background(), db); err != nil || ok {
+		t.Errorf("the database exists after report: %v %v", ok, err)
+	}
+	if code, _, errOut := run(t, "workspace", "--db", db, "--workspace", "shop"); code != 0 {
+		t.Fatalf("workspace: %s", errOut)
+	}
+	if code, _, errOut := run(t, "report", "--db", db, "--workspace", "shop"); code != 0 {
+		t.Errorf("report after workspace made the database: %s", errOut)
 	}
 }
 

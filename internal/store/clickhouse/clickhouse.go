@@ -577,3 +577,19 @@ func (s *Store) RevokeKey(ctx context.Context, hash string) error {
 }
 
 var _ store.Store = (*Store)(nil)
+
+// DatabaseExists reports whether the database named by a clickhouse:// URL
+// exists, without creating it as Open does.
+func DatabaseExists(ctx context.Context, rawURL string) (bool, error) {
+	c, err := ParseURL(rawURL)
+	if err != nil {
+		return false, err
+	}
+	admin := connect(c, "default")
+	defer admin.Close()
+	var n uint64
+	if err := admin.QueryRowContext(ctx, "SELECT count() FROM system.databases WHERE name = ?", c.Database).Scan(&n); err != nil {
+		return false, fmt.Errorf("connect to clickhouse at %s: %w", c.Addr, err)
+	}
+	return n > 0, nil
+}
