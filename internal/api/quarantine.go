@@ -230,7 +230,7 @@ func IngestQuarantined(ctx context.Context, s store.Store, route func(phoneNumbe
 
 // quarantineBatch is about how many events of the quarantine are handed
 // to the store at once.
-const quarantineBatch = 5000
+var quarantineBatch = 5000
 
 // StartWhatsApp logs the webhook's configuration (which numbers and
 // accounts go to which workspace; never the secrets), then ingests the
