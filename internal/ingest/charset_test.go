@@ -89,6 +89,15 @@ func TestFileReader_Encoding(t *testing.T) {
 			}
 		}
 	}
+	header := writeTemp(t, "e.csv", []byte("id,ts,kind,cat\xe9gorie\n"))
+	if _, err := OpenFile(header, "w"); err == nil || !strings.Contains(err.Error(), "line 1, the CSV header's column 4: not valid UTF-8: byte 0xE9 at column 15;") {
+		t.Errorf("a Latin-1 header: %v", err)
+	}
+	if f, err := OpenFileWith(header, "w", FileOptions{Encoding: "latin1"}); err != nil {
+		t.Errorf("a Latin-1 header read as Latin-1: %v", err)
+	} else {
+		f.Close()
+	}
 	if _, err := OpenFileWith(writeTemp(t, "e.csv", []byte("id,ts,kind\n")), "w", FileOptions{Encoding: "ebcdic"}); err == nil ||
 		!strings.Contains(err.Error(), `unknown encoding "ebcdic"`) {
 		t.Errorf("ebcdic: %v", err)

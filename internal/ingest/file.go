@@ -104,6 +104,12 @@ func OpenFileWith(path, workspace string, opts FileOptions) (*FileReader, error)
 	}
 	fr.cols = make([]string, len(header))
 	for i, h := range header {
+		if off := invalidUTF8([]byte(h)); off >= 0 && fr.utf8 {
+			f.Close()
+			line, col := fr.csv.FieldPos(i)
+			r := notUTF8(line, "", []byte(h), off, col)
+			return nil, fmt.Errorf("%s: line %d, the CSV header's column %d: %s", path, line, i+1, r.Reason)
+		}
 		fr.cols[i] = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
 	}
 	for _, required := range []string{"id", "ts", "kind"} {
