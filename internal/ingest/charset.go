@@ -99,9 +99,19 @@ func invalidUTF8(b []byte) int {
 // notUTF8 rejects a line (or CSV field) with a byte that is not UTF-8 at
 // offset off of text, which starts at column col of the line.
 func notUTF8(line int, field string, text []byte, off, col int) *Rejected {
-	return &Rejected{Line: line, Field: field, Reason: fmt.Sprintf(
-		"not valid UTF-8: byte 0x%02X at column %d; import a Latin-1 or Windows-1252 file with --encoding latin1 or --encoding windows-1252",
-		text[off], col+off)}
+	return &Rejected{Line: line, Field: field, Reason: fmt.Sprintf("not valid UTF-8: byte 0x%02X at column %d", text[off], col+off)}
+}
+
+// encodingHint ends the reason a line of a file is not UTF-8.
+const encodingHint = "; import a Latin-1 or Windows-1252 file with --encoding latin1 or --encoding windows-1252"
+
+// withEncodingHint adds the hint to a rejection for bytes that are not
+// UTF-8.
+func withEncodingHint(r *Rejected) *Rejected {
+	if r != nil && strings.HasPrefix(r.Reason, "not valid UTF-8: ") {
+		r.Reason += encodingHint
+	}
+	return r
 }
 
 // jsonFieldAt names the top-level field of the JSON object raw whose key

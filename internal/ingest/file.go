@@ -107,7 +107,7 @@ func OpenFileWith(path, workspace string, opts FileOptions) (*FileReader, error)
 		if off := invalidUTF8([]byte(h)); off >= 0 && fr.utf8 {
 			f.Close()
 			line, col := fr.csv.FieldPos(i)
-			r := notUTF8(line, "", []byte(h), off, col)
+			r := withEncodingHint(notUTF8(line, "", []byte(h), off, col))
 			return nil, fmt.Errorf("%s: line %d, the CSV header's column %d: %s", path, line, i+1, r.Reason)
 		}
 		fr.cols[i] = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
@@ -170,7 +170,7 @@ func (f *FileReader) one() (event.Event, *Rejected, error) {
 		}
 		f.read++
 		e, rej := decodeOne(raw, line, f.workspace)
-		return e, rej, nil
+		return e, withEncodingHint(rej), nil
 	}
 	record, err := f.csv.Read()
 	raw := f.rec.take(f.csv.InputOffset())
@@ -188,7 +188,7 @@ func (f *FileReader) one() (event.Event, *Rejected, error) {
 		for i, v := range record {
 			if off := invalidUTF8([]byte(v)); off >= 0 {
 				_, col := f.csv.FieldPos(i)
-				r := notUTF8(line, f.cols[i], []byte(v), off, col)
+				r := withEncodingHint(notUTF8(line, f.cols[i], []byte(v), off, col))
 				if id := record[0]; f.cols[0] == "id" && utf8.ValidString(id) {
 					r.ID = id
 				}
