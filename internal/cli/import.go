@@ -178,7 +178,11 @@ func (r *rejectsFile) finish(w io.Writer) error {
 	return nil
 }
 
-func (r *rejectsFile) close() { r.f.Close() }
+// close keeps what was written, also when the import stops on an error.
+func (r *rejectsFile) close() {
+	r.w.Flush()
+	r.f.Close()
+}
 
 // errDiskFull marks an import stopped by a full disk under the store.
 var errDiskFull = errors.New("disk full (no space left on device)")

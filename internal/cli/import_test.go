@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -154,4 +155,19 @@ func TestImport_Encoding(t *testing.T) {
 			t.Errorf("koi8: exit %d, %q", code, errOut)
 		}
 	})
+}
+
+// TestImport_RejectsKeptOnError: the rejected lines written before an
+// import stops on an error stay in the rejects file.
+func TestImport_RejectsKeptOnError(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "omnikpi.duckdb")
+	bad := writeFile(t, "bad.jsonl", badFile)
+	rejects := filepath.Join(t.TempDir(), "rejects.jsonl")
+	code, _, errOut := run(t, "import", "--db", db, "--workspace", "shop", "--rejects", rejects, bad, filepath.Join(t.TempDir(), "missing.jsonl"))
+	if code == 0 || !strings.Contains(errOut, "missing.jsonl") {
+		t.Fatalf("exit %d, %q", code, errOut)
+	}
+	if got := readRejects(t, rejects); len(got) != 2 || got[0].File != bad || got[0].Line != 2 {
+		t.Errorf("rejects file: %+v", got)
+	}
 }
