@@ -37,8 +37,9 @@ func (s slowStore) Insert(ctx context.Context, events []event.Event) ([]store.Ou
 }
 
 // shedServer serves the API over a store that holds every insert until
-// released, with a journal bounded at maxUnapplied bytes.
-func shedServer(t *testing.T, maxInFlight int, maxUnapplied int64) (slowStore, *journal.Journal, func(id, query string) (*http.Response, error)) {
+// released, with a journal bounded at maxUnapplied bytes. It returns the
+// store, the journal, the server's URL and a poster of one order.
+func shedServer(t *testing.T, opts api.Options, maxUnapplied int64) (slowStore, *journal.Journal, string, func(id, query string) (*http.Response, error)) {
 	t.Helper()
 	base := duckdbOnly(t)
 	s := slowStore{Store: base, entered: make(chan struct{}, 16), release: make(chan struct{})}
@@ -48,7 +49,8 @@ func shedServer(t *testing.T, maxInFlight int, maxUnapplied int64) (slowStore, *
 		t.Fatal(err)
 	}
 	engine, _ := kpi.New(s)
-	srv := httptest.NewServer(api.New(s, ingester, engine, log, api.Options{MaxInFlight: maxInFlight, Journal: ingester.Journal()}))
+	opts.Journal = ingester.Journal()
+	srv := httptest.NewServer(api.New(s, ingester, engine, log, opts))
 	t.Cleanup(func() {
 		srv.Close()
 		ingester.Close(time.Minute)
@@ -66,7 +68,7 @@ func shedServer(t *testing.T, maxInFlight int, maxUnapplied int64) (slowStore, *
 		}
 		return resp, err
 	}
-	return s, ingester.Journal(), post
+	return s, ingester.Journal(), srv.URL, post
 }
 
 // TestPostEvents_ShedsLoad: with the one ingestion slot taken by a request
@@ -74,7 +76,7 @@ func shedServer(t *testing.T, maxInFlight int, maxUnapplied int64) (slowStore, *
 // with Retry-After at once; once the store moves, the held request is
 // acknowledged.
 func TestPostEvents_ShedsLoad(t *testing.T) {
-	s, _, post := shedServer(t, 1, 0)
+	s, _, _, post := shedServer(t, api.Options{MaxInFlight: 1}, 0)
 	held := make(chan int, 1)
 	go func() {
 		resp, err := post("held", "?wait=applied")
@@ -104,7 +106,7 @@ func TestPostEvents_ShedsLoad(t *testing.T) {
 // and takes events again once the store has caught up. Every acknowledged
 // event ends up in the store.
 func TestPostEvents_ShedsWhenTheJournalIsFull(t *testing.T) {
-	s, j, post := shedServer(t, 64, 2000)
+	s, j, _, post := shedServer(t, api.Options{MaxInFlight: 64}, 2000)
 	var acked []string
 	var shed *http.Response
 	for i := 0; i < 100 && shed == nil; i++ {
@@ -156,34 +158,17 @@ func TestPostEvents_ShedsWhenTheJournalIsFull(t *testing.T) {
 // seconds, and /readyz answers 503 naming the lag once it is older than the
 // bound, and 200 again once the store has caught up.
 func TestReadyz_ReportsJournalLag(t *testing.T) {
-	base := duckdbOnly(t)
-	s := slowStore{Store: base, entered: make(chan struct{}, 16), release: make(chan struct{})}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ingester, err := journal.OpenIngester(t.TempDir(), s, log, journal.Options{}, journal.ApplyOptions{})
-	if err != nil {
-		t.Fatal(err)
+	s, _, base, post := shedServer(t, api.Options{MaxLag: 200 * time.Millisecond}, 0)
+	for _, id := range []string{"o1", "o2"} {
+		resp, err := post(id, "")
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("post with the store stuck: %v %+v", err, resp)
+		}
 	}
-	engine, _ := kpi.New(s)
-	srv := httptest.NewServer(api.New(s, ingester, engine, log, api.Options{Journal: ingester.Journal(), MaxLag: 200 * time.Millisecond}))
-	t.Cleanup(func() {
-		srv.Close()
-		ingester.Close(time.Minute)
-	})
-	plain, key := api.NewKey("a")
-	if err := base.AddKey(context.Background(), key); err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/events", strings.NewReader(order("o1", "o1", "1")+"\n"+order("o2", "o2", "1")))
-	req.Header.Set("Authorization", "Bearer "+plain)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("post with the store stuck: %v %+v", err, resp)
-	}
-	resp.Body.Close()
 	<-s.entered
 	time.Sleep(300 * time.Millisecond)
 	get := func(path string) (int, string) {
-		resp, err := http.Get(srv.URL + path)
+		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
 		}

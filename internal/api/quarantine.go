@@ -111,13 +111,8 @@ func (h *handler) ingestQuarantine(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_body", "want {\"phone_numbers\":{\"ID\":\"WORKSPACE\"},\"business_accounts\":{…}} or nothing: "+err.Error(), "")
 		return
 	}
-	wait := false
-	switch v := r.URL.Query().Get("wait"); v {
-	case "":
-	case "applied":
-		wait = true
-	default:
-		writeError(w, http.StatusBadRequest, "invalid_parameter", "wait must be applied (answer once the events are in the store) or absent, not "+v, "wait")
+	wait, ok := waitParam(w, r)
+	if !ok {
 		return
 	}
 	route := m.Route(h.whatsapp.Route)

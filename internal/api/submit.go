@@ -32,13 +32,8 @@ type Submitted struct {
 // it comes once they are durable in the journal. It writes the error
 // answer itself and reports false when the events were not taken.
 func (h *handler) submit(w http.ResponseWriter, r *http.Request, source string, events []event.Event, rejected int) ([]store.Outcome, Submitted, bool) {
-	var wait bool
-	switch v := r.URL.Query().Get("wait"); v {
-	case "":
-	case "applied":
-		wait = true
-	default:
-		writeError(w, http.StatusBadRequest, "invalid_parameter", "wait must be applied (answer once the events are in the store) or absent, not "+v, "wait")
+	wait, ok := waitParam(w, r)
+	if !ok {
 		return nil, Submitted{}, false
 	}
 	outcomes, err := h.ingester.Submit(r.Context(), events, wait)
@@ -69,6 +64,21 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request, source string, 
 	}
 	h.countIngested(source, map[string]int{"accepted": n.Accepted, "duplicate": n.Duplicates, "queued": n.Queued, "rejected": rejected})
 	return outcomes, n, true
+}
+
+// waitParam reads wait=applied, which makes an ingestion request wait
+// until its events are in the store. It writes the error answer itself and
+// reports false for any other value.
+func waitParam(w http.ResponseWriter, r *http.Request) (wait, ok bool) {
+	switch v := r.URL.Query().Get("wait"); v {
+	case "":
+		return false, true
+	case "applied":
+		return true, true
+	default:
+		writeError(w, http.StatusBadRequest, "invalid_parameter", "wait must be applied (answer once the events are in the store) or absent, not "+v, "wait")
+		return false, false
+	}
 }
 
 // status is an outcome as the answer names it.
