@@ -64,16 +64,7 @@ func (e *APIError) Error() string {
 // contentType application/x-ndjson). The ingest answer is returned with the
 // status for 200 and 400 answers that carry one; other errors are *APIError.
 func (c *Client) SendEvents(ctx context.Context, body []byte, contentType string) (*api.IngestResult, int, error) {
-	target := c.base + "/v1/events"
-	if c.WaitApplied {
-		target += "?wait=applied"
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
-	if err != nil {
-		return nil, 0, err
-	}
-	req.Header.Set("Content-Type", contentType)
-	resp, raw, err := c.do(req)
+	resp, raw, err := c.postEvents(ctx, body, contentType)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -82,6 +73,21 @@ func (c *Client) SendEvents(ctx context.Context, body []byte, contentType string
 		return &res, resp.StatusCode, nil
 	}
 	return nil, resp.StatusCode, decodeError(resp.StatusCode, raw)
+}
+
+// postEvents posts a body of events to POST /v1/events, with wait=applied
+// when the client waits for the store.
+func (c *Client) postEvents(ctx context.Context, body []byte, contentType string) (*http.Response, []byte, error) {
+	target := c.base + "/v1/events"
+	if c.WaitApplied {
+		target += "?wait=applied"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Content-Type", contentType)
+	return c.do(req)
 }
 
 // KPIs asks GET /v1/kpis with q (from, to, kpi, group_by, bucket, filters).
@@ -158,12 +164,7 @@ func (a *EventsAnswer) Count() map[string]int {
 // PostEvents posts a body of events like SendEvents and returns the
 // answer with its status, also for a 400 that lists rejected events.
 func (c *Client) PostEvents(ctx context.Context, body []byte, contentType string) (*EventsAnswer, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/events", bytes.NewReader(body))
-	if err != nil {
-		return nil, 0, err
-	}
-	req.Header.Set("Content-Type", contentType)
-	resp, raw, err := c.do(req)
+	resp, raw, err := c.postEvents(ctx, body, contentType)
 	if err != nil {
 		return nil, 0, err
 	}
