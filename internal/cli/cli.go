@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/store"
 	"github.com/omnikpi/omnikpi/internal/store/clickhouse"
 	"github.com/omnikpi/omnikpi/internal/store/duckdb"
@@ -256,10 +257,5 @@ func workspaceOrNew(ctx context.Context, s store.Store, name string) (store.Work
 	if name == "" {
 		return store.Workspace{}, fmt.Errorf("--workspace is required")
 	}
-	ws, err := s.Workspace(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		ws = store.NewWorkspace(name)
-		return ws, s.PutWorkspace(ctx, ws)
-	}
-	return ws, err
+	return api.EnsureWorkspace(ctx, s, name)
 }
