@@ -665,6 +665,16 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		src := p.src("campaigns")
 		checkQuery(t, src, map[string]string{"from": from30, "to": to30, "group_by": "campaign,template"})
 		p.checkTable("campaigns", src, "campaign", "template")
+		// Both charts draw a bar per campaign, not the text of objects.
+		for _, chart := range []string{"ctr", "open"} {
+			var marks int
+			var text string
+			p.eval(fmt.Sprintf(`document.querySelectorAll('[data-panel=%s] svg.bars rect').length`, chart), &marks)
+			p.eval(fmt.Sprintf(`document.querySelector('[data-panel=%s]').textContent`, chart), &text)
+			if marks == 0 || strings.Contains(text, "[object Object]") {
+				t.Errorf("the %s chart of campaigns draws %d bars: %q", chart, marks, text)
+			}
+		}
 		p.shot("04-campaigns")
 
 		// Sorting by CTR, highest first.

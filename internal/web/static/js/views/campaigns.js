@@ -49,15 +49,15 @@ export async function campaigns(ctx) {
     ...kpiColumns(ctx, ids),
   ];
   const named = rows.filter((r) => r.campaign);
-  // bars lists each campaign's figure of one percent KPI, highest first.
-  const bars = (id) => named.map((r) => ({
+  // campaignBars lists each campaign's figure of one percent KPI, highest first.
+  const campaignBars = (id) => named.map((r) => ({
     label: r.campaign + (r.template && r.template !== r.campaign ? ' · ' + r.template : ''),
     value: r.k[id] ? r.k[id].value : 0,
     text: r.k[id] ? fmt.value(r.k[id].value, 'percent') : '—',
     cls: r.k[id] && r.k[id].rating ? 'rated-' + r.k[id].rating : '',
   })).sort((a, b) => b.value - a.value);
-  const ctr = bars('ctr');
-  const open = bars('open_rate');
+  const ctr = campaignBars('ctr');
+  const open = campaignBars('open_rate');
   return [
     h('div', { class: 'split' },
       panel('ctr', 'Click-through rate', { note: 'By campaign and template; the colour is the rating against the 15–25 % band.' },
