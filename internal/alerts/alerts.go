@@ -19,10 +19,31 @@ import (
 	"github.com/omnikpi/omnikpi/internal/store"
 )
 
-// Conditions a rule may test.
-var Conditions = []string{"below", "above", "below_band", "above_band", "change_below", "change_above"}
+// Conditions a rule may test: below or above a fixed value, worse or
+// better than the KPI's band (in the direction the KPI prefers), a change
+// below or above a value.
+var Conditions = []string{"below", "above", "worse_than_band", "better_than_band", "change_below", "change_above"}
 
-// Validate checks a rule and names the field at fault.
+// conditionAliases are the former names of conditions. Rules stored with
+// them keep working; Normalize renames them.
+var conditionAliases = map[string]string{"below_band": "worse_than_band", "above_band": "better_than_band"}
+
+// Normalize returns the rule with its condition under its current name.
+func Normalize(r store.AlertRule) store.AlertRule {
+	r.Condition = condition(r.Condition)
+	return r
+}
+
+// condition is the current name of condition c.
+func condition(c string) string {
+	if now, ok := conditionAliases[c]; ok {
+		return now
+	}
+	return c
+}
+
+// Validate checks a rule and names the field at fault. The former names
+// of conditions are accepted.
 func Validate(r store.AlertRule) error {
 	if r.ID == "" {
 		return &kpi.RequestError{Field: "id", Reason: "is required"}
@@ -32,7 +53,7 @@ func Validate(r store.AlertRule) error {
 	}
 	known := false
 	for _, c := range Conditions {
-		known = known || c == r.Condition
+		known = known || c == condition(r.Condition)
 	}
 	if !known {
 		return &kpi.RequestError{Field: "condition", Reason: fmt.Sprintf("%q must be one of %v", r.Condition, Conditions)}
@@ -215,15 +236,15 @@ func (ev *Evaluator) check(ctx context.Context, workspace string, rule store.Ale
 		return false, nil, nil
 	}
 	v := rep.Rows[0].KPIs[0]
-	switch rule.Condition {
+	switch condition(rule.Condition) {
 	case "below":
 		return v.Value != nil && *v.Value < rule.Value, v.Value, nil
 	case "above":
 		return v.Value != nil && *v.Value > rule.Value, v.Value, nil
-	case "below_band":
-		return v.Rating == kpi.Below, v.Value, nil
-	case "above_band":
-		return v.Rating == kpi.Above, v.Value, nil
+	case "worse_than_band":
+		return v.Rating == kpi.Worse, v.Value, nil
+	case "better_than_band":
+		return v.Rating == kpi.Better || v.Rating == kpi.Best, v.Value, nil
 	case "change_below":
 		return v.Change != nil && *v.Change < rule.Value, v.Change, nil
 	case "change_above":

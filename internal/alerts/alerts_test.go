@@ -164,7 +164,7 @@ func TestEvaluator_RetriesAnUndeliveredFiring(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	good := store.AlertRule{ID: "x", KPI: "opt_out_rate", Condition: "above_band", Window: store.Duration(time.Hour)}
+	good := store.AlertRule{ID: "x", KPI: "opt_out_rate", Condition: "worse_than_band", Window: store.Duration(time.Hour)}
 	if err := Validate(good); err != nil {
 		t.Fatal(err)
 	}
@@ -186,4 +186,81 @@ func errorsAs(err error, target **kpi.RequestError) bool {
 	re, ok := err.(*kpi.RequestError)
 	*target = re
 	return ok
+}
+
+// TestEvaluator_BandConditions: an opt-out rate of 50 % is worse than its
+// band of 0.3–0.6 % although it is above it, and 0 % on another channel is
+// better (best: at most 0.2 %). A rule stored under a former name
+// (below_band, above_band) fires as its new name does.
+func TestEvaluator_BandConditions(t *testing.T) {
+	ctx := context.Background()
+	s, err := duckdb.Open(ctx, filepath.Join(t.TempDir(), "alerts.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var events []event.Event
+	for _, line := range []string{
+		`{"id":"s1","ts":"2026-01-05T09:00:00Z","kind":"message_sent","channel":"whatsapp","message":"m1","customer":"a","actor":"campaign","campaign":"c"}`,
+		`{"id":"s2","ts":"2026-01-05T09:00:00Z","kind":"message_sent","channel":"whatsapp","message":"m2","customer":"b","actor":"campaign","campaign":"c"}`,
+		`{"id":"s3","ts":"2026-01-05T09:00:00Z","kind":"message_sent","channel":"sms","message":"m3","customer":"c","actor":"campaign","campaign":"c"}`,
+		`{"id":"o1","ts":"2026-01-05T10:00:00Z","kind":"opted_out","channel":"whatsapp","customer":"a"}`,
+	} {
+		e, err := event.ParseJSON([]byte(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Workspace = "shop"
+		events = append(events, e)
+	}
+	if _, err := s.Insert(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	day := store.Duration(24 * time.Hour)
+	wa, sms := map[string]string{"channel": "whatsapp"}, map[string]string{"channel": "sms"}
+	want := map[string]bool{
+		"worse": true, "worse-old": true, "better": false, "better-old": false,
+		"sms-worse": false, "sms-better": true, "sms-better-old": true,
+	}
+	ws := store.NewWorkspace("shop")
+	ws.Alerts = []store.AlertRule{
+		{ID: "worse", KPI: "opt_out_rate", Condition: "worse_than_band", Window: day, Filters: wa},
+		{ID: "worse-old", KPI: "opt_out_rate", Condition: "below_band", Window: day, Filters: wa},
+		{ID: "better", KPI: "opt_out_rate", Condition: "better_than_band", Window: day, Filters: wa},
+		{ID: "better-old", KPI: "opt_out_rate", Condition: "above_band", Window: day, Filters: wa},
+		{ID: "sms-worse", KPI: "opt_out_rate", Condition: "worse_than_band", Window: day, Filters: sms},
+		{ID: "sms-better", KPI: "opt_out_rate", Condition: "better_than_band", Window: day, Filters: sms},
+		{ID: "sms-better-old", KPI: "opt_out_rate", Condition: "above_band", Window: day, Filters: sms},
+	}
+	for _, r := range ws.Alerts {
+		if err := Validate(r); err != nil {
+			t.Errorf("rule %s (%s): %v", r.ID, r.Condition, err)
+		}
+	}
+	if err := s.PutWorkspace(ctx, ws); err != nil {
+		t.Fatal(err)
+	}
+	engine, err := kpi.New(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &Evaluator{Store: s, Engine: engine, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := ev.EvaluateOnce(ctx, time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := s.Workspace(ctx, "shop")
+	for _, r := range stored.Alerts {
+		if fires := r.Firing != nil; fires != want[r.ID] {
+			t.Errorf("rule %s (%s): firing %v, want %v", r.ID, r.Condition, fires, want[r.ID])
+		}
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	for old, now := range map[string]string{"below_band": "worse_than_band", "above_band": "better_than_band",
+		"worse_than_band": "worse_than_band", "below": "below", "above": "above", "change_below": "change_below"} {
+		if got := Normalize(store.AlertRule{Condition: old}).Condition; got != now {
+			t.Errorf("Normalize(%s) = %s, want %s", old, got, now)
+		}
+	}
 }

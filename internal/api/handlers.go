@@ -262,6 +262,7 @@ func (h *handler) putAlert(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	rule = alerts.Normalize(rule) // below_band is saved as worse_than_band
 	ws.PutAlert(rule)
 	if err := h.store.PutWorkspace(r.Context(), ws); err != nil {
 		serverError(w, h.log, r, err)

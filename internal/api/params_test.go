@@ -72,6 +72,26 @@ func TestAPI_UnknownParameters_Admin(t *testing.T) {
 	}
 }
 
+// TestAPI_AlertRules_BandConditions: a rule on the band is worse_than_band
+// or better_than_band; the former names below_band and above_band are
+// accepted and saved under the new ones.
+func TestAPI_AlertRules_BandConditions(t *testing.T) {
+	s := startWith(t, duckdbStore, api.Options{})
+	for id, c := range map[string][2]string{
+		"new-worse": {"worse_than_band", "worse_than_band"}, "new-better": {"better_than_band", "better_than_band"},
+		"old-worse": {"below_band", "worse_than_band"}, "old-better": {"above_band", "better_than_band"},
+	} {
+		status, b := call(t, s, http.MethodPut, s.keyA, "/v1/alerts/"+id, `{"kpi":"opt_out_rate","condition":"`+c[0]+`","window":"7d"}`)
+		if status != http.StatusOK || !strings.Contains(string(b), `"condition":"`+c[1]+`"`) {
+			t.Errorf("PUT a rule with condition %s: %d %s, want it saved as %s", c[0], status, b, c[1])
+		}
+	}
+	status, b := call(t, s, http.MethodGet, s.keyA, "/v1/alerts", "")
+	if status != http.StatusOK || strings.Contains(string(b), "below_band") || strings.Contains(string(b), "above_band") {
+		t.Errorf("GET /v1/alerts: %d %s, want no former names", status, b)
+	}
+}
+
 // TestAPI_AlertRules_NamesAndDays: a rule's window is read in days too and
 // written back so; an unknown KPI is a 400 naming the field.
 func TestAPI_AlertRules_NamesAndDays(t *testing.T) {

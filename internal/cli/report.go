@@ -214,7 +214,7 @@ func writeReportTable(w io.Writer, rep kpi.Report) error {
 			if v.Label != "" {
 				name += ": " + v.Label
 			}
-			rating := string(v.Rating)
+			rating := kpi.FormatRating(v.Rating)
 			if v.Value == nil && v.Reason == kpi.ReasonNotReported {
 				rating = v.Reason
 			}

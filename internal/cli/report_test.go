@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/omnikpi/omnikpi/internal/kpi"
 )
 
 func TestReport_RejectsBadRequests(t *testing.T) {
@@ -32,5 +34,35 @@ func TestReport_RejectsBadRequests(t *testing.T) {
 				t.Errorf("exit %d, stderr %q, want %q", code, stderr.String(), tc.want)
 			}
 		})
+	}
+}
+
+// TestWriteReportTable_RatingWords: a rating reads as better or worse than
+// the band, whichever way the KPI prefers: an opt-out rate of 3.7 % against
+// 0.3–0.6 % is worse than its band, not below it.
+func TestWriteReportTable_RatingWords(t *testing.T) {
+	pct := func(x float64) *float64 { return &x }
+	def, _ := kpi.DefinitionOf("opt_out_rate")
+	ctr, _ := kpi.DefinitionOf("ctr")
+	rep := kpi.Report{Workspace: "shop", Rows: []kpi.Row{{KPIs: []kpi.Value{
+		{ID: "opt_out_rate", Value: pct(3.7), Unit: kpi.Percent, Rating: kpi.Worse, Band: def.Band},
+		{ID: "ctr", Value: pct(27), Unit: kpi.Percent, Rating: kpi.Better, Band: ctr.Band},
+	}}}}
+	var out bytes.Buffer
+	if err := writeReportTable(&out, rep); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(out.String(), "\n")
+	for _, want := range []struct{ kpi, rating string }{{"Opt-out rate", "worse than band"}, {"Click-through rate", "better than band"}} {
+		found := false
+		for _, l := range lines {
+			found = found || strings.HasPrefix(l, want.kpi) && strings.Contains(l, want.rating)
+		}
+		if !found {
+			t.Errorf("no line of %s rated %q in\n%s", want.kpi, want.rating, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "below") || strings.Contains(out.String(), "above") {
+		t.Errorf("the table speaks of below or above:\n%s", out.String())
 	}
 }

@@ -203,6 +203,7 @@ func addConfigAlerts(ctx context.Context, s store.Store, rules map[string][]stor
 			if err := alerts.Validate(rule); err != nil {
 				return fmt.Errorf("config: alert %q of workspace %s: %w", rule.ID, name, err)
 			}
+			rule = alerts.Normalize(rule)
 			rule.Source = "config"
 			ws.PutAlert(rule)
 		}

@@ -233,9 +233,9 @@ func rate(v float64, b *Band, dir Direction) Rating {
 	case b.Best != nil && (v == *b.Best || better(v, *b.Best)):
 		return Best
 	case lo != nil && better(*lo, v):
-		return Below
+		return Worse
 	case hi != nil && better(v, *hi):
-		return Above
+		return Better
 	}
 	return Within
 }

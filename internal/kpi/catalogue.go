@@ -26,15 +26,17 @@ const (
 	Neutral        Direction = ""
 )
 
-// Rating places a value against its band (KPIS.md §6).
+// Rating places a value against its band (KPIS.md §6), in the direction
+// the KPI prefers: an opt-out rate of 3.7 % against 0.3–0.6 % is worse, not
+// above.
 type Rating string
 
 // Ratings.
 const (
-	Below  Rating = "below"
-	Within Rating = "within"
-	Above  Rating = "above"
-	Best   Rating = "best"
+	Worse  Rating = "worse"  // worse than the band
+	Within Rating = "within" // inside the band
+	Better Rating = "better" // better than the band, short of best
+	Best   Rating = "best"   // at or past the band's best
 )
 
 // Band is a benchmark band: [Low, High] is within, past Best (in the

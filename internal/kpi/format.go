@@ -76,6 +76,18 @@ func group(s string) string {
 	return sign + b.String()
 }
 
+// FormatRating writes a rating for people: "worse than band", "within
+// band", "better than band", "best"; "" for none.
+func FormatRating(r Rating) string {
+	switch r {
+	case Worse, Better:
+		return string(r) + " than band"
+	case Within:
+		return "within band"
+	}
+	return string(r)
+}
+
 // FormatBand writes a band like "85–90 %, best ≥ 95 %".
 func FormatBand(b *Band, u Unit, dir Direction) string {
 	if b == nil {

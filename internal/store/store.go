@@ -222,9 +222,11 @@ type AlertRule struct {
 	ID   string `json:"id"`
 	Name string `json:"name,omitempty"`
 	KPI  string `json:"kpi"`
-	// Condition is below or above (Value), below_band or above_band (the
-	// KPI's benchmark band), change_below or change_above (the change
-	// against the window before, in percent, or points for rates).
+	// Condition is below or above (Value), worse_than_band or
+	// better_than_band (the KPI's benchmark band, in the direction the KPI
+	// prefers; below_band and above_band are their former names),
+	// change_below or change_above (the change against the window before,
+	// in percent, or points for rates and scores).
 	Condition string            `json:"condition"`
 	Value     float64           `json:"value,omitempty"`
 	Window    Duration          `json:"window"`            // the rolling window, such as 24h

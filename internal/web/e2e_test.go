@@ -97,7 +97,7 @@ func load(t *testing.T) (store.Store, *kpi.Engine) {
 	ws.PutUser(store.User{Name: "alice", PasswordHash: hash})
 	day := store.Duration(24 * time.Hour)
 	ws.Alerts = []store.AlertRule{
-		{ID: "opt-out-spike", Name: "Opt-out rate worse than its band", KPI: "opt_out_rate", Condition: "below_band", Window: 7 * day},
+		{ID: "opt-out-spike", Name: "Opt-out rate worse than its band", KPI: "opt_out_rate", Condition: "worse_than_band", Window: 7 * day},
 		{ID: "failed-deliveries", Name: "Over 200 failed deliveries in a day", KPI: "messages_failed", Condition: "above", Value: 200, Window: day},
 	}
 	if err := s.PutWorkspace(ctx, ws); err != nil {

@@ -69,12 +69,12 @@ export function message(text, kind) {
   return h('p', { class: 'message ' + (kind || '') }, text);
 }
 
-// Ratings are in the direction the KPI prefers: "below" is worse than the
-// band even for an opt-out rate whose figure is higher than it.
+// Ratings are in the direction the KPI prefers: "worse" is worse than the
+// band, for an opt-out rate a figure higher than it.
 const ratingWords = {
-  below: 'Worse than benchmark',
+  worse: 'Worse than benchmark',
   within: 'Within benchmark',
-  above: 'Better than benchmark',
+  better: 'Better than benchmark',
   best: 'Best in class',
 };
 

@@ -5,7 +5,8 @@ import * as fmt from '../fmt.js';
 import { h, panel, table } from '../dom.js';
 
 const CONDITIONS = {
-  below: 'below', above: 'above', below_band: 'worse than its band', above_band: 'better than its band',
+  below: 'below', above: 'above', worse_than_band: 'worse than its band', better_than_band: 'better than its band',
+  below_band: 'worse than its band', above_band: 'better than its band', // former names
   change_below: 'change below', change_above: 'change above',
 };
 

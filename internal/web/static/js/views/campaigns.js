@@ -80,7 +80,7 @@ async function load(src) {
   }
 }
 
-const STATUS = { clicked: 'rated-best', read: 'rated-above', delivered: '', sent: '', failed: 'rated-below' };
+const STATUS = { clicked: 'rated-best', read: 'rated-better', delivered: '', sent: '', failed: 'rated-worse' };
 
 export async function recipients(ctx) {
   const p = ctx.params;

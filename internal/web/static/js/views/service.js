@@ -59,7 +59,7 @@ export default async function service(ctx) {
   for (const k of ((npsRep.rows[0] || {}).kpis || [])) npsById[k.id] = k;
   const nps = NPS.filter((id) => npsById[id]).map((id) => ({
     label: ctx.info(id).name.replace(/^NPS /, ''), value: npsById[id].value || 0, text: fmt.number(npsById[id].value, 0),
-    cls: id === 'nps_promoters' ? 'rated-best' : id === 'nps_detractors' ? 'rated-below' : '',
+    cls: id === 'nps_promoters' ? 'rated-best' : id === 'nps_detractors' ? 'rated-worse' : '',
     attrs: { 'data-kpi': id, 'data-value': String(npsById[id].value) },
   }));
 
