@@ -430,7 +430,8 @@ func writeABTest(w io.Writer, format string, rep kpi.ABReport) error {
 	return writeList(w, format, rep, title, []string{"metric", "variant", "rate", "control", "control_rate", "difference", "interval_95", "p_value", "chance_to_beat", "verdict"}, rows)
 }
 
-// formatChange writes a change as "+2.5 pts" or "-12.0 %".
+// formatChange writes a change as "+2.5 pts" or "-12.0 %", in the unit
+// the report gives it: points for rates and scores, else percent.
 func formatChange(c *float64, unit string) string {
 	if c == nil {
 		return ""
@@ -439,7 +440,11 @@ func formatChange(c *float64, unit string) string {
 	if unit == "points" {
 		suffix = " pts"
 	}
-	return strconv.FormatFloat(*c, 'f', 1, 64) + suffix
+	sign := ""
+	if *c > 0 {
+		sign = "+"
+	}
+	return sign + strconv.FormatFloat(*c, 'f', 1, 64) + suffix
 }
 
 // writeSendTime prints each channel's hours with reads or replies, and its

@@ -66,3 +66,22 @@ func TestWriteReportTable_RatingWords(t *testing.T) {
 		t.Errorf("the table speaks of below or above:\n%s", out.String())
 	}
 }
+
+// TestWriteReportTable_Changes: a change is written in the unit the report
+// gives it, with its sign: an NPS from −15.2 to −10.9 gained 4.3 points.
+func TestWriteReportTable_Changes(t *testing.T) {
+	x := func(v float64) *float64 { return &v }
+	rep := kpi.Report{Workspace: "shop", Rows: []kpi.Row{{KPIs: []kpi.Value{
+		{ID: "nps", Value: x(-10.9), Unit: kpi.Score, Previous: x(-15.2), Change: x(4.3), ChangeUnit: "points"},
+		{ID: "conversations", Value: x(90), Unit: kpi.Count, Previous: x(100), Change: x(-10), ChangeUnit: "percent"},
+	}}}}
+	var out bytes.Buffer
+	if err := writeReportTable(&out, rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"-15.2", "+4.3 pts", "-10.0 %"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in\n%s", want, out.String())
+		}
+	}
+}

@@ -269,7 +269,7 @@ func (e *Engine) compareWith(ctx context.Context, res *resolved, which string, r
 				v.LastYear, v.ChangeLastYear = old, change
 			}
 			v.ChangeUnit = "percent"
-			if v.Unit == Percent {
+			if inPoints(v.Unit) {
 				v.ChangeUnit = "points"
 			}
 		}
@@ -277,13 +277,20 @@ func (e *Engine) compareWith(ctx context.Context, res *resolved, which string, r
 	return nil
 }
 
-// changeOf is now against then: in percentage points for a rate, in
+// inPoints tells whether a change of a KPI in unit u is a difference, in
+// points, rather than a percentage of the earlier value: rates (CSAT
+// among them) and scores (NPS, the mean CSAT score). An NPS from −15.2 to
+// −10.9 gained 4.3 points; "+28.3 %" of a score that can be negative or
+// zero says nothing.
+func inPoints(u Unit) bool { return u == Percent || u == Score }
+
+// changeOf is now against then: in points for a rate or a score, in
 // percent of then for anything else (none when then is zero).
 func changeOf(now, then *float64, u Unit) *float64 {
 	if now == nil || then == nil {
 		return nil
 	}
-	if u == Percent {
+	if inPoints(u) {
 		d := *now - *then
 		return &d
 	}

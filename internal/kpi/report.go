@@ -83,7 +83,8 @@ type Value struct {
 	Reason string `json:"reason,omitempty"` // why Value is null
 	// With Request.Compare: the figure of the previous period and of the
 	// same period last year, and the change to this one, in percent, or
-	// in percentage points for rates (ChangeUnit says which).
+	// in points for rates and scores such as NPS (ChangeUnit says which:
+	// "percent" or "points").
 	Previous       *float64 `json:"previous,omitempty"`
 	Change         *float64 `json:"change,omitempty"`
 	LastYear       *float64 `json:"last_year,omitempty"`

@@ -321,13 +321,14 @@ func show(v *float64) string {
 
 // entry is a KPI of a report.
 type entry struct {
-	ID       string   `json:"id"`
-	Value    *float64 `json:"value"`
-	Currency string   `json:"currency"`
-	Label    string   `json:"label"`
-	Rating   string   `json:"rating"`
-	Previous *float64 `json:"previous"`
-	Change   *float64 `json:"change"`
+	ID         string   `json:"id"`
+	Value      *float64 `json:"value"`
+	Currency   string   `json:"currency"`
+	Label      string   `json:"label"`
+	Rating     string   `json:"rating"`
+	Previous   *float64 `json:"previous"`
+	Change     *float64 `json:"change"`
+	ChangeUnit string   `json:"change_unit"`
 }
 
 type report struct {
@@ -397,9 +398,10 @@ func (p *page) checkCards(sel, src string) map[string]*float64 {
 			p.t.Errorf("card %s %s = %q (%s), API %s", f.KPI, f.Currency, f.Value, f.Text, show(e.Value))
 		}
 	}
-	changes := map[string]string{}
+	changes, changeTexts := map[string]string{}, map[string]string{}
 	for _, f := range p.figures(sel + " [data-kpi$='.change']") {
 		changes[strings.TrimSuffix(f.KPI, ".change")+"|"+f.Currency] = f.Value
+		changeTexts[strings.TrimSuffix(f.KPI, ".change")+"|"+f.Currency] = f.Text
 	}
 	ratings := map[string]string{}
 	var list []struct{ Card, Currency, Rating string }
@@ -412,6 +414,14 @@ func (p *page) checkCards(sel, src string) map[string]*float64 {
 		if e.Change != nil {
 			if v, ok := changes[k]; ok && !same(v, e.Change) {
 				p.t.Errorf("change of %s = %q, API %s", k, v, show(e.Change))
+			}
+			// Rates and scores change in points, the rest in percent.
+			suffix := map[string]string{"points": " pts", "percent": " %"}[e.ChangeUnit]
+			if text, ok := changeTexts[k]; ok && (suffix == "" || !strings.HasSuffix(text, suffix)) {
+				p.t.Errorf("change of %s reads %q, API in %q", k, text, e.ChangeUnit)
+			}
+			if id := strings.Split(k, "|")[0]; (id == "nps" || id == "csat" || id == "open_rate") && e.ChangeUnit != "points" {
+				p.t.Errorf("change of %s in %q, want points", id, e.ChangeUnit)
 			}
 		}
 		if r, ok := ratings[k]; ok && r != e.Rating {

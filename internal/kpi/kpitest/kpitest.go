@@ -13,6 +13,7 @@
 //	repeat N {json with {i}}        N events, {i} replaced by 1..N
 //	request from=… to=… kpi=…       a KPI request in the query syntax of GET /v1/kpis
 //	expect [group=k:v,…] ID [currency=C] [label=L] value=V|null numerator=N denominator=D rating=R reason=…
+//	                                also unit=, previous=, change=, last_year=, change_last_year=, change_unit=
 //
 // Each request is answered three times: on the events in file order, on the
 // same events shuffled into random batches with duplicates, and the answers
@@ -320,6 +321,8 @@ func field(v kpi.Value, k string) string {
 		return v.Reason
 	case "unit":
 		return string(v.Unit)
+	case "change_unit":
+		return v.ChangeUnit
 	case "previous", "change", "last_year", "change_last_year":
 		x := map[string]*float64{"previous": v.Previous, "change": v.Change, "last_year": v.LastYear, "change_last_year": v.ChangeLastYear}[k]
 		if x == nil {

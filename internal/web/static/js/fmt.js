@@ -64,8 +64,8 @@ export function value(v, unit, currency) {
   }
 }
 
-// change formats a change against an earlier period: points for rates,
-// percent for anything else.
+// change formats a change against an earlier period: points for rates and
+// scores (the API's change_unit says which), percent for anything else.
 export function change(v, unit) {
   if (v === null || v === undefined) return '—';
   const sign = v > 0 ? '+' : v < 0 ? '−' : '±';
