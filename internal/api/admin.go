@@ -175,6 +175,9 @@ type WorkspaceChange struct {
 	RemoveBusinessHours bool                `json:"remove_business_hours,omitempty"`
 	Holidays            []string            `json:"holidays,omitempty"`
 	SessionGap          store.Duration      `json:"session_gap,omitempty"`
+	// Receipts sets, by channel, which statuses it reports; null restores
+	// the channel's default.
+	Receipts map[string]*store.Receipts `json:"receipts,omitempty"`
 }
 
 // ChangeError says which field of a WorkspaceChange is wrong.
@@ -249,6 +252,15 @@ func (c WorkspaceChange) Apply(ws *store.Workspace) (bool, error) {
 		if err := kpi.ValidateBusinessHours(*next.BusinessHours); err != nil {
 			return false, &ChangeError{"business_hours", err.Error()}
 		}
+	}
+	for ch := range c.Receipts {
+		if ch == "" || strings.ToLower(ch) != ch {
+			return false, &ChangeError{"receipts", fmt.Sprintf("%q is not a channel name (lower case, such as web or sms)", ch)}
+		}
+	}
+	if len(c.Receipts) > 0 {
+		next.SetReceipts(c.Receipts)
+		changed = true
 	}
 	if c.SessionGap < 0 {
 		return false, &ChangeError{"session_gap", "must not be negative"}

@@ -177,9 +177,19 @@ func TestAdmin_WorkspaceAndUsers(t *testing.T) {
 	if err != nil || got.TimeZone != "Europe/Berlin" {
 		t.Errorf("GET /v1/workspace after the change: %+v, %v", got, err)
 	}
+	// Receipt settings merge by channel; null restores a channel's default.
+	ws, err = admin.ChangeWorkspace(ctx, api.WorkspaceChange{Receipts: map[string]*store.Receipts{"web": {Read: true}, "email": {Delivered: true}}})
+	if err != nil || ws.ReceiptsOf("web") != (store.Receipts{Read: true}) || ws.ReceiptsOf("email") != (store.Receipts{Delivered: true}) {
+		t.Fatalf("receipts: %+v, %v", ws.Receipts, err)
+	}
+	ws, err = admin.ChangeWorkspace(ctx, api.WorkspaceChange{Receipts: map[string]*store.Receipts{"email": nil}})
+	if err != nil || ws.ReceiptsOf("web") != (store.Receipts{Read: true}) || ws.ReceiptsOf("email") != (store.Receipts{Delivered: true, Read: true}) {
+		t.Fatalf("receipts after restoring e-mail's default: %+v, %v", ws.Receipts, err)
+	}
 	var apiErr *client.APIError
 	for change, field := range map[string]string{`{"time_zone":"Mars/Olympus"}`: "time_zone", `{"holidays":["2026-01-01"],"remove_business_hours":true}`: "holidays",
-		`{"business_hours":{"mon":["18:00-09:00"]}}`: "business_hours", `{"session_gap":"-1h"}`: "session_gap"} {
+		`{"business_hours":{"mon":["18:00-09:00"]}}`: "business_hours", `{"session_gap":"-1h"}`: "session_gap",
+		`{"receipts":{"Web":{"read":true}}}`: "receipts"} {
 		status, _, b := send(t, s, http.MethodPatch, adminToken, "a", "/v1/workspace", change)
 		if status != http.StatusBadRequest || !strings.Contains(string(b), `"field":"`+field+`"`) {
 			t.Errorf("%s: %d %s", change, status, b)

@@ -25,6 +25,7 @@ func TestReport_RejectsBadRequests(t *testing.T) {
 		{"bad bucket", []string{"--bucket", "year"}, `bucket: "year" must be one of`},
 		{"bad date", []string{"--from", "yesterday"}, `from: "yesterday" is neither a date`},
 		{"empty range", []string{"--from", "2026-02-01", "--to", "2026-01-01"}, "from: must be before to"},
+		{"unknown class", []string{"--class", "agent"}, `class: "agent" must be one of campaign, conversation`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -34,6 +35,24 @@ func TestReport_RejectsBadRequests(t *testing.T) {
 				t.Errorf("exit %d, stderr %q, want %q", code, stderr.String(), tc.want)
 			}
 		})
+	}
+}
+
+// TestWorkspace_Receipts: --receipts sets which statuses channels report,
+// channel=default restores a default, and a bad status is refused naming
+// the flag.
+func TestWorkspace_Receipts(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "receipts.duckdb")
+	code, out, errOut := run(t, "workspace", "--db", db, "--workspace", "w", "--receipts", "web=read,email=delivered")
+	if code != 0 || !strings.Contains(out, `"web": {`) || !strings.Contains(out, `"email": {`) {
+		t.Fatalf("workspace --receipts: %d %s %s", code, out, errOut)
+	}
+	code, out, errOut = run(t, "workspace", "--db", db, "--workspace", "w", "--receipts", "email=default")
+	if code != 0 || strings.Contains(out, `"email"`) || !strings.Contains(out, `"web"`) {
+		t.Fatalf("workspace --receipts email=default: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut = run(t, "workspace", "--db", db, "--workspace", "w", "--receipts", "web=seen"); code != 1 || !strings.Contains(errOut, `--receipts "web=seen": "seen" is not a status`) {
+		t.Errorf("a bad status: %d %s", code, errOut)
 	}
 }
 

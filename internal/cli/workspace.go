@@ -16,7 +16,7 @@ import (
 )
 
 func runWorkspace(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "workspace", "--workspace W [--timezone ZONE] [--keep-phone-numbers=true|false] [--stop-words W1,W2] [--rate-card FILE.csv --rate-card-currency USD]")
+	fs := newFlags(e, "workspace", "--workspace W [--timezone ZONE] [--keep-phone-numbers=true|false] [--stop-words W1,W2] [--rate-card FILE.csv --rate-card-currency USD] [--receipts web=none,sms=delivered]")
 	db := fs.String("db", DefaultDB, dbUsage)
 	workspace := fs.String("workspace", "", "workspace to show or change (required)")
 	zone := fs.String("timezone", "", "IANA time zone for reports, such as Europe/Berlin")
@@ -26,6 +26,7 @@ func runWorkspace(ctx context.Context, e *env, args []string) error {
 	rateCurrency := fs.String("rate-card-currency", "", "ISO 4217 currency of the rate card's prices")
 	hours := fs.String("business-hours", "", `opening hours for response times in business time, such as "mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00"; "none" removes them`)
 	holidays := fs.String("holidays", "", "comma-separated closed dates (2026-12-25), replacing the list")
+	receipts := fs.String("receipts", "", "which statuses channels report, such as web=none,sms=delivered,email=delivered+read; channel=default restores the default (sms delivered, instagram read, web none, others both)")
 	sessionGap := durationFlag(fs, "session-gap", 0, "silence after which a customer's messages that name no conversation start a new one, a `duration` such as 30m, 24h or 1d (default 24h)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -76,6 +77,13 @@ func runWorkspace(ctx context.Context, e *env, args []string) error {
 		change.Holidays = strings.Split(strings.ReplaceAll(*holidays, " ", ""), ",")
 	}
 	change.SessionGap = store.Duration(*sessionGap)
+	if *receipts != "" {
+		r, err := store.ParseReceipts(*receipts)
+		if err != nil {
+			return fmt.Errorf("--receipts %w", err)
+		}
+		change.Receipts = r
+	}
 	if *workspace == "" {
 		return fmt.Errorf("--workspace is required")
 	}
@@ -123,7 +131,7 @@ func runWorkspace(ctx context.Context, e *env, args []string) error {
 // changeError names the flag of a refused setting.
 func changeError(field, reason string) error {
 	flags := map[string]string{"time_zone": "--timezone", "keep_phone_numbers": "--keep-phone-numbers", "stop_words": "--stop-words",
-		"rate_card": "--rate-card", "business_hours": "--business-hours", "holidays": "--holidays", "session_gap": "--session-gap"}
+		"rate_card": "--rate-card", "business_hours": "--business-hours", "holidays": "--holidays", "session_gap": "--session-gap", "receipts": "--receipts"}
 	if f, ok := flags[field]; ok {
 		field = f
 	}

@@ -174,9 +174,12 @@ func (k calc) figures(c *comps) []figure {
 	}
 	var out []figure
 	for _, cur := range c.currencies() {
-		// A currency appears where its numerator exists: no cost per lead
-		// in a currency nobody spent in.
-		if _, ok := c.money[cur][k.num]; !ok {
+		// A currency appears where its numerator exists (no cost per lead
+		// in a currency nobody spent in), or where a money denominator
+		// does: spend without revenue is a return of 0, not no data.
+		_, hasNum := c.money[cur][k.num]
+		_, hasDen := c.money[cur][k.den]
+		if !hasNum && !(hasDen && (k.denMoney || k.kind == roiCalc)) {
 			continue
 		}
 		var fig figure
@@ -209,7 +212,10 @@ func (k calc) figures(c *comps) []figure {
 		out = append(out, fig)
 	}
 	if len(out) == 0 {
-		return []figure{{reason: ReasonNoData}}
+		if k.den != "" && !k.denMoney && !k.denCount && c.plain[k.den] == 0 {
+			return []figure{{reason: ReasonNoData}}
+		}
+		return []figure{{reason: ReasonNothing}}
 	}
 	return out
 }
@@ -301,7 +307,10 @@ func (k calc) labelFigures(c *comps) []figure {
 		out = append(out, one(l, counts[l]))
 	}
 	if len(out) == 0 {
-		return []figure{{reason: ReasonNoData}}
+		if k.den != "" && !k.denMoney && !k.denCount && c.plain[k.den] == 0 {
+			return []figure{{reason: ReasonNoData}}
+		}
+		return []figure{{reason: ReasonNothing}}
 	}
 	return out
 }

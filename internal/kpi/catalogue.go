@@ -63,19 +63,17 @@ type Definition struct {
 
 func f(v float64) *float64 { return &v }
 
-// Channels that send no receipt for a status (KPIS.md §7): a rate that needs
-// it has no value for them rather than a false 0.
-var (
-	noReadReceipts     = []string{"sms"}
-	noDeliveryReceipts = []string{"instagram"}
-)
-
 // ReasonNotReported is the reason given for a rate whose channel does not
 // report the status it needs.
 const ReasonNotReported = "not reported by channel"
 
 // ReasonNoData is the reason given for a zero denominator.
 const ReasonNoData = "no data: the denominator is zero"
+
+// ReasonNothing is the reason given for a sum or a ratio of money when
+// nothing it adds up lies in the period and filters (no order, no spend),
+// so not even its currency is known.
+const ReasonNothing = "no data in the period and filters"
 
 // catalogue is KPIS.md sections 1 to 4, in its order. Bands are the
 // catalogue's defaults; a workspace may override them by id.
@@ -102,21 +100,21 @@ var catalogueEntries = []entry{
 	{Definition{ID: "delivery_rate", Name: "Delivery rate", Section: "messages", Unit: Percent, Direction: HigherIsBetter,
 		Formula: "delivered ÷ sent × 100, over channels that report deliveries"}, receipted("delivered_d", "sent_d", "sent")},
 	{Definition{ID: "open_rate", Name: "Open rate", Section: "messages", Unit: Percent, Direction: HigherIsBetter,
-		Formula: "read ÷ sent × 100, over channels that report reads",
-		Band:    &Band{Low: f(85), High: f(90), Best: f(95), Source: "benchmark 85–90 %, best ≥ 95 %"}}, receipted("read_r", "sent_r", "sent")},
+		Formula: "campaign messages read ÷ sent × 100, over channels that report reads",
+		Band:    &Band{Low: f(85), High: f(90), Best: f(95), Source: "benchmark 85–90 %, best ≥ 95 %"}}, receipted("read_r", "sent_r", "sent_e")},
 	{Definition{ID: "read_rate_of_delivered", Name: "Read rate of delivered", Section: "messages", Unit: Percent, Direction: HigherIsBetter,
-		Formula: "read ÷ delivered × 100, over channels that report both"}, receipted("read_rd", "delivered_rd", "delivered")},
+		Formula: "campaign messages read ÷ delivered × 100, over channels that report both"}, receipted("read_rd", "delivered_rd", "delivered_e")},
 	{Definition{ID: "ctr", Name: "Click-through rate", Section: "messages", Unit: Percent, Direction: HigherIsBetter,
-		Formula: "messages with a link or button click ÷ sent × 100",
-		Band:    &Band{Low: f(15), High: f(25), Best: f(30), Source: "benchmark 15–25 %, great ≥ 30 %"}}, plain("clicked", "sent", 100)},
+		Formula: "campaign messages with a link or button click ÷ sent × 100",
+		Band:    &Band{Low: f(15), High: f(25), Best: f(30), Source: "benchmark 15–25 %, great ≥ 30 %"}}, plain("clicked_e", "sent_e", 100)},
 	{Definition{ID: "response_rate", Name: "Response rate", Section: "messages", Unit: Percent, Direction: HigherIsBetter,
-		Formula: "messages whose recipient wrote back within the reply window (24 h) ÷ sent × 100"}, plain("replied", "sent", 100)},
+		Formula: "campaign messages whose recipient wrote back within the reply window (24 h) ÷ sent × 100"}, plain("replied", "sent_e", 100)},
 	{Definition{ID: "campaign_conversion_rate", Name: "Campaign conversion rate", Section: "messages", Unit: Percent, Direction: HigherIsBetter,
-		Formula: "campaign messages followed by an order or goal within the conversion window (7 days; last campaign message wins) ÷ sent × 100",
-		Band:    &Band{Low: f(30), High: f(45), Best: f(50), Source: "benchmark 30–45 %, best ≥ 50 %"}}, plain("converted", "sent", 100)},
+		Formula: "campaign messages followed by an order or goal within the conversion window (7 days; last campaign message wins) ÷ campaign messages sent × 100",
+		Band:    &Band{Low: f(30), High: f(45), Best: f(50), Source: "benchmark 30–45 %, best ≥ 50 %"}}, plain("converted", "sent_e", 100)},
 	{Definition{ID: "opt_out_rate", Name: "Opt-out rate", Section: "messages", Unit: Percent, Direction: LowerIsBetter,
-		Formula: "recipients who opted out within the opt-out window (7 days) of their latest message ÷ recipients × 100",
-		Band:    &Band{Low: f(0.3), High: f(0.6), Best: f(0.2), Source: "benchmark 0.3–0.6 %, ideal ≤ 0.2 %"}}, plain("opted_out", "recipients", 100)},
+		Formula: "recipients who opted out within the opt-out window (7 days) of their latest campaign message ÷ recipients of campaign messages × 100",
+		Band:    &Band{Low: f(0.3), High: f(0.6), Best: f(0.2), Source: "benchmark 0.3–0.6 %, ideal ≤ 0.2 %"}}, plain("opted_out", "recipients_e", 100)},
 
 	// 2. Revenue and campaign economics.
 	{Definition{ID: "rpc", Name: "Revenue per conversation", Section: "revenue", Unit: Money, Direction: HigherIsBetter,

@@ -157,6 +157,8 @@ func conformanceRequests(events []event.Event, workspace string) []url.Values {
 	reqs = append(reqs,
 		with("channel", "whatsapp"),
 		with("channel", "instagram,sms", "group_by", "channel"),
+		with("class", "conversation", "group_by", "channel"),
+		with("class", "campaign", "group_by", "campaign", "bucket", "week"),
 		with("campaign", first["campaign"], "group_by", "template"),
 		with("group_by", "campaign,variant", "bucket", "week", "channel", "whatsapp"),
 		with("agent", first["agent"], "bucket", "day"),

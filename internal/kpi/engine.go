@@ -29,7 +29,8 @@ var sqlFiles embed.FS
 // currencies; the test TestQueries_ReturnTheirComponents keeps this in step
 // with the SQL.
 var families = []family{
-	{"messages", []string{"sent", "delivered", "read_n", "clicked", "failed", "received", "sent_r", "read_r", "sent_d", "delivered_d", "delivered_rd", "read_rd", "recipients"}},
+	{"messages", []string{"sent", "delivered", "read_n", "failed", "received", "sent_e", "delivered_e", "clicked_e",
+		"sent_r", "read_r", "sent_d", "delivered_d", "delivered_rd", "read_rd", "recipients", "recipients_e"}},
 	{"replies", []string{"replied"}},
 	{"campaign-conversions", []string{"converted"}},
 	{"campaign-revenue", []string{"campaign_revenue"}},
@@ -393,7 +394,7 @@ func (e *Engine) query(ctx context.Context, res *resolved, name string) (store.R
 	}
 	// The first rendering finds which aliases name raw events; the second
 	// is the query.
-	sc.eventAliases = map[string]bool{}
+	sc.eventAliases, sc.factAliases = map[string]bool{}, map[string]string{}
 	if err := e.queries[name].Execute(io.Discard, sc); err != nil {
 		return nil, fmt.Errorf("render %s: %w", name, err)
 	}

@@ -3,7 +3,13 @@ package kpi
 import "time"
 
 // Dimensions a request may filter and group by.
-var Dimensions = append([]string{"channel", "campaign", "template", "variant", "agent", "team", "customer"}, EventDimensions...)
+var Dimensions = append([]string{"channel", "campaign", "template", "variant", "agent", "team", "customer", "class"}, EventDimensions...)
+
+// Classes of outbound messages (KPIS.md §1), the values of the class
+// dimension: agent and bot replies and messages billed as service are
+// conversation messages, every other outbound message a campaign message.
+// Class is a dimension of messages only; inbound messages have none.
+var Classes = []string{"campaign", "conversation"}
 
 // EventDimensions are the dimensions of visits, clicks and social events,
 // which messages, orders and conversations do not have: grouped by one of

@@ -116,6 +116,11 @@ func (r Request) validate() error {
 			return &RequestError{Field: d, Reason: "is not a dimension"}
 		}
 	}
+	for _, v := range r.Filters["class"] {
+		if !contains(Classes, v) {
+			return &RequestError{Field: "class", Reason: quote(v) + " must be one of " + strings.Join(Classes, ", ")}
+		}
+	}
 	for _, c := range r.Compare {
 		if c != "previous" && c != "last_year" {
 			return &RequestError{Field: "compare", Reason: quote(c) + " must be previous, last_year or both"}

@@ -29,6 +29,9 @@ type sqlCtx struct {
 	// eventAliases are the aliases that name raw events (found by a first
 	// rendering): only they carry the visit dimensions (EventDimensions).
 	eventAliases map[string]bool
+	// factAliases name the fact table under each alias (found the same
+	// way): only message facts carry the class dimension.
+	factAliases map[string]string
 }
 
 type windowsMS struct {
@@ -69,7 +72,7 @@ func (c *sqlCtx) Group(alias, timeExpr string) string {
 			fmt.Fprintf(&b, "NULL AS g_%s, ", d)
 			continue
 		}
-		fmt.Fprintf(&b, "%s.%s AS g_%s, ", alias, d, d)
+		fmt.Fprintf(&b, "%s AS g_%s, ", c.column(alias, d), d)
 	}
 	if c.req.Bucket != "" {
 		b.WriteString(c.bucket(timeExpr))
@@ -107,11 +110,7 @@ func (c *sqlCtx) Filter(alias string) string {
 			b.WriteString(" AND 1 = 0") // no row of this table has the value
 			continue
 		}
-		col := d
-		if alias != "" {
-			col = alias + "." + d
-		}
-		fmt.Fprintf(&b, " AND %s IN (", col)
+		fmt.Fprintf(&b, " AND %s IN (", c.column(alias, d))
 		for i, v := range vals {
 			if i > 0 {
 				b.WriteString(", ")
@@ -123,10 +122,61 @@ func (c *sqlCtx) Filter(alias string) string {
 	return b.String()
 }
 
-// lacks reports whether the rows under alias have no column d: facts
-// carry the message dimensions, not the visit ones.
+// lacks reports whether the rows under alias have no dimension d: facts
+// carry the message dimensions, not the visit ones, and only messages
+// have a class.
 func (c *sqlCtx) lacks(alias, d string) bool {
+	if d == "class" {
+		return c.factAliases[alias] != store.MessageFacts.Name
+	}
 	return contains(EventDimensions, d) && !c.eventAliases[alias]
+}
+
+// column is dimension d of the rows under alias (unqualified when alias is
+// empty).
+func (c *sqlCtx) column(alias, d string) string {
+	if d == "class" {
+		return c.class(alias)
+	}
+	return qualified(alias, d)
+}
+
+func qualified(alias, col string) string {
+	if alias == "" {
+		return col
+	}
+	return alias + "." + col
+}
+
+// class is the class of a message (KPIS.md §1): none for an inbound
+// message; conversation for an agent's or bot's reply or a message billed
+// as service; campaign for every other outbound message.
+func (c *sqlCtx) class(alias string) string {
+	return fmt.Sprintf("CASE WHEN %s IS NULL THEN NULL WHEN %s IN ('agent', 'bot') OR %s = 'service' THEN 'conversation' ELSE 'campaign' END",
+		qualified(alias, "outbound_ms"), qualified(alias, "actor"), qualified(alias, "billable_category"))
+}
+
+// Engaged is true for the messages the engagement rates count (KPIS.md
+// §1): campaign messages, unless the request filters or groups by class,
+// when each class has its own rates.
+func (c *sqlCtx) Engaged(alias string) string {
+	if len(c.req.Filters["class"]) > 0 || contains(c.req.GroupBy, "class") {
+		return "1 = 1"
+	}
+	return c.CampaignClass(alias)
+}
+
+// CampaignClass is true for campaign messages.
+func (c *sqlCtx) CampaignClass(alias string) string { return c.class(alias) + " = 'campaign'" }
+
+// OutboundClass keeps, in a fragment made with InPeriod, the messages the
+// engagement rates count, and in others the campaign messages, which alone
+// win conversions and opt-outs.
+func (c *sqlCtx) OutboundClass(alias string) string {
+	if c.Filtered {
+		return c.Engaged(alias)
+	}
+	return c.CampaignClass(alias)
 }
 
 // FilterIfInPeriod renders the request's filters in a fragment made with
@@ -138,15 +188,26 @@ func (c *sqlCtx) FilterIfInPeriod(alias string) string {
 	return c.Filter(alias)
 }
 
-// ReportsReads is true for messages on channels that send read receipts.
-func (c *sqlCtx) ReportsReads(alias string) string {
-	return fmt.Sprintf("coalesce(%s.channel, '') NOT IN (%s)", alias, store.SQLList(noReadReceipts))
-}
+// ReportsReads is true for messages on channels that report reads in the
+// workspace (store.Workspace.ReceiptsOf).
+func (c *sqlCtx) ReportsReads(alias string) string { return c.reports(alias, true) }
 
-// ReportsDeliveries is true for messages on channels that send delivery
-// receipts.
-func (c *sqlCtx) ReportsDeliveries(alias string) string {
-	return fmt.Sprintf("coalesce(%s.channel, '') NOT IN (%s)", alias, store.SQLList(noDeliveryReceipts))
+// ReportsDeliveries is true for messages on channels that report
+// deliveries.
+func (c *sqlCtx) ReportsDeliveries(alias string) string { return c.reports(alias, false) }
+
+func (c *sqlCtx) reports(alias string, read bool) string {
+	without := c.req.ws.ChannelsWithout(read)
+	if len(without) == 0 {
+		return "1 = 1"
+	}
+	// Channel names are bound, not written into the text: a workspace
+	// names its own channels.
+	list := make([]string, len(without))
+	for i, ch := range without {
+		list[i] = c.Arg(ch)
+	}
+	return fmt.Sprintf("coalesce(%s, '') NOT IN (%s)", qualified(alias, "channel"), strings.Join(list, ", "))
 }
 
 // The fragments below are where the dialects differ.
@@ -160,6 +221,55 @@ func (c *sqlCtx) Latest(value, order string) string {
 	default:
 		return fmt.Sprintf("arg_max(%[1]s, {'o': %[2]s, 'v': %[1]s})", value, order)
 	}
+}
+
+// AttributesOrders is true when the request filters or groups by a
+// dimension that orders take from the campaign message that won them.
+func (c *sqlCtx) AttributesOrders() bool {
+	for _, d := range []string{"campaign", "template", "variant"} {
+		if len(c.req.Filters[d]) > 0 || contains(c.req.GroupBy, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// OrderRows marks alias as naming rows of order facts; it renders nothing.
+func (c *sqlCtx) OrderRows(alias string) string {
+	c.factAliases[alias] = store.OrderFacts.Name
+	return ""
+}
+
+// packSeparator separates the values Packed joins: the ASCII unit
+// separator, which names and ids do not hold.
+const packSeparator = "\x1f"
+
+// Packed joins the texts of cols (an empty text for null) into one, so a
+// Latest can carry several columns of one row; Unpack takes them apart.
+func (c *sqlCtx) Packed(cols ...string) string {
+	parts := make([]string, len(cols))
+	for i, col := range cols {
+		parts[i] = "coalesce(" + col + ", '')"
+	}
+	return "concat(" + strings.Join(parts, ", '"+packSeparator+"', ") + ")"
+}
+
+// Unpack is the n-th (from 1) value of a Packed text, null when empty.
+func (c *sqlCtx) Unpack(expr string, n int) string {
+	switch c.dialect {
+	case store.ClickHouse:
+		return fmt.Sprintf("nullIf(splitByString('%s', %s)[%d], '')", packSeparator, expr, n)
+	default:
+		return fmt.Sprintf("nullIf(split_part(%s, '%s', %d), '')", expr, packSeparator, n)
+	}
+}
+
+// MessageRows marks alias as naming rows of message facts (a subquery
+// selecting them whole), which carry the class dimension; it renders
+// nothing.
+func (c *sqlCtx) MessageRows(alias string) string {
+	c.factAliases[alias] = store.MessageFacts.Name
+	return ""
 }
 
 // Events is the raw event table under alias. ClickHouse keeps it in a
@@ -185,6 +295,7 @@ func (c *sqlCtx) Events(alias string) string {
 // two Distributed tables is refused; the workspace and time conditions are
 // still pushed into it.
 func (c *sqlCtx) Facts(table, alias string) string {
+	c.factAliases[alias] = table
 	name := table
 	if c.dialect == store.ClickHouse {
 		name = "(SELECT * FROM " + table + " FINAL)"

@@ -7,6 +7,9 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/event"
@@ -106,6 +109,114 @@ type Workspace struct {
 	Bands map[string]Band `json:"bands,omitempty"`
 	// Users sign in to the dashboard with a password.
 	Users []User `json:"users,omitempty"`
+	// Receipts overrides, by channel, which statuses a channel reports
+	// (DefaultReceipts for the others).
+	Receipts map[string]Receipts `json:"receipts,omitempty"`
+}
+
+// Receipts says which statuses a channel reports (KPIS.md §7). A rate that
+// needs a status the channel does not report has no value for it.
+type Receipts struct {
+	Delivered bool `json:"delivered"`
+	Read      bool `json:"read"`
+}
+
+// DefaultReceipts are the channels that do not report every status: SMS
+// reports no reads, Instagram no deliveries, web chat widgets neither.
+// Every other channel reports both.
+var DefaultReceipts = map[string]Receipts{
+	"sms":       {Delivered: true},
+	"instagram": {Read: true},
+	"web":       {},
+}
+
+// ReceiptsOf says which statuses channel reports in this workspace.
+func (ws Workspace) ReceiptsOf(channel string) Receipts {
+	if r, ok := ws.Receipts[channel]; ok {
+		return r
+	}
+	if r, ok := DefaultReceipts[channel]; ok {
+		return r
+	}
+	return Receipts{Delivered: true, Read: true}
+}
+
+// ParseReceipts reads receipt settings written as the workspace command
+// takes them: "sms=delivered,web=none,email=delivered+read,instagram=default",
+// each channel with the statuses it reports (delivered, read, both joined
+// by "+", or none), or default for the default. A default is a nil entry.
+func ParseReceipts(text string) (map[string]*Receipts, error) {
+	out := map[string]*Receipts{}
+	for _, part := range strings.Split(text, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		channel, statuses, ok := strings.Cut(part, "=")
+		channel = strings.TrimSpace(channel)
+		if !ok || channel == "" {
+			return nil, fmt.Errorf("%q: write channel=statuses, such as web=none or sms=delivered", part)
+		}
+		if statuses == "default" {
+			out[channel] = nil
+			continue
+		}
+		r := &Receipts{}
+		if statuses != "none" {
+			for _, st := range strings.Split(statuses, "+") {
+				switch strings.TrimSpace(st) {
+				case "delivered":
+					r.Delivered = true
+				case "read":
+					r.Read = true
+				default:
+					return nil, fmt.Errorf("%q: %q is not a status (delivered, read, delivered+read, none or default)", part, st)
+				}
+			}
+		}
+		out[channel] = r
+	}
+	return out, nil
+}
+
+// SetReceipts applies settings read by ParseReceipts to ws.
+func (ws *Workspace) SetReceipts(change map[string]*Receipts) {
+	next := map[string]Receipts{}
+	for ch, r := range ws.Receipts {
+		next[ch] = r
+	}
+	for ch, r := range change {
+		if r == nil {
+			delete(next, ch)
+		} else {
+			next[ch] = *r
+		}
+	}
+	if len(next) == 0 {
+		next = nil
+	}
+	ws.Receipts = next
+}
+
+// ChannelsWithout lists, sorted, the channels that do not report reads
+// (read true) or deliveries (read false).
+func (ws Workspace) ChannelsWithout(read bool) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range []map[string]Receipts{ws.Receipts, DefaultReceipts} {
+		for ch := range m {
+			if seen[ch] {
+				continue
+			}
+			seen[ch] = true
+			r := ws.ReceiptsOf(ch)
+			if (read && !r.Read) || (!read && !r.Delivered) {
+				out = append(out, ch)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // User is a dashboard user of one workspace. Only a slow hash of the

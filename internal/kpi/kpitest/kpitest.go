@@ -9,6 +9,7 @@
 //	                                sets the workspace's rate card: category/country=price, no country for the others
 //	hours mon=09:00-12:00,13:00-17:00 … holidays=2026-12-25,…
 //	                                sets the workspace's business hours
+//	receipts web=none,sms=delivered…  which statuses channels report (store.ParseReceipts)
 //	event {json}                    one event in the generic format
 //	repeat N {json with {i}}        N events, {i} replaced by 1..N
 //	request from=… to=… kpi=…       a KPI request in the query syntax of GET /v1/kpis
@@ -138,6 +139,12 @@ func parse(text string) (*script, error) {
 				return nil, lineErr(err)
 			}
 			settings().BusinessHours = h
+		case "receipts":
+			change, err := store.ParseReceipts(rest)
+			if err != nil {
+				return nil, lineErr(err)
+			}
+			settings().SetReceipts(change)
 		case "event":
 			e, err := event.ParseJSON([]byte(rest))
 			if err != nil {

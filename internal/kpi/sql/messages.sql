@@ -2,21 +2,27 @@
 -- per message, so count(CASE …) counts distinct messages. A message belongs
 -- to the period of its send time (its message_sent, else its first event).
 
+-- The engagement counts (suffix _e, and the receipted ones _r, _rd) keep
+-- to the messages the engagement rates count: campaign messages, unless
+-- the request looks at classes (KPIS.md §1).
 -- name: messages
 SELECT {{.Group "m" "coalesce(m.sent_ms, m.first_ms)"}}
     count(CASE WHEN m.outbound_ms IS NOT NULL THEN 1 END) AS sent,
     count(CASE WHEN m.outbound_ms IS NOT NULL AND m.delivered_ms IS NOT NULL THEN 1 END) AS delivered,
     count(CASE WHEN m.outbound_ms IS NOT NULL AND m.read_ms IS NOT NULL THEN 1 END) AS read_n,
-    count(CASE WHEN m.clicked_ms IS NOT NULL THEN 1 END) AS clicked,
     count(CASE WHEN m.failed_ms IS NOT NULL AND m.delivered_ms IS NULL THEN 1 END) AS failed,
     count(CASE WHEN m.received_ms IS NOT NULL THEN 1 END) AS received,
-    count(CASE WHEN m.outbound_ms IS NOT NULL AND {{.ReportsReads "m"}} THEN 1 END) AS sent_r,
-    count(CASE WHEN m.read_ms IS NOT NULL AND m.outbound_ms IS NOT NULL AND {{.ReportsReads "m"}} THEN 1 END) AS read_r,
+    count(CASE WHEN m.outbound_ms IS NOT NULL AND {{.Engaged "m"}} THEN 1 END) AS sent_e,
+    count(CASE WHEN m.outbound_ms IS NOT NULL AND m.delivered_ms IS NOT NULL AND {{.Engaged "m"}} THEN 1 END) AS delivered_e,
+    count(CASE WHEN m.clicked_ms IS NOT NULL AND {{.Engaged "m"}} THEN 1 END) AS clicked_e,
+    count(CASE WHEN m.outbound_ms IS NOT NULL AND {{.Engaged "m"}} AND {{.ReportsReads "m"}} THEN 1 END) AS sent_r,
+    count(CASE WHEN m.read_ms IS NOT NULL AND m.outbound_ms IS NOT NULL AND {{.Engaged "m"}} AND {{.ReportsReads "m"}} THEN 1 END) AS read_r,
     count(CASE WHEN m.outbound_ms IS NOT NULL AND {{.ReportsDeliveries "m"}} THEN 1 END) AS sent_d,
     count(CASE WHEN m.delivered_ms IS NOT NULL AND m.outbound_ms IS NOT NULL AND {{.ReportsDeliveries "m"}} THEN 1 END) AS delivered_d,
-    count(CASE WHEN m.delivered_ms IS NOT NULL AND m.outbound_ms IS NOT NULL AND {{.ReportsReads "m"}} AND {{.ReportsDeliveries "m"}} THEN 1 END) AS delivered_rd,
-    count(CASE WHEN m.read_ms IS NOT NULL AND m.outbound_ms IS NOT NULL AND {{.ReportsReads "m"}} AND {{.ReportsDeliveries "m"}} THEN 1 END) AS read_rd,
-    count(DISTINCT CASE WHEN m.outbound_ms IS NOT NULL THEN m.customer END) AS recipients
+    count(CASE WHEN m.delivered_ms IS NOT NULL AND m.outbound_ms IS NOT NULL AND {{.Engaged "m"}} AND {{.ReportsReads "m"}} AND {{.ReportsDeliveries "m"}} THEN 1 END) AS delivered_rd,
+    count(CASE WHEN m.read_ms IS NOT NULL AND m.outbound_ms IS NOT NULL AND {{.Engaged "m"}} AND {{.ReportsReads "m"}} AND {{.ReportsDeliveries "m"}} THEN 1 END) AS read_rd,
+    count(DISTINCT CASE WHEN m.outbound_ms IS NOT NULL THEN m.customer END) AS recipients,
+    count(DISTINCT CASE WHEN m.outbound_ms IS NOT NULL AND {{.Engaged "m"}} THEN m.customer END) AS recipients_e
 FROM {{.Facts "message_facts" "m"}}
 WHERE m.workspace = {{.Arg .Workspace}}
   AND coalesce(m.sent_ms, m.first_ms) >= {{.Arg .FromMS}} AND coalesce(m.sent_ms, m.first_ms) < {{.Arg .ToMS}}
@@ -44,7 +50,7 @@ JOIN (
     WHERE i.workspace = {{.Arg .Workspace}} AND i.received_ms IS NOT NULL
       AND i.received_ms > {{.Arg .FromMS}} AND i.received_ms <= {{.Arg .ToMS}} + {{.Arg .Win.Reply}}
 ) r ON r.in_customer = o.customer AND r.in_channel = o.channel
-WHERE o.workspace = {{.Arg .Workspace}} AND o.outbound_ms IS NOT NULL
+WHERE o.workspace = {{.Arg .Workspace}} AND o.outbound_ms IS NOT NULL AND {{.Engaged "o"}}
   AND coalesce(o.sent_ms, o.first_ms) >= {{.Arg .FromMS}} AND coalesce(o.sent_ms, o.first_ms) < {{.Arg .ToMS}}
   AND r.in_ms > coalesce(o.sent_ms, o.first_ms)
   AND r.in_ms <= coalesce(o.sent_ms, o.first_ms) + {{.Arg .Win.Reply}}
@@ -55,15 +61,18 @@ WHERE o.workspace = {{.Arg .Workspace}} AND o.outbound_ms IS NOT NULL
 -- sent in the period and filtered by the request (.InPeriod), or those that
 -- may win an attribution for the period (.With a window). The latest
 -- message wins, so one sent before the period can never beat one inside
--- it, but one sent after the period can take the credit from it. The body
--- names no alias, so it can stand on both sides of one query.
+-- it, but one sent after the period can take the credit from it. The
+-- period's messages are those the engagement rates count; only campaign
+-- messages compete for a conversion or an opt-out, so an agent's reply
+-- never takes one from the campaign before it. The body names no alias, so
+-- it can stand on both sides of one query.
 {{define "outbound"}}(
     SELECT *, coalesce(sent_ms, first_ms) AS st
     FROM {{.Facts "message_facts" ""}}
     WHERE workspace = {{.Arg .Workspace}} AND outbound_ms IS NOT NULL AND customer IS NOT NULL
       AND coalesce(sent_ms, first_ms) >= {{.Arg .FromMS}}
       AND coalesce(sent_ms, first_ms) < {{.Arg .ToMS}} + {{.Arg .Window}}
-      {{.Extra}}{{.FilterIfInPeriod ""}}
+      {{.Extra}} AND {{.OutboundClass ""}}{{.FilterIfInPeriod ""}}
 ){{end}}
 
 -- Conversions: orders and goals. Each goes to the customer's latest
@@ -93,14 +102,14 @@ WHERE o.workspace = {{.Arg .Workspace}} AND o.outbound_ms IS NOT NULL
 -- name: campaign-conversions
 SELECT {{.Group "m" "m.st"}}
     count(DISTINCT m.message) AS converted
-FROM {{template "outbound" (.InPeriod "AND campaign IS NOT NULL")}} m
+FROM {{template "outbound" (.InPeriod "AND campaign IS NOT NULL")}} m{{.MessageRows "m"}}
 JOIN {{template "campaign_wins" .}} w ON w.win_message = m.message
 {{.GroupBy}}
 
 -- name: campaign-revenue
 SELECT {{.Group "m" "m.st"}}
     w.win_currency AS currency, sum(w.win_amount) AS campaign_revenue
-FROM {{template "outbound" (.InPeriod "AND campaign IS NOT NULL")}} m
+FROM {{template "outbound" (.InPeriod "AND campaign IS NOT NULL")}} m{{.MessageRows "m"}}
 JOIN {{template "campaign_wins" .}} w ON w.win_message = m.message
 WHERE w.win_amount IS NOT NULL
 {{.GroupBy "currency"}}
@@ -110,7 +119,7 @@ WHERE w.win_amount IS NOT NULL
 -- name: opt-outs
 SELECT {{.Group "m" "m.st"}}
     count(DISTINCT m.customer) AS opted_out
-FROM {{template "outbound" (.InPeriod "")}} m
+FROM {{template "outbound" (.InPeriod "")}} m{{.MessageRows "m"}}
 JOIN (
     SELECT x.oid AS oid, {{.Latest "om.message" "om.st"}} AS win_message
     FROM {{template "outbound" (.With .Win.OptOut "")}} om

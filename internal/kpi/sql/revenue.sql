@@ -11,11 +11,59 @@ SELECT {{.Group "o" "o.placed_ms"}}
     count(*) AS orders_cur,
     sum(o.amount) AS gross,
     sum(o.amount - least(o.amount, CASE WHEN o.returned_whole THEN o.amount ELSE o.refunded + o.returned END)) AS net
-FROM {{.Facts "order_facts" "o"}}
+FROM {{if .AttributesOrders}}{{template "attributed_orders" .}}{{else}}{{.Facts "order_facts" ""}}{{end}} o{{.OrderRows "o"}}
 WHERE o.workspace = {{.Arg .Workspace}} AND o.placed_ms IS NOT NULL
   AND o.placed_ms >= {{.Arg .FromMS}} AND o.placed_ms < {{.Arg .ToMS}}
   {{.Filter "o"}}
 {{.GroupBy "currency"}}
+
+-- The period's orders, each with the campaign, template and variant of
+-- the campaign message that won it when it names no campaign itself: the
+-- customer's latest campaign message within the conversion window before
+-- the order, as for campaign revenue (messages.sql). So under a campaign
+-- filter the orders, revenue and AOV are the campaign's, and agree with its
+-- ROCS. Each order without a campaign meets its customer's campaign
+-- messages and one blank row, which wins only when no message does.
+{{define "attributed_orders"}}(
+    SELECT ao.workspace AS workspace, ao.order_id AS order_id, ao.placed_ms AS placed_ms, ao.currency AS currency, ao.amount AS amount,
+        ao.refunded AS refunded, ao.returned AS returned, ao.returned_whole AS returned_whole, ao.undone_ms AS undone_ms,
+        ao.channel AS channel, ao.customer AS customer, ao.conversation AS conversation, ao.agent AS agent, ao.team AS team,
+        ao.campaign AS campaign, ao.template AS template, ao.variant AS variant
+    FROM {{.Facts "order_facts" "ao"}}
+    WHERE ao.workspace = {{.Arg .Workspace}} AND ao.placed_ms >= {{.Arg .FromMS}} AND ao.placed_ms < {{.Arg .ToMS}}
+      AND (ao.campaign IS NOT NULL OR ao.customer IS NULL)
+    UNION ALL
+    SELECT won.w_workspace AS workspace, won.w_order AS order_id, won.w_placed_ms AS placed_ms, won.w_currency AS currency, won.w_amount AS amount,
+        won.w_refunded AS refunded, won.w_returned AS returned, won.w_returned_whole AS returned_whole, won.w_undone_ms AS undone_ms,
+        won.w_channel AS channel, won.w_customer AS customer, won.w_conversation AS conversation, won.w_agent AS agent, won.w_team AS team,
+        {{.Unpack "won.w_packed" 2}} AS campaign, {{.Unpack "won.w_packed" 3}} AS template, {{.Unpack "won.w_packed" 4}} AS variant
+    FROM (
+        SELECT bo.order_id AS w_order, max(bo.workspace) AS w_workspace, max(bo.placed_ms) AS w_placed_ms, max(bo.currency) AS w_currency,
+            max(bo.amount) AS w_amount, max(bo.refunded) AS w_refunded, max(bo.returned) AS w_returned,
+            max(bo.returned_whole) AS w_returned_whole, max(bo.undone_ms) AS w_undone_ms, max(bo.channel) AS w_channel,
+            max(bo.customer) AS w_customer, max(bo.conversation) AS w_conversation, max(bo.agent) AS w_agent, max(bo.team) AS w_team,
+            {{.Latest "cand.m_packed" "cand.m_st"}} AS w_packed
+        FROM {{.Facts "order_facts" "bo"}}
+        JOIN (
+            SELECT bm.customer AS m_customer, coalesce(bm.sent_ms, bm.first_ms) AS m_st,
+                {{.Packed "bm.message" "bm.campaign" "bm.template" "bm.variant"}} AS m_packed
+            FROM {{.Facts "message_facts" "bm"}}
+            WHERE bm.workspace = {{.Arg .Workspace}} AND bm.outbound_ms IS NOT NULL AND bm.customer IS NOT NULL AND bm.campaign IS NOT NULL
+              AND {{.CampaignClass "bm"}}
+              AND coalesce(bm.sent_ms, bm.first_ms) > {{.Arg .FromMS}} - {{.Arg .Win.Conversion}}
+              AND coalesce(bm.sent_ms, bm.first_ms) < {{.Arg .ToMS}}
+            UNION ALL
+            SELECT DISTINCT blank.customer AS m_customer, 0 AS m_st, '' AS m_packed
+            FROM {{.Facts "order_facts" "blank"}}
+            WHERE blank.workspace = {{.Arg .Workspace}} AND blank.placed_ms >= {{.Arg .FromMS}} AND blank.placed_ms < {{.Arg .ToMS}}
+              AND blank.campaign IS NULL AND blank.customer IS NOT NULL
+        ) cand ON cand.m_customer = bo.customer
+        WHERE bo.workspace = {{.Arg .Workspace}} AND bo.placed_ms >= {{.Arg .FromMS}} AND bo.placed_ms < {{.Arg .ToMS}}
+          AND bo.campaign IS NULL AND bo.customer IS NOT NULL
+          AND (cand.m_packed = '' OR (cand.m_st <= bo.placed_ms AND cand.m_st > bo.placed_ms - {{.Arg .Win.Conversion}}))
+        GROUP BY bo.order_id
+    ) won
+){{end}}
 
 -- Spend: every campaign_cost; cost per recipient counts messaging and
 -- software costs (and costs without a type), not ads.
