@@ -226,12 +226,13 @@ func (e *Engine) Compute(ctx context.Context, r Request) (Report, error) {
 // period last year and sets each figure's value there and its change. A
 // bucket is matched with the bucket as far back as the period is moved.
 func (e *Engine) compareWith(ctx context.Context, res *resolved, which string, rep *Report) error {
-	from, to := res.from.AddDate(-1, 0, 0), res.to.AddDate(-1, 0, 0)
-	back := func(t time.Time) time.Time { return t.AddDate(1, 0, 0) }
+	sh := lastYearShift(res.Location)
+	from, _ := sh.move(res.from, -1)
+	to, _ := sh.move(res.to, -1)
 	if which == "previous" {
-		d := res.to.Sub(res.from)
-		from, to = res.from.Add(-d), res.from
-		back = func(t time.Time) time.Time { return t.Add(d) }
+		sh = previousShift(res.from, res.to, res.Location)
+		from, _ = sh.move(res.from, -1)
+		to = res.from
 	}
 	r := res.Request
 	r.Compare, r.From, r.To = nil, from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano)
@@ -239,7 +240,7 @@ func (e *Engine) compareWith(ctx context.Context, res *resolved, which string, r
 	if err != nil {
 		return err
 	}
-	key := func(row Row, v Value, move bool) string {
+	key := func(row Row, v Value, move bool) (string, bool) {
 		var b strings.Builder
 		for _, d := range res.GroupBy {
 			b.WriteString(deref(row.Group[d]) + "\x00")
@@ -247,22 +248,28 @@ func (e *Engine) compareWith(ctx context.Context, res *resolved, which string, r
 		if bucket := row.Group["bucket"]; bucket != nil {
 			t, _ := time.Parse(time.RFC3339, *bucket)
 			if move {
-				t = back(t)
+				var ok bool
+				if t, ok = sh.move(t, 1); !ok {
+					return "", false
+				}
 			}
 			b.WriteString(t.UTC().Format(time.RFC3339))
 		}
-		return b.String() + "\x00" + v.ID + "\x00" + v.Currency + "\x00" + v.Label
+		return b.String() + "\x00" + v.ID + "\x00" + v.Currency + "\x00" + v.Label, true
 	}
 	past := map[string]*float64{}
 	for _, row := range earlier.Rows {
 		for _, v := range row.KPIs {
-			past[key(row, v, true)] = v.Value
+			if k, ok := key(row, v, true); ok {
+				past[k] = v.Value
+			}
 		}
 	}
 	for i := range rep.Rows {
 		for j := range rep.Rows[i].KPIs {
 			v := &rep.Rows[i].KPIs[j]
-			old := past[key(rep.Rows[i], *v, false)]
+			k, _ := key(rep.Rows[i], *v, false)
+			old := past[k]
 			change := changeOf(v.Value, old, v.Unit)
 			if which == "previous" {
 				v.Previous, v.Change = old, change
@@ -276,6 +283,52 @@ func (e *Engine) compareWith(ctx context.Context, res *resolved, which string, r
 		}
 	}
 	return nil
+}
+
+// shift is how far a comparison moves a period, and each of its buckets:
+// by whole months or days of the calendar in loc, or by an exact duration.
+type shift struct {
+	months, days int
+	exact        time.Duration
+	loc          *time.Location
+}
+
+// previousShift is how far back the period just before [from, to) lies.
+// A period from local midnight to local midnight moves by whole days of
+// the calendar, so that a day next to a clock change (23 or 25 hours) is
+// compared with whole days and its buckets meet theirs; from the first of
+// a month to the first of a month it moves by whole months (March against
+// February). Any other period moves by its exact duration.
+func previousShift(from, to time.Time, loc *time.Location) shift {
+	from, to = from.In(loc), to.In(loc)
+	if !isMidnight(from) || !isMidnight(to) {
+		return shift{exact: to.Sub(from)}
+	}
+	if from.Day() == 1 && to.Day() == 1 {
+		return shift{months: (to.Year()-from.Year())*12 + int(to.Month()-from.Month()), loc: loc}
+	}
+	civil := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+	return shift{days: int(civil(to).Sub(civil(from)).Hours() / 24), loc: loc}
+}
+
+// lastYearShift moves by a year of the calendar in loc: the same local
+// dates and clock times a year earlier.
+func lastYearShift(loc *time.Location) shift { return shift{months: 12, loc: loc} }
+
+func isMidnight(t time.Time) bool {
+	return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0
+}
+
+// move moves t by n shifts (n < 0: back). A move by months from a day
+// that the other month lacks (31 January to February) has no counterpart:
+// ok is false, and the time given is where the calendar runs over to.
+func (s shift) move(t time.Time, n int) (time.Time, bool) {
+	if s.loc == nil {
+		return t.Add(time.Duration(n) * s.exact), true
+	}
+	local := t.In(s.loc)
+	moved := local.AddDate(0, n*s.months, n*s.days)
+	return moved, s.months == 0 || moved.Day() == local.Day()
 }
 
 // inPoints tells whether a change of a KPI in unit u is a difference, in
@@ -389,7 +442,7 @@ func (e *Engine) query(ctx context.Context, res *resolved, name string) (store.R
 		args: &args, dialect: e.store.Dialect(), req: res,
 		Workspace: res.Workspace, FromMS: res.from.UnixMilli(), ToMS: res.to.UnixMilli(),
 		SpanFromMS: res.spanFrom.UnixMilli(), SpanToMS: res.spanTo.UnixMilli(),
-		LastYearFromMS: res.from.AddDate(-1, 0, 0).UnixMilli(), LastYearToMS: res.to.AddDate(-1, 0, 0).UnixMilli(),
+		LastYearFromMS: res.from.In(res.Location).AddDate(-1, 0, 0).UnixMilli(), LastYearToMS: res.to.In(res.Location).AddDate(-1, 0, 0).UnixMilli(),
 		Win: windowsMS{Reply: w.Reply.Millis(), Conversion: w.Conversion.Millis(), OptOut: w.OptOut.Millis(), Conversation: w.Conversation.Millis()},
 	}
 	// The first rendering finds which aliases name raw events; the second

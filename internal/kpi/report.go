@@ -39,8 +39,9 @@ type Request struct {
 	// (default 7 days).
 	Lookback, HalfLife time.Duration
 	// Compare adds to each figure the same figure of the "previous" period
-	// (as long, just before) and of "last_year" (the same dates a year
-	// earlier), with the change.
+	// (just before: as many local days for a period of whole days, as many
+	// months for whole months, else as long) and of "last_year" (the same
+	// local dates and times a year earlier), with the change.
 	Compare []string
 	// Segment narrows the request to a segment's customers, such as
 	// rfm:champions (see SegmentFamilies).
