@@ -164,11 +164,8 @@ func compare(x1, n1, x2, n2 float64) Comparison {
 		p := 2 * (1 - normalCDF(math.Abs(z)))
 		c.Z, c.P = &z, &p
 	}
-	// Beta(1 + x, 1 + n − x) posteriors, compared by a normal
-	// approximation of their difference.
-	m1, m2 := (x1+1)/(n1+2), (x2+1)/(n2+2)
-	v1, v2 := m1*(1-m1)/(n1+3), m2*(1-m2)/(n2+3)
-	chance := normalCDF((m2-m1)/math.Sqrt(v1+v2)) * 100
+	// Beta(1 + x, 1 + n − x) posteriors, compared exactly.
+	chance := chanceToBeat(x1+1, n1-x1+1, x2+1, n2-x2+1) * 100
 	c.ChanceToBeat = &chance
 	if diff != 0 {
 		need := sampleSize(p1, p2)
@@ -177,6 +174,43 @@ func compare(x1, n1, x2, n2 float64) Comparison {
 		}
 	}
 	return c
+}
+
+// chanceToBeat is P(q > p) for p ~ Beta(a1, b1) and q ~ Beta(a2, b2)
+// with whole a2 and b2, exactly:
+//
+//	Σ_{i<a2} B(a1+i, b1+b2) / ((b2+i) · B(1+i, b2) · B(a1, b1))
+//
+// The sum runs over the smallest parameter: P(q > p) is 1 − P(p > q), and
+// comparing the failure shares (Beta(b, a)) reverses the inequality.
+func chanceToBeat(a1, b1, a2, b2 float64) float64 {
+	smallest := math.Min(math.Min(a1, b1), math.Min(a2, b2))
+	switch smallest {
+	case a2:
+		return betaSum(a1, b1, a2, b2)
+	case b1: // q > p ⇔ 1−p > 1−q
+		return betaSum(b2, a2, b1, a1)
+	case a1:
+		return 1 - betaSum(a2, b2, a1, b1)
+	default: // b2
+		return 1 - betaSum(b1, a1, b2, a2)
+	}
+}
+
+// betaSum is the sum of chanceToBeat's formula over i < a2, in logs.
+func betaSum(a1, b1, a2, b2 float64) float64 {
+	lbeta := func(a, b float64) float64 {
+		x, _ := math.Lgamma(a)
+		y, _ := math.Lgamma(b)
+		z, _ := math.Lgamma(a + b)
+		return x + y - z
+	}
+	base := lbeta(a1, b1)
+	sum := 0.0
+	for i := 0.0; i < a2; i++ {
+		sum += math.Exp(lbeta(a1+i, b1+b2) - math.Log(b2+i) - lbeta(1+i, b2) - base)
+	}
+	return math.Min(1, math.Max(0, sum))
 }
 
 // sampleSize is the recipients per arm a two-sided two-proportion test
