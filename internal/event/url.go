@@ -2,6 +2,7 @@ package event
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -12,9 +13,9 @@ var clickIDs = []struct{ param, source string }{
 	{"ttclid", "tiktok"}, {"msclkid", "bing"}, {"twclid", "x"}, {"li_fat_id", "linkedin"},
 }
 
-// paidMedia are utm_medium values that mean paid traffic.
-var paidMedia = map[string]bool{"cpc": true, "ppc": true, "paid": true, "paid_social": true, "paidsocial": true,
-	"cpm": true, "display": true, "ads": true, "ad": true, "paid-social": true}
+// PaidMedia are the utm_medium values that mean paid traffic; a URL with
+// an ad click id gets "cpc". The KPIs of paid traffic read the same list.
+var PaidMedia = []string{"cpc", "ppc", "paid", "paid_social", "paidsocial", "paid-social", "cpm", "display", "ads", "ad"}
 
 // urlProps are the props that may carry the URL of a visit or click.
 var urlProps = []string{"url", "page_url", "landing_url", "link"}
@@ -60,7 +61,7 @@ func (e *Event) applyURL() {
 			return
 		}
 	}
-	if paidMedia[e.Medium] {
+	if slices.Contains(PaidMedia, e.Medium) {
 		e.Props["paid"] = true
 	}
 }

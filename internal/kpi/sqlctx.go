@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/omnikpi/omnikpi/internal/event"
 	"github.com/omnikpi/omnikpi/internal/store"
 )
 
@@ -210,18 +211,12 @@ func (c *sqlCtx) reports(alias string, read bool) string {
 	return fmt.Sprintf("coalesce(%s, '') NOT IN (%s)", qualified(alias, "channel"), strings.Join(list, ", "))
 }
 
-// The fragments below are where the dialects differ.
+// The fragments below are where the dialects differ: each asks the
+// store's store.Dialect.
 
 // Latest is the aggregate that picks value from the row with the greatest
 // order, ties going to the greatest value, so the pick is deterministic.
-func (c *sqlCtx) Latest(value, order string) string {
-	switch c.dialect {
-	case store.ClickHouse:
-		return fmt.Sprintf("tupleElement(max(tuple(%s, %s)), 2)", order, value)
-	default:
-		return fmt.Sprintf("arg_max(%[1]s, {'o': %[2]s, 'v': %[1]s})", value, order)
-	}
-}
+func (c *sqlCtx) Latest(value, order string) string { return c.dialect.Latest(value, order) }
 
 // AttributesOrders is true when the request filters or groups by a
 // dimension that orders take from the campaign message that won them.
@@ -256,12 +251,7 @@ func (c *sqlCtx) Packed(cols ...string) string {
 
 // Unpack is the n-th (from 1) value of a Packed text, null when empty.
 func (c *sqlCtx) Unpack(expr string, n int) string {
-	switch c.dialect {
-	case store.ClickHouse:
-		return fmt.Sprintf("nullIf(splitByString('%s', %s)[%d], '')", packSeparator, expr, n)
-	default:
-		return fmt.Sprintf("nullIf(split_part(%s, '%s', %d), '')", expr, packSeparator, n)
-	}
+	return "nullIf(" + c.dialect.SplitPart(expr, packSeparator, n) + ", '')"
 }
 
 // MessageRows marks alias as naming rows of message facts (a subquery
@@ -272,127 +262,53 @@ func (c *sqlCtx) MessageRows(alias string) string {
 	return ""
 }
 
-// Events is the raw event table under alias. ClickHouse keeps it in a
-// ReplacingMergeTree, whose duplicates (left by concurrent writers or by a
-// retry after a crash) collapse only in background merges: FINAL collapses
-// them at read time, so counts are exact before any merge. DuckDB's primary
-// key never lets a duplicate in.
+// Events is the raw event table under alias, each event once.
 func (c *sqlCtx) Events(alias string) string {
 	c.eventAliases[alias] = true
-	switch c.dialect {
-	case store.ClickHouse:
-		return "events AS " + alias + " FINAL"
-	default:
-		return "events " + alias
-	}
+	return c.dialect.Events(alias)
 }
 
-// Facts is a fact table under alias (none when empty). DuckDB updates its
-// fact rows in place. ClickHouse writes a new row of an entity's facts
-// after every insert that names it, the newest with the highest version:
-// FINAL keeps only that row before any background merge. The subquery
-// keeps the enclosing query local in the sharded layout, where a JOIN of
-// two Distributed tables is refused; the workspace and time conditions are
-// still pushed into it.
+// Facts is a fact table under alias (none when empty), as its current
+// rows.
 func (c *sqlCtx) Facts(table, alias string) string {
 	c.factAliases[alias] = table
-	name := table
-	if c.dialect == store.ClickHouse {
-		name = "(SELECT * FROM " + table + " FINAL)"
-	}
-	if alias != "" {
-		name += " AS " + alias
-	}
-	return name
+	return c.dialect.Facts(table, alias)
 }
 
 // Prop extracts a string from an event's props JSON.
-func (c *sqlCtx) Prop(alias, key string) string {
-	switch c.dialect {
-	case store.ClickHouse:
-		return fmt.Sprintf("visitParamExtractString(%s.props, '%s')", alias, key)
-	default:
-		return fmt.Sprintf("json_extract_string(%s.props, '$.%s')", alias, key)
-	}
-}
-
-// paidMedia are the utm_medium values of paid traffic; a URL with an ad
-// click id gets "cpc".
-var paidMedia = []string{"cpc", "ppc", "paid", "paid_social", "paidsocial", "paid-social", "cpm", "display", "ads", "ad"}
+func (c *sqlCtx) Prop(alias, key string) string { return c.dialect.Prop(alias, key) }
 
 // socialSources are the sources of visits from social platforms.
 var socialSources = []string{"facebook", "instagram", "tiktok", "x", "twitter", "t.co", "linkedin", "youtube", "pinterest",
 	"snapchat", "whatsapp", "l.facebook.com", "m.facebook.com", "lm.facebook.com", "l.instagram.com"}
 
-// Paid is true for paid traffic: a paid medium.
+// Paid is true for paid traffic: a paid medium (event.PaidMedia).
 func (c *sqlCtx) Paid(alias string) string {
-	return fmt.Sprintf("coalesce(%s.medium, '') IN (%s)", alias, store.SQLList(paidMedia))
+	return fmt.Sprintf("coalesce(%s.medium, '') IN (%s)", alias, store.SQLList(event.PaidMedia))
 }
 
 // SocialSources is the quoted list of social sources.
 func (c *sqlCtx) SocialSources() string { return store.SQLList(socialSources) }
 
 // PropNumber is a number in props, 0 when absent or not a number.
-func (c *sqlCtx) PropNumber(alias, key string) string {
-	switch c.dialect {
-	case store.ClickHouse:
-		return fmt.Sprintf("toFloat64OrZero(visitParamExtractRaw(ifNull(%s.props, ''), '%s'))", alias, key)
-	default:
-		return fmt.Sprintf("coalesce(TRY_CAST(json_extract_string(%s.props, '$.%s') AS DOUBLE), 0)", alias, key)
-	}
-}
+func (c *sqlCtx) PropNumber(alias, key string) string { return c.dialect.PropNumber(alias, key) }
 
 // TagsText is an event's tags as one text, separated by newlines (tags
 // hold no newline: they are short labels).
-func (c *sqlCtx) TagsText(alias string) string {
-	switch c.dialect {
-	case store.ClickHouse:
-		return fmt.Sprintf("arrayStringConcat(%s.tags, '\n')", alias)
-	default:
-		return fmt.Sprintf("array_to_string(%s.tags, '\n')", alias)
-	}
-}
+func (c *sqlCtx) TagsText(alias string) string { return c.dialect.JoinArray(alias+".tags", "\n") }
 
 // bucket truncates a time in milliseconds to the request's bucket in its
 // time zone, giving the local wall-clock start of the bucket.
 func (c *sqlCtx) bucket(timeExpr string) string {
-	switch c.dialect {
-	case store.ClickHouse:
-		local := fmt.Sprintf("toDateTime(intDiv(%s, 1000), %s)", timeExpr, c.Arg(c.req.Location.String()))
-		switch c.req.Bucket {
-		case "hour":
-			return fmt.Sprintf("toString(toStartOfHour(%s))", local)
-		case "day":
-			return fmt.Sprintf("toString(toStartOfDay(%s))", local)
-		}
-		// toMonday and toStartOfMonth give a Date, which prints without
-		// a time.
-		fn := map[string]string{"week": "toMonday", "month": "toStartOfMonth"}[c.req.Bucket]
-		return fmt.Sprintf("concat(toString(%s(%s)), ' 00:00:00')", fn, local)
-	default:
-		return fmt.Sprintf("strftime(date_trunc('%s', timezone(%s, make_timestamp((%s) * 1000)::TIMESTAMPTZ)), '%%Y-%%m-%%d %%H:%%M:%%S')",
-			c.req.Bucket, c.Arg(c.req.Location.String()), timeExpr)
-	}
+	return c.dialect.Bucket(c.req.Bucket, timeExpr, c.zone)
 }
 
 // HourOfWeek is the local hour of the week of a time in milliseconds, in
 // the report's time zone: 0 is Monday 00:00–01:00, 167 Sunday 23:00.
-func (c *sqlCtx) HourOfWeek(timeExpr string) string {
-	// Each use of the local time binds the zone again: the text holds one
-	// placeholder per use.
-	switch c.dialect {
-	case store.ClickHouse:
-		local := func() string {
-			return fmt.Sprintf("toDateTime(intDiv(%s, 1000), %s)", timeExpr, c.Arg(c.req.Location.String()))
-		}
-		return fmt.Sprintf("((toDayOfWeek(%s) - 1) * 24 + toHour(%s))", local(), local())
-	default:
-		local := func() string {
-			return fmt.Sprintf("timezone(%s, make_timestamp((%s) * 1000)::TIMESTAMPTZ)", c.Arg(c.req.Location.String()), timeExpr)
-		}
-		return fmt.Sprintf("((isodow(%s) - 1) * 24 + hour(%s))", local(), local())
-	}
-}
+func (c *sqlCtx) HourOfWeek(timeExpr string) string { return c.dialect.HourOfWeek(timeExpr, c.zone) }
+
+// zone binds the report's time zone, once per use in the text.
+func (c *sqlCtx) zone() string { return c.Arg(c.req.Location.String()) }
 
 // Bucket is the request's time bucket of a time in milliseconds, as local
 // wall-clock text.

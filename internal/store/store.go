@@ -30,18 +30,10 @@ const (
 	Queued
 )
 
-// Dialect names the SQL dialect of a store, for the few KPI fragments that
-// differ between engines.
-type Dialect string
-
-// Dialects.
-const (
-	DuckDB     Dialect = "duckdb"
-	ClickHouse Dialect = "clickhouse"
-)
-
 // Rows is the cursor a query returns; *sql.Rows satisfies it.
 type Rows interface {
+	// Columns names the result's columns, in order.
+	Columns() ([]string, error)
 	Next() bool
 	Scan(dest ...any) error
 	Err() error
@@ -59,6 +51,8 @@ type Store interface {
 	// Query runs one read-only SQL statement of the KPI engine with
 	// positional ? parameters.
 	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	// Dialect writes the fragments of the KPI SQL that are the store's
+	// own.
 	Dialect() Dialect
 
 	// Workspace returns a workspace's settings, or ErrNotFound.

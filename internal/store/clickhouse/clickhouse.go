@@ -306,9 +306,6 @@ func (s *Store) Size(ctx context.Context) (int64, error) {
 	return int64(size), err
 }
 
-// Dialect is ClickHouse's.
-func (s *Store) Dialect() store.Dialect { return store.ClickHouse }
-
 // DB exposes the database for tests and tools that read the tables directly.
 func (s *Store) DB() *sql.DB { return s.db }
 

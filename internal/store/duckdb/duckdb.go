@@ -141,9 +141,6 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// Dialect is DuckDB's.
-func (s *Store) Dialect() store.Dialect { return store.DuckDB }
-
 // Query runs a read-only KPI query.
 func (s *Store) Query(ctx context.Context, query string, args ...any) (store.Rows, error) {
 	return s.db.QueryContext(ctx, query, args...)

@@ -147,10 +147,7 @@ func insertDeduplicates(t *testing.T, open Opener) {
 // factTable names a fact table so that a query sees each entity's row once:
 // ClickHouse keeps every version of a row until a background merge.
 func factTable(s Store, name string) string {
-	if s.Dialect() == store.ClickHouse {
-		return name + " FINAL"
-	}
-	return name
+	return s.Dialect().Facts(name, "")
 }
 
 // factsDump reads every fact table in a stable order.
