@@ -79,7 +79,7 @@ const ReasonNothing = "no data in the period and filters"
 // catalogue's defaults; a workspace may override them by id.
 var catalogue = insertBefore(insertBefore(catalogueEntries, "frt_distribution",
 	timeKPIs("first_response_time", "First response time", "frt", "first agent or bot reply − first customer message of the session", frtBand),
-	timeKPIs("first_human_response_time", "First human response time", "frt_human", "first agent reply − first customer message of the session (bot answers do not stop the clock)", nil),
+	timeKPIs("first_human_response_time", "First human response time", "frt_human", "first agent reply − first customer message of the session (bot answers do not stop the clock)", humanFrtBand),
 ), "unclosed_conversations",
 	timeKPIs("avg_response_time", "Response time", "response", "every customer message → the next agent or bot reply in the session", nil),
 	timeKPIs("resolution_time", "Resolution time", "resolution", "resolved − session start (opening or reopening)", nil),
@@ -288,6 +288,21 @@ func insertBefore(entries []entry, before string, groups ...[]entry) []entry {
 
 // frtBand is the catalogue's target for first response time: 6–15 s.
 var frtBand = &Band{Low: f(6), High: f(15), Source: "target 6–15 s"}
+
+// humanFrtBand is the band of a person's first response. The sources give
+// 6–15 s for any first reply, a pace only a bot keeps, and no target for
+// people; 1–5 min is omnikpi's default, which a workspace overrides under
+// the id first_human_response_time.
+var humanFrtBand = &Band{Low: f(60), High: f(300),
+	Source: "default 1–5 min for a person's first reply (the sources give none; a workspace can override it)"}
+
+// humanBands names, for a KPI measured on everyone's replies, the KPI whose
+// band rates it in a row about one person: an agent's first response time
+// is rated against people's band, not against a bot's 6–15 s.
+var humanBands = map[string]string{
+	"first_response_time":        "first_human_response_time",
+	"first_response_time_median": "first_human_response_time_median",
+}
 
 func frtBucketLabels() []string {
 	out := make([]string, len(frtBuckets))

@@ -615,13 +615,7 @@ func (e *Engine) shape(res *resolved, ids []string, groups map[string]*groupData
 		}
 		for _, id := range ids {
 			def := byID[id]
-			band := def.Band
-			if byChannel := channelBands[id]; byChannel != nil {
-				band = byChannel[rowChannel(res, row)]
-			}
-			if o, ok := res.ws.Bands[id]; ok {
-				band = &Band{Low: o.Low, High: o.High, Best: o.Best, Currency: def.bandCurrency(), Source: "workspace"}
-			}
+			band := bandOf(res, row, g, id)
 			for _, fig := range def.calc.figures(g.comps) {
 				v := Value{ID: id, Value: fig.value, Numerator: fig.num, Denominator: fig.den,
 					Unit: def.Unit, Currency: fig.currency, Label: fig.label, Reason: fig.reason}
@@ -639,13 +633,44 @@ func (e *Engine) shape(res *resolved, ids []string, groups map[string]*groupData
 	return rep
 }
 
+// bandOf is the band a row's figures of KPI id are rated against, and
+// shown with: the catalogue's; for a row about one channel, that
+// platform's (channelBands); for a row about one person, the band of
+// people's first responses (humanBands). A workspace's band for the id
+// used wins.
+func bandOf(res *resolved, row Row, g *groupData, id string) *Band {
+	if people, ok := humanBands[id]; ok && rowIsPerson(res, row, g) {
+		id = people
+	}
+	def := byID[id]
+	band := def.Band
+	if byChannel := channelBands[id]; byChannel != nil {
+		band = byChannel[rowChannel(res, row)]
+	}
+	if o, ok := res.ws.Bands[id]; ok {
+		band = &Band{Low: o.Low, High: o.High, Best: o.Best, Currency: def.bandCurrency(), Source: "workspace"}
+	}
+	return band
+}
+
 // rowChannel is the one channel a row is about: its group's, or the
 // request's only channel filter; "" when it spans channels.
-func rowChannel(res *resolved, row Row) string {
-	if ch, grouped := row.Group["channel"]; grouped {
-		return deref(ch)
+func rowChannel(res *resolved, row Row) string { return rowValue(res, row, "channel") }
+
+// rowIsPerson tells whether a row is about one agent, a person: grouped
+// by agent or filtered to one, and none of its first responses was a
+// bot's (bots send as actor bot, usually without an agent).
+func rowIsPerson(res *resolved, row Row, g *groupData) bool {
+	return rowValue(res, row, "agent") != "" && g.comps.plain["frt_bot"] == 0
+}
+
+// rowValue is the one value of dimension d a row is about: its group's,
+// or the request's only filter on d; "" when it spans several.
+func rowValue(res *resolved, row Row, d string) string {
+	if v, grouped := row.Group[d]; grouped {
+		return deref(v)
 	}
-	if f := res.Filters["channel"]; len(f) == 1 {
+	if f := res.Filters[d]; len(f) == 1 {
 		return f[0]
 	}
 	return ""

@@ -60,6 +60,7 @@ func (s *session) fill(dim string, v *string) {
 type reply struct {
 	from, at    int64
 	agent, team *string
+	bot         bool // a bot's, not a person's
 }
 
 // Unclosed is a conversation the business never closed properly.
@@ -222,7 +223,7 @@ func splitSessions(key string, events []*convEvent) []*session {
 				continue // campaign and system messages answer nobody
 			}
 			if s.firstIn != nil {
-				r := reply{from: *s.firstIn, at: ev.ts, agent: ev.agent, team: ev.team}
+				r := reply{from: *s.firstIn, at: ev.ts, agent: ev.agent, team: ev.team, bot: *ev.actor == "bot"}
 				if s.firstReply == nil {
 					s.firstReply = &r
 				}
@@ -279,7 +280,7 @@ func frtBucket(seconds float64) string {
 }
 
 // serviceComponents are what runService fills.
-var serviceComponents = []string{"sessions", "frt", "frt_human", "response", "resolution", "frt_dist", "unclosed", "resolved_n", "goals", "goal_any"}
+var serviceComponents = []string{"sessions", "frt", "frt_bot", "frt_human", "response", "resolution", "frt_dist", "unclosed", "resolved_n", "goals", "goal_any"}
 
 // runService adds the period's sessions to the groups, each figure credited
 // to the group of who earned it: a first response to the agent who sent it,
@@ -323,6 +324,9 @@ func (e *Engine) runService(ctx context.Context, res *resolved, groups map[strin
 				d := measure(r.from, r.at)
 				g.comps.samples["frt"] = append(g.comps.samples["frt"], d)
 				g.comps.count("frt_dist", frtBucket(d), 1)
+				if r.bot {
+					g.comps.plain["frt_bot"]++ // first responses by a bot: not a person's row
+				}
 			}
 		}
 		if r := s.firstHuman; r != nil {

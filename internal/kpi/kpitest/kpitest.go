@@ -9,12 +9,14 @@
 //	                                sets the workspace's rate card: category/country=price, no country for the others
 //	hours mon=09:00-12:00,13:00-17:00 … holidays=2026-12-25,…
 //	                                sets the workspace's business hours
+//	band KPI low=L high=H best=B       overrides the workspace's band of a KPI (each end optional)
 //	receipts web=none,sms=delivered…  which statuses channels report (store.ParseReceipts)
 //	event {json}                    one event in the generic format
 //	repeat N {json with {i}}        N events, {i} replaced by 1..N
 //	request from=… to=… kpi=…       a KPI request in the query syntax of GET /v1/kpis
 //	expect [group=k:v,…] ID [currency=C] [label=L] value=V|null numerator=N denominator=D rating=R reason=…
-//	                                also unit=, previous=, change=, last_year=, change_last_year=, change_unit=
+//	                                also unit=, previous=, change=, last_year=, change_last_year=, change_unit=,
+//	                                band_low=, band_high=, band_best= (none without a band), band_source=
 //
 // Each request is answered three times: on the events in file order, on the
 // same events shuffled into random batches with duplicates, and the answers
@@ -145,6 +147,33 @@ func parse(text string) (*script, error) {
 				return nil, lineErr(err)
 			}
 			settings().SetReceipts(change)
+		case "band":
+			fields := strings.Fields(rest)
+			if len(fields) == 0 {
+				return nil, lineErr(fmt.Errorf("band needs a KPI"))
+			}
+			var b store.Band
+			for _, f := range fields[1:] {
+				k, v, _ := strings.Cut(f, "=")
+				x, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					return nil, lineErr(err)
+				}
+				switch k {
+				case "low":
+					b.Low = &x
+				case "high":
+					b.High = &x
+				case "best":
+					b.Best = &x
+				default:
+					return nil, lineErr(fmt.Errorf("band: unknown end %q", k))
+				}
+			}
+			if settings().Bands == nil {
+				settings().Bands = map[string]store.Band{}
+			}
+			settings().Bands[fields[0]] = b
 		case "event":
 			e, err := event.ParseJSON([]byte(rest))
 			if err != nil {
@@ -330,6 +359,20 @@ func field(v kpi.Value, k string) string {
 		return string(v.Unit)
 	case "change_unit":
 		return v.ChangeUnit
+	case "band_low", "band_high", "band_best":
+		if v.Band == nil {
+			return "none"
+		}
+		x := map[string]*float64{"band_low": v.Band.Low, "band_high": v.Band.High, "band_best": v.Band.Best}[k]
+		if x == nil {
+			return "null"
+		}
+		return strconv.FormatFloat(*x, 'f', -1, 64)
+	case "band_source":
+		if v.Band == nil {
+			return "none"
+		}
+		return v.Band.Source
 	case "previous", "change", "last_year", "change_last_year":
 		x := map[string]*float64{"previous": v.Previous, "change": v.Change, "last_year": v.LastYear, "change_last_year": v.ChangeLastYear}[k]
 		if x == nil {
