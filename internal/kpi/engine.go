@@ -24,10 +24,9 @@ import (
 //go:embed sql/*.sql
 var sqlFiles embed.FS
 
-// families maps each named query to the components it returns. Columns
-// named n_* in a query with a currency column are counts added over
-// currencies; the test TestQueries_ReturnTheirComponents keeps this in step
-// with the SQL.
+// families maps each named query to the components it returns, each in
+// the column of its name (family.columns says how columns are read); the
+// test TestQueries_ReturnTheirComponents keeps this in step with the SQL.
 var families = []family{
 	{"messages", []string{"sent", "delivered", "read_n", "failed", "received", "sent_e", "delivered_e", "clicked_e",
 		"sent_r", "read_r", "sent_d", "delivered_d", "delivered_rd", "read_rd", "recipients", "recipients_e"}},
@@ -492,26 +491,30 @@ func (e *Engine) runFamily(ctx context.Context, res *resolved, f family, groups 
 		return err
 	}
 	defer rows.Close()
-	nGroup := len(res.GroupBy)
-	hasBucket := res.Bucket != ""
+	names, err := rows.Columns()
+	if err != nil {
+		return fmt.Errorf("read %s: %w", f.query, err)
+	}
+	cols, err := f.columns(names, res)
+	if err != nil {
+		return err
+	}
 	for rows.Next() {
-		cells := make([]any, 0, nGroup+2+len(f.components))
-		groupCells := make([]*string, nGroup)
-		var bucket *string
-		var currency *string
-		for i := range groupCells {
-			cells = append(cells, &groupCells[i])
+		groupCells := make([]*string, len(res.GroupBy))
+		var bucket, currency *string
+		nums := make([]*float64, len(cols.comps))
+		cells := make([]any, len(names))
+		for i, c := range cols.group {
+			cells[c] = &groupCells[i]
 		}
-		if hasBucket {
-			cells = append(cells, &bucket)
+		if cols.bucket >= 0 {
+			cells[cols.bucket] = &bucket
 		}
-		withCurrency := f.hasCurrency()
-		if withCurrency {
-			cells = append(cells, &currency)
+		if cols.currency >= 0 {
+			cells[cols.currency] = &currency
 		}
-		nums := make([]*float64, len(f.components))
-		for i := range nums {
-			cells = append(cells, &nums[i])
+		for i, c := range cols.comps {
+			cells[c.col] = &nums[i]
 		}
 		if err := rows.Scan(cells...); err != nil {
 			return fmt.Errorf("read %s: %w", f.query, err)
@@ -520,44 +523,97 @@ func (e *Engine) runFamily(ctx context.Context, res *resolved, f family, groups 
 		if err != nil {
 			return fmt.Errorf("read %s: %w", f.query, err)
 		}
-		for i, name := range f.components {
+		for i, c := range cols.comps {
 			v := 0.0
 			if nums[i] != nil {
 				v = *nums[i]
 			}
 			switch {
-			case !withCurrency:
-				g.comps.plain[name] += v
+			case cols.currency < 0:
+				g.comps.plain[c.name] += v
 			case currency == nil:
 				// Amounts without a currency cannot be shown as money.
-			case f.plainAcross(name):
-				g.comps.plain[name] += v
+			case c.across:
+				g.comps.plain[c.name] += v
 			default:
 				m := g.comps.money[*currency]
 				if m == nil {
 					m = map[string]float64{}
 					g.comps.money[*currency] = m
 				}
-				m[name] += v
+				m[c.name] += v
 			}
 		}
 	}
 	return rows.Err()
 }
 
-// Families with money return a currency column; their n_* counts are
-// listed here without the prefix.
-var acrossCurrencies = map[string]bool{"orders": true, "orders_undone": true}
-
-func (f family) hasCurrency() bool {
-	switch f.query {
-	case "campaign-revenue", "orders", "costs", "conversation-revenue":
-		return true
-	}
-	return false
+// familyColumns says where a family query's values are, found by the
+// columns' names: g_DIMENSION holds a grouping dimension's value and
+// g_bucket the bucket; a column currency makes the other columns money in
+// that currency, except the n_NAME ones, counts of component NAME added
+// across currencies; every other column is the component of its name.
+type familyColumns struct {
+	group    []int // the column of each of the request's GroupBy
+	bucket   int   // -1: none
+	currency int   // -1: none
+	comps    []componentColumn
 }
 
-func (f family) plainAcross(name string) bool { return acrossCurrencies[name] }
+type componentColumn struct {
+	col    int
+	name   string
+	across bool // a count added across currencies
+}
+
+// columns places the columns named names of f's query for res. A query
+// must return each of f's components, and nothing else besides the group,
+// bucket and currency.
+func (f family) columns(names []string, res *resolved) (familyColumns, error) {
+	out := familyColumns{group: make([]int, len(res.GroupBy)), bucket: -1, currency: -1}
+	at := map[string]int{}
+	for i, n := range names {
+		at[n] = i
+	}
+	for i, d := range res.GroupBy {
+		c, ok := at["g_"+d]
+		if !ok {
+			return familyColumns{}, fmt.Errorf("query %s returns no column g_%s for its group", f.query, d)
+		}
+		out.group[i] = c
+	}
+	if res.Bucket != "" {
+		c, ok := at["g_bucket"]
+		if !ok {
+			return familyColumns{}, fmt.Errorf("query %s returns no column g_bucket", f.query)
+		}
+		out.bucket = c
+	}
+	if c, ok := at["currency"]; ok {
+		out.currency = c
+	}
+	returned := map[string]bool{}
+	for i, n := range names {
+		if strings.HasPrefix(n, "g_") || i == out.currency {
+			continue
+		}
+		cc := componentColumn{col: i, name: n}
+		if out.currency >= 0 && strings.HasPrefix(n, "n_") {
+			cc.name, cc.across = strings.TrimPrefix(n, "n_"), true
+		}
+		if !contains(f.components, cc.name) {
+			return familyColumns{}, fmt.Errorf("query %s returns column %s, which is none of its components (families in engine.go)", f.query, n)
+		}
+		returned[cc.name] = true
+		out.comps = append(out.comps, cc)
+	}
+	for _, c := range f.components {
+		if !returned[c] {
+			return familyColumns{}, fmt.Errorf("query %s returns no column for its component %s", f.query, c)
+		}
+	}
+	return out, nil
+}
 
 func groupFor(groups map[string]*groupData, cells []*string, bucket *string, loc *time.Location) (*groupData, error) {
 	var key strings.Builder
