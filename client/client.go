@@ -10,11 +10,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	"github.com/omnikpi/omnikpi/internal/api"
-	"github.com/omnikpi/omnikpi/internal/kpi"
-	"github.com/omnikpi/omnikpi/internal/store"
 )
+
+// WorkspaceHeader names the workspace a request with the server's admin
+// token acts for.
+const WorkspaceHeader = "Omnikpi-Workspace"
 
 // Client talks to one omnikpi server with one API key, or with the
 // server's admin token acting for a workspace (see WithWorkspace).
@@ -27,7 +27,7 @@ type Client struct {
 
 	base      string
 	key       string
-	workspace string // sent as api.WorkspaceHeader when set
+	workspace string // sent as WorkspaceHeader when set
 	http      *http.Client
 }
 
@@ -63,12 +63,12 @@ func (e *APIError) Error() string {
 // SendEvents posts a body of events (a JSON array, or NDJSON with
 // contentType application/x-ndjson). The ingest answer is returned with the
 // status for 200 and 400 answers that carry one; other errors are *APIError.
-func (c *Client) SendEvents(ctx context.Context, body []byte, contentType string) (*api.IngestResult, int, error) {
+func (c *Client) SendEvents(ctx context.Context, body []byte, contentType string) (*IngestResult, int, error) {
 	resp, raw, err := c.postEvents(ctx, body, contentType)
 	if err != nil {
 		return nil, 0, err
 	}
-	var res api.IngestResult
+	var res IngestResult
 	if json.Unmarshal(raw, &res) == nil && res.Results != nil {
 		return &res, resp.StatusCode, nil
 	}
@@ -91,14 +91,14 @@ func (c *Client) postEvents(ctx context.Context, body []byte, contentType string
 }
 
 // KPIs asks GET /v1/kpis with q (from, to, kpi, group_by, bucket, filters).
-func (c *Client) KPIs(ctx context.Context, q url.Values) (*kpi.Report, error) {
-	var rep kpi.Report
+func (c *Client) KPIs(ctx context.Context, q url.Values) (*Report, error) {
+	var rep Report
 	return &rep, c.get(ctx, "/v1/kpis?"+q.Encode(), &rep)
 }
 
 // Workspace returns the key's workspace settings.
-func (c *Client) Workspace(ctx context.Context) (*store.Workspace, error) {
-	var ws store.Workspace
+func (c *Client) Workspace(ctx context.Context) (*Workspace, error) {
+	var ws Workspace
 	return &ws, c.get(ctx, "/v1/workspace", &ws)
 }
 
@@ -133,43 +133,16 @@ func (c *Client) Health(ctx context.Context) error {
 	return nil
 }
 
-// EventsAnswer is the answer of POST /v1/events, read for its counts:
-// each event's status is accepted, duplicate, or queued (journaled, and
-// stored shortly).
-type EventsAnswer struct {
-	Accepted   int               `json:"accepted"`
-	Duplicates int               `json:"duplicates"`
-	Queued     int               `json:"queued"`
-	Rejected   []json.RawMessage `json:"rejected"`
-	Results    []struct {
-		ID     string `json:"id"`
-		Status string `json:"status"`
-	} `json:"results"`
-}
-
-// Count returns how many events have each status: from the results when
-// the answer lists them, else from its totals.
-func (a *EventsAnswer) Count() map[string]int {
-	n := map[string]int{}
-	if len(a.Results) == 0 {
-		n["accepted"], n["duplicate"], n["queued"] = a.Accepted, a.Duplicates, a.Queued
-		return n
-	}
-	for _, r := range a.Results {
-		n[r.Status]++
-	}
-	return n
-}
-
 // PostEvents posts a body of events like SendEvents and returns the
-// answer with its status, also for a 400 that lists rejected events.
-func (c *Client) PostEvents(ctx context.Context, body []byte, contentType string) (*EventsAnswer, int, error) {
+// answer with its status, also for a 202 and for a 400 that lists
+// rejected events.
+func (c *Client) PostEvents(ctx context.Context, body []byte, contentType string) (*IngestResult, int, error) {
 	resp, raw, err := c.postEvents(ctx, body, contentType)
 	if err != nil {
 		return nil, 0, err
 	}
 	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusAccepted || resp.StatusCode == http.StatusBadRequest {
-		var a EventsAnswer
+		var a IngestResult
 		if json.Unmarshal(raw, &a) == nil && (a.Results != nil || a.Rejected != nil) {
 			return &a, resp.StatusCode, nil
 		}
@@ -186,9 +159,9 @@ func (c *Client) Workspaces(ctx context.Context) ([]string, error) {
 }
 
 // Keys lists the workspace's API keys by prefix (admin token).
-func (c *Client) Keys(ctx context.Context) ([]api.KeyInfo, error) {
+func (c *Client) Keys(ctx context.Context) ([]Key, error) {
 	var out struct {
-		Keys []api.KeyInfo `json:"keys"`
+		Keys []Key `json:"keys"`
 	}
 	return out.Keys, c.get(ctx, "/v1/keys", &out)
 }
@@ -196,8 +169,8 @@ func (c *Client) Keys(ctx context.Context) ([]api.KeyInfo, error) {
 // CreateKey makes an API key of the workspace, creating the workspace
 // when it is new (admin token). The answer's Key is the plain key, given
 // only now.
-func (c *Client) CreateKey(ctx context.Context) (*api.KeyInfo, error) {
-	var k api.KeyInfo
+func (c *Client) CreateKey(ctx context.Context) (*Key, error) {
+	var k Key
 	return &k, c.call(ctx, http.MethodPost, "/v1/keys", nil, &k)
 }
 
@@ -209,15 +182,15 @@ func (c *Client) RevokeKey(ctx context.Context, prefix string) error {
 
 // ChangeWorkspace changes the workspace's settings, creating the
 // workspace when it is new, and returns them (admin token).
-func (c *Client) ChangeWorkspace(ctx context.Context, change api.WorkspaceChange) (*store.Workspace, error) {
-	var ws store.Workspace
+func (c *Client) ChangeWorkspace(ctx context.Context, change WorkspaceChange) (*Workspace, error) {
+	var ws Workspace
 	return &ws, c.call(ctx, http.MethodPatch, "/v1/workspace", change, &ws)
 }
 
 // Users lists the workspace's dashboard users (admin token).
-func (c *Client) Users(ctx context.Context) ([]store.User, error) {
+func (c *Client) Users(ctx context.Context) ([]User, error) {
 	var out struct {
-		Users []store.User `json:"users"`
+		Users []User `json:"users"`
 	}
 	return out.Users, c.get(ctx, "/v1/users", &out)
 }
@@ -269,7 +242,7 @@ func (c *Client) do(req *http.Request) (*http.Response, []byte, error) {
 		req.Header.Set("Authorization", "Bearer "+c.key)
 	}
 	if c.workspace != "" {
-		req.Header.Set(api.WorkspaceHeader, c.workspace)
+		req.Header.Set(WorkspaceHeader, c.workspace)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -293,15 +266,15 @@ func decodeError(status int, raw []byte) error {
 
 // Quarantine lists the webhook parts kept for numbers no workspace maps
 // (admin token).
-func (c *Client) Quarantine(ctx context.Context) (*api.QuarantineList, error) {
-	var out api.QuarantineList
+func (c *Client) Quarantine(ctx context.Context) (*QuarantineList, error) {
+	var out QuarantineList
 	return &out, c.call(ctx, http.MethodGet, "/v1/quarantine", nil, &out)
 }
 
 // IngestQuarantine ingests the quarantined parts that m or the server's
 // configuration maps, answering once their events are in the store
 // (admin token).
-func (c *Client) IngestQuarantine(ctx context.Context, m api.QuarantineMapping) (*api.QuarantineResult, error) {
-	var out api.QuarantineResult
+func (c *Client) IngestQuarantine(ctx context.Context, m QuarantineMapping) (*QuarantineResult, error) {
+	var out QuarantineResult
 	return &out, c.call(ctx, http.MethodPost, "/v1/quarantine/ingest?wait=applied", m, &out)
 }

@@ -168,7 +168,7 @@ func TestAdmin_WorkspaceAndUsers(t *testing.T) {
 	admin := client.New(s.url, adminToken, nil).WithWorkspace("a")
 
 	keep := true
-	ws, err := admin.ChangeWorkspace(ctx, api.WorkspaceChange{TimeZone: "Europe/Berlin", KeepPhoneNumbers: &keep,
+	ws, err := admin.ChangeWorkspace(ctx, client.WorkspaceChange{TimeZone: "Europe/Berlin", KeepPhoneNumbers: &keep,
 		BusinessHours: map[string][]string{"mon": {"09:00-17:00"}}, Holidays: []string{"2026-12-25"}})
 	if err != nil || ws.TimeZone != "Europe/Berlin" || !ws.KeepPhoneNumbers || ws.BusinessHours == nil || ws.BusinessHours.Holidays[0] != "2026-12-25" {
 		t.Fatalf("change: %+v, %v", ws, err)
@@ -178,12 +178,12 @@ func TestAdmin_WorkspaceAndUsers(t *testing.T) {
 		t.Errorf("GET /v1/workspace after the change: %+v, %v", got, err)
 	}
 	// Receipt settings merge by channel; null restores a channel's default.
-	ws, err = admin.ChangeWorkspace(ctx, api.WorkspaceChange{Receipts: map[string]*store.Receipts{"web": {Read: true}, "email": {Delivered: true}}})
-	if err != nil || ws.ReceiptsOf("web") != (store.Receipts{Read: true}) || ws.ReceiptsOf("email") != (store.Receipts{Delivered: true}) {
+	ws, err = admin.ChangeWorkspace(ctx, client.WorkspaceChange{Receipts: map[string]*client.Receipts{"web": {Read: true}, "email": {Delivered: true}}})
+	if err != nil || receiptsOf(ws, "web") != (store.Receipts{Read: true}) || receiptsOf(ws, "email") != (store.Receipts{Delivered: true}) {
 		t.Fatalf("receipts: %+v, %v", ws.Receipts, err)
 	}
-	ws, err = admin.ChangeWorkspace(ctx, api.WorkspaceChange{Receipts: map[string]*store.Receipts{"email": nil}})
-	if err != nil || ws.ReceiptsOf("web") != (store.Receipts{Read: true}) || ws.ReceiptsOf("email") != (store.Receipts{Delivered: true, Read: true}) {
+	ws, err = admin.ChangeWorkspace(ctx, client.WorkspaceChange{Receipts: map[string]*client.Receipts{"email": nil}})
+	if err != nil || receiptsOf(ws, "web") != (store.Receipts{Read: true}) || receiptsOf(ws, "email") != (store.Receipts{Delivered: true, Read: true}) {
 		t.Fatalf("receipts after restoring e-mail's default: %+v, %v", ws.Receipts, err)
 	}
 	var apiErr *client.APIError
@@ -199,7 +199,7 @@ func TestAdmin_WorkspaceAndUsers(t *testing.T) {
 		t.Errorf("an unknown field: %d %s", status, b)
 	}
 	// PATCH creates a new workspace, as the workspace command does.
-	if ws, err := admin.WithWorkspace("fresh").ChangeWorkspace(ctx, api.WorkspaceChange{}); err != nil || ws.Name != "fresh" || ws.TimeZone != "UTC" {
+	if ws, err := admin.WithWorkspace("fresh").ChangeWorkspace(ctx, client.WorkspaceChange{}); err != nil || ws.Name != "fresh" || ws.TimeZone != "UTC" {
 		t.Errorf("a new workspace: %+v, %v", ws, err)
 	}
 
@@ -223,4 +223,14 @@ func TestAdmin_WorkspaceAndUsers(t *testing.T) {
 	if err := admin.DeleteUser(ctx, "alice"); !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotFound || !strings.Contains(apiErr.Message, "alice") {
 		t.Errorf("removing her again: %v", err)
 	}
+}
+
+// receiptsOf says which statuses channel reports in the workspace as the
+// server answered it, the server's defaults included.
+func receiptsOf(ws *client.Workspace, channel string) store.Receipts {
+	stored := store.Workspace{Receipts: map[string]store.Receipts{}}
+	for ch, r := range ws.Receipts {
+		stored.Receipts[ch] = store.Receipts(r)
+	}
+	return stored.ReceiptsOf(channel)
 }

@@ -2,10 +2,7 @@ package api_test
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
-
-	"github.com/omnikpi/omnikpi/internal/ingest"
 )
 
 // TestPostEvents_NotUTF8 rejects an event whose text is not UTF-8, naming
@@ -19,10 +16,9 @@ func TestPostEvents_NotUTF8(t *testing.T) {
 		if err != nil || status != 200 || ans.Accepted+ans.Queued != 1 || len(ans.Rejected) != 1 {
 			t.Fatalf("status %d, %+v, %v", status, ans, err)
 		}
-		var r ingest.Rejected
-		if err := json.Unmarshal(ans.Rejected[0], &r); err != nil || r.Line != 2 || r.ID != "u2" || r.Field != "text" ||
+		if r := ans.Rejected[0]; r.Line != 2 || r.ID != "u2" || r.Field != "text" ||
 			r.Reason != "not valid UTF-8: byte 0xE9 at column 69" {
-			t.Errorf("rejected %s (%v)", ans.Rejected[0], err)
+			t.Errorf("rejected %+v", r)
 		}
 		if n := s.count(t, "id = 'u2'"); n != 0 {
 			t.Errorf("u2 stored")

@@ -17,7 +17,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/omnikpi/omnikpi/client"
-	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/event"
 	"github.com/omnikpi/omnikpi/internal/ingest"
 	"github.com/omnikpi/omnikpi/internal/store"
@@ -60,11 +59,15 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	}
 	if c != nil {
 		// Created when new, as an import into the file does.
-		ws, err := c.WithWorkspace(*workspace).ChangeWorkspace(ctx, api.WorkspaceChange{})
+		got, err := c.WithWorkspace(*workspace).ChangeWorkspace(ctx, client.WorkspaceChange{})
 		if err != nil {
 			return err
 		}
-		imp.remote, imp.ws = c.WithWorkspace(*workspace), *ws
+		ws, err := storeWorkspace(got)
+		if err != nil {
+			return err
+		}
+		imp.remote, imp.ws = c.WithWorkspace(*workspace), ws
 	} else {
 		s, ws, err := openWorkspace(ctx, *db, *workspace)
 		if err != nil {
@@ -352,13 +355,11 @@ func (imp *importer) post(ctx context.Context, path string, events []event.Event
 					sum.queued += k
 				}
 			}
-			for _, raw := range ans.Rejected {
-				var r ingest.Rejected
-				if json.Unmarshal(raw, &r) == nil {
-					r.Line = 0 // a line of the request, not of the file
-					sum.addRejected([]ingest.Rejected{r})
-					imp.rejects.write(path, []ingest.Rejected{r})
-				}
+			for _, x := range ans.Rejected {
+				// Without its line: a line of the request, not of the file.
+				r := []ingest.Rejected{{ID: x.ID, Field: x.Field, Reason: x.Reason}}
+				sum.addRejected(r)
+				imp.rejects.write(path, r)
 			}
 			return nil
 		}

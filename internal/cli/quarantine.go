@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/omnikpi/omnikpi/client"
 	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/config"
 	"github.com/omnikpi/omnikpi/internal/event"
@@ -49,7 +50,7 @@ func runQuarantine(ctx context.Context, e *env, args []string) error {
 	if args[0] == "list" {
 		var list *api.QuarantineList
 		if c != nil {
-			list, err = c.Quarantine(ctx)
+			list, err = remoteQuarantine(ctx, c)
 		} else {
 			list, err = directQuarantine(ctx, *db)
 		}
@@ -60,7 +61,10 @@ func runQuarantine(ctx context.Context, e *env, args []string) error {
 	}
 	var res *api.QuarantineResult
 	if c != nil {
-		res, err = c.IngestQuarantine(ctx, m)
+		var got *client.QuarantineResult
+		if got, err = c.IngestQuarantine(ctx, client.QuarantineMapping(m)); err == nil {
+			res = (*api.QuarantineResult)(got)
+		}
 	} else {
 		res, err = directIngestQuarantine(ctx, *db, m)
 	}
@@ -70,6 +74,18 @@ func runQuarantine(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "%d quarantined parts ingested (%d events; an event stored before counts once), %d still wait for a workspace\n",
 		res.Parts, res.Events, res.Waiting)
 	return nil
+}
+
+func remoteQuarantine(ctx context.Context, c *client.Client) (*api.QuarantineList, error) {
+	got, err := c.Quarantine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list := &api.QuarantineList{Parts: make([]store.QuarantinedPart, len(got.Parts)), Waiting: got.Waiting}
+	for i, p := range got.Parts {
+		list.Parts[i] = store.QuarantinedPart(p)
+	}
+	return list, nil
 }
 
 func directQuarantine(ctx context.Context, db string) (*api.QuarantineList, error) {

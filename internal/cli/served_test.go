@@ -98,7 +98,7 @@ func TestServed_CommandsGoThroughTheServer(t *testing.T) {
 		t.Errorf("import summary = %q", out)
 	}
 	q := url.Values{"from": {"2026-01-01"}, "to": {"2026-02-01"}, "kpi": {"ctr"}}
-	var ctr kpi.Value
+	var ctr client.Value
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		rep, err := c.KPIs(ctx, q)
 		if err != nil {

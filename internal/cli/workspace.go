@@ -93,7 +93,11 @@ func runWorkspace(ctx context.Context, e *env, args []string) error {
 	case err != nil:
 		return err
 	case c != nil:
-		got, err := c.WithWorkspace(*workspace).ChangeWorkspace(ctx, change)
+		var sent client.WorkspaceChange
+		if err := convertJSON(change, &sent); err != nil {
+			return err
+		}
+		got, err := c.WithWorkspace(*workspace).ChangeWorkspace(ctx, sent)
 		var apiErr *client.APIError
 		if errors.As(err, &apiErr) && apiErr.Field != "" {
 			return changeError(apiErr.Field, strings.TrimPrefix(apiErr.Message, apiErr.Field+": "))
@@ -101,7 +105,9 @@ func runWorkspace(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		ws = *got
+		if ws, err = storeWorkspace(got); err != nil {
+			return err
+		}
 	default:
 		s, stored, err := openWorkspace(ctx, *db, *workspace)
 		if err != nil {
