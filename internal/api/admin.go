@@ -108,10 +108,9 @@ func (h *handler) adminWorkspace(w http.ResponseWriter, r *http.Request, create 
 // EnsureWorkspace returns the workspace's settings, creating it with the
 // defaults when it does not exist yet.
 func EnsureWorkspace(ctx context.Context, s store.Store, name string) (store.Workspace, error) {
-	ws, err := s.Workspace(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		ws = store.NewWorkspace(name)
-		return ws, s.PutWorkspace(ctx, ws)
+	ws, found, err := store.SettingsOf(ctx, s.Workspace, name)
+	if err == nil && !found {
+		err = s.PutWorkspace(ctx, ws)
 	}
 	return ws, err
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
@@ -65,9 +64,8 @@ func (c *ttlCache[V]) forget(id string) {
 // settings returns a workspace's settings through the cache; a workspace
 // not stored yet has the defaults.
 func (h *handler) settings(ctx context.Context, name string) (store.Workspace, error) {
-	ws, err := h.workspaces.get(ctx, name, h.store.Workspace)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.NewWorkspace(name), nil
-	}
+	ws, _, err := store.SettingsOf(ctx, func(ctx context.Context, name string) (store.Workspace, error) {
+		return h.workspaces.get(ctx, name, h.store.Workspace)
+	}, name)
 	return ws, err
 }

@@ -201,11 +201,8 @@ func (h *handler) getWorkspace(w http.ResponseWriter, r *http.Request) {
 	if !knownParams(w, r) {
 		return
 	}
-	name := WorkspaceFrom(r.Context())
-	ws, err := h.store.Workspace(r.Context(), name)
-	if errors.Is(err, store.ErrNotFound) {
-		ws = store.NewWorkspace(name)
-	} else if err != nil {
+	ws, _, err := store.SettingsOf(r.Context(), h.store.Workspace, WorkspaceFrom(r.Context()))
+	if err != nil {
 		serverError(w, h.log, r, err)
 		return
 	}
@@ -301,11 +298,7 @@ func (h *handler) deleteAlert(w http.ResponseWriter, r *http.Request) {
 // workspace reads the settings of the request's workspace, or answers the
 // error.
 func (h *handler) workspace(w http.ResponseWriter, r *http.Request) (store.Workspace, bool) {
-	name := WorkspaceFrom(r.Context())
-	ws, err := h.store.Workspace(r.Context(), name)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.NewWorkspace(name), true
-	}
+	ws, _, err := store.SettingsOf(r.Context(), h.store.Workspace, WorkspaceFrom(r.Context()))
 	if err != nil {
 		serverError(w, h.log, r, err)
 		return ws, false

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -36,10 +35,11 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	defer s.Close()
 
-	ws, err := s.Workspace(ctx, demoWorkspace)
+	ws, found, err := store.SettingsOf(ctx, s.Workspace, demoWorkspace)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		ws = store.NewWorkspace(demoWorkspace)
+	case err != nil:
+		return err
+	case !found:
 		ws.TimeZone = "Europe/Amsterdam"
 		ws.RateCard = demoRateCard()
 		ws.Alerts = demoAlerts()
@@ -51,8 +51,6 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		if err := s.PutWorkspace(ctx, ws); err != nil {
 			return err
 		}
-	case err != nil:
-		return err
 	}
 	loaded, err := hasEvents(ctx, s, demoWorkspace)
 	if err != nil {

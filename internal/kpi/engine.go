@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -364,10 +363,8 @@ func (f family) wanted(needed map[string]bool) bool {
 }
 
 func (e *Engine) resolve(ctx context.Context, r Request) (*resolved, error) {
-	ws, err := e.store.Workspace(ctx, r.Workspace)
-	if errors.Is(err, store.ErrNotFound) {
-		ws = store.NewWorkspace(r.Workspace)
-	} else if err != nil {
+	ws, _, err := store.SettingsOf(ctx, e.store.Workspace, r.Workspace)
+	if err != nil {
 		return nil, err
 	}
 	zone := ws.TimeZone
