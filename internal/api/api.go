@@ -118,23 +118,13 @@ func (h *handler) routes() []route {
 		{"GET /v1/session", fn(h.getSession)},
 		{"DELETE /v1/session", h.auth(h.deleteSession)},
 		{"POST /v1/events", h.auth(h.shed(h.postEvents))},
-		{"GET /v1/kpis", h.auth(h.getKPIs)},
-		{"GET /v1/conversations/unclosed", h.auth(h.getUnclosed)},
-		{"GET /v1/keywords", h.auth(h.getKeywords)},
-		{"GET /v1/funnel", h.auth(h.getFunnel)},
-		{"GET /v1/attribution", h.auth(h.getAttribution)},
-		{"GET /v1/abtest", h.auth(h.getABTest)},
-		{"GET /v1/campaigns/recipients", h.auth(h.getRecipients)},
-		{"GET /v1/failures", h.auth(h.getFailures)},
-		{"GET /v1/sendtime", h.auth(h.getSendTime)},
-		{"GET /v1/cohorts", h.auth(h.getCohorts)},
-		{"GET /v1/segments", h.auth(h.getSegments)},
-		{"GET /v1/alerts", h.auth(h.getAlerts)},
-		{"GET /v1/alerts/firings", h.auth(h.getFirings)},
 		{"PUT /v1/alerts/{id}", h.auth(h.putAlert)},
 		{"DELETE /v1/alerts/{id}", h.auth(h.deleteAlert)},
 		{"GET /v1/catalogue", h.auth(h.getCatalogue)},
 		{"GET /v1/workspace", h.auth(h.getWorkspace)},
+	}
+	for _, v := range kpi.Views() { // GET /v1/kpis, /v1/funnel, /v1/alerts…
+		rs = append(rs, route{"GET " + v.Path, h.auth(h.view(v))})
 	}
 	rs = append(rs, h.adminRoutes()...)
 	rs = append(rs, h.quarantineRoutes()...)

@@ -76,118 +76,39 @@ func (h *handler) postEvents(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, res)
 }
 
-// getKPIs answers GET /v1/kpis with the report JSON of 'omnikpi report'.
-func (h *handler) getKPIs(w http.ResponseWriter, r *http.Request) {
-	h.answer(w, r, "rows", func(req kpi.Request) (any, error) { return h.engine.Compute(r.Context(), req) })
-}
-
-// getUnclosed lists the period's conversations that were never resolved or
-// whose last message is the customer's and unanswered.
-func (h *handler) getUnclosed(w http.ResponseWriter, r *http.Request) {
-	h.answer(w, r, "conversations", func(req kpi.Request) (any, error) { return h.engine.Unclosed(r.Context(), req) })
-}
-
-// getKeywords lists the period's most used terms of inbound customer text.
-func (h *handler) getKeywords(w http.ResponseWriter, r *http.Request) {
-	if !knownParams(w, r) {
-		return
-	}
-	limit, ok := limitParam(w, r, 50, 1000)
-	if !ok {
-		return
-	}
-	h.answer(w, r, "keywords", func(req kpi.Request) (any, error) { return h.engine.Keywords(r.Context(), req, limit) })
-}
-
-// getFunnel answers GET /v1/funnel: the four stages per channel, or with
-// steps= an ordered customer funnel over those event kinds (within=,
-// order=strict|loose).
-func (h *handler) getFunnel(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	table := "stages"
-	if len(kpi.List(q["steps"])) > 0 {
-		table = "steps"
-	}
-	h.answer(w, r, table, func(req kpi.Request) (any, error) {
-		steps := kpi.List(q["steps"])
-		if len(steps) == 0 {
-			return h.engine.Stages(r.Context(), req)
-		}
-		within, strict, err := kpi.FunnelOptions(q.Get("within"), q.Get("order"))
-		if err != nil {
-			return nil, err
-		}
-		return h.engine.OrderedFunnel(r.Context(), req, steps, within, strict)
-	})
-}
-
-// getAttribution answers GET /v1/attribution: the period's revenue and
-// conversions credited by each model, by=channel,campaign,source.
-func (h *handler) getAttribution(w http.ResponseWriter, r *http.Request) {
-	h.answer(w, r, "rows", func(req kpi.Request) (any, error) {
-		return h.engine.Attribution(r.Context(), req, kpi.List(r.URL.Query()["by"]))
-	})
-}
-
-// getABTest answers GET /v1/abtest: the variants of the campaign or
-// template named by the filters, against control= (default A).
-func (h *handler) getABTest(w http.ResponseWriter, r *http.Request) {
-	h.answer(w, r, "comparisons", func(req kpi.Request) (any, error) {
-		return h.engine.ABTest(r.Context(), req, r.URL.Query().Get("control"))
-	})
-}
-
-// getSegments answers GET /v1/segments?family=rfm|rpc|response|satisfaction.
-func (h *handler) getSegments(w http.ResponseWriter, r *http.Request) {
-	h.answer(w, r, "segments", func(req kpi.Request) (any, error) {
-		return h.engine.Segments(r.Context(), req, r.URL.Query().Get("family"))
-	})
-}
-
-// getSendTime answers GET /v1/sendtime: reads and replies by local hour of
-// the week, per channel, with the best hours.
-func (h *handler) getSendTime(w http.ResponseWriter, r *http.Request) {
-	h.answer(w, r, "channels", func(req kpi.Request) (any, error) { return h.engine.BestSendTime(r.Context(), req) })
-}
-
-// getCohorts answers GET /v1/cohorts?period=week|month.
-func (h *handler) getCohorts(w http.ResponseWriter, r *http.Request) {
-	h.answer(w, r, "cohorts", func(req kpi.Request) (any, error) {
-		return h.engine.Cohorts(r.Context(), req, r.URL.Query().Get("period"))
-	})
-}
-
-// answer reads the KPI request of r's query, runs compute and writes its
-// result: 400 naming the field for a bad request, 500 for anything else.
-//
-// With format=csv the answer is its list field table as CSV (see
-// writeTable).
-func (h *handler) answer(w http.ResponseWriter, r *http.Request, table string, compute func(kpi.Request) (any, error)) {
-	if !knownParams(w, r) {
-		return
-	}
-	asCSV, ok := wantsCSV(w, r)
-	if !ok {
-		return
-	}
-	req, err := kpi.FromValues(WorkspaceFrom(r.Context()), r.URL.Query())
-	if err == nil {
-		var out any
-		if out, err = compute(req); err == nil {
-			if asCSV {
-				h.writeCSV(w, r, out, table)
-				return
-			}
-			writeJSON(w, http.StatusOK, out)
+// view serves a view of the registry on its route: the view's answer as
+// JSON, or with format=csv its table (kpi.WriteCSV); 400 naming the field
+// for a bad request, 500 for anything else.
+func (h *handler) view(v *kpi.View) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !knownParams(w, r) {
 			return
 		}
+		asCSV, ok := wantsCSV(w, r)
+		if !ok {
+			return
+		}
+		q := r.URL.Query()
+		q.Del("workspace")
+		q.Del("format")
+		out, err := v.Compute(r.Context(), h.engine, WorkspaceFrom(r.Context()), q)
+		var reqErr *kpi.RequestError
+		switch {
+		case errors.As(err, &reqErr):
+			writeError(w, http.StatusBadRequest, "invalid_request", reqErr.Error(), reqErr.Field)
+		case err != nil:
+			serverError(w, h.log, r, err)
+		case asCSV:
+			name := strings.ReplaceAll(strings.TrimPrefix(r.URL.Path, "/v1/"), "/", "-")
+			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+			w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+			if err := kpi.WriteCSV(w, out.Table()); err != nil {
+				h.log.Error("write CSV", "path", r.URL.Path, "err", err)
+			}
+		default:
+			writeJSON(w, http.StatusOK, out)
+		}
 	}
-	var reqErr *kpi.RequestError
-	if errors.As(err, &reqErr) {
-		writeError(w, http.StatusBadRequest, "invalid_request", reqErr.Error(), reqErr.Field)
-		return
-	}
-	serverError(w, h.log, r, err)
 }
 
 func (h *handler) getCatalogue(w http.ResponseWriter, r *http.Request) {
@@ -212,32 +133,6 @@ func (h *handler) getWorkspace(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.Users = users
 	writeJSON(w, http.StatusOK, ws)
-}
-
-// getAlerts lists the workspace's alert rules with their state.
-func (h *handler) getAlerts(w http.ResponseWriter, r *http.Request) {
-	ws, ok := h.workspace(w, r)
-	if !ok {
-		return
-	}
-	rules := ws.Alerts
-	if rules == nil {
-		rules = []store.AlertRule{}
-	}
-	h.writeList(w, r, "alerts", rules)
-}
-
-// getFirings lists the workspace's latest firings, newest first.
-func (h *handler) getFirings(w http.ResponseWriter, r *http.Request) {
-	ws, ok := h.workspace(w, r)
-	if !ok {
-		return
-	}
-	out := make([]store.AlertFiring, 0, len(ws.AlertHistory))
-	for i := len(ws.AlertHistory) - 1; i >= 0; i-- {
-		out = append(out, ws.AlertHistory[i])
-	}
-	h.writeList(w, r, "firings", out)
 }
 
 // putAlert creates or replaces the rule {id}; its state is kept.
@@ -304,61 +199,4 @@ func (h *handler) workspace(w http.ResponseWriter, r *http.Request) (store.Works
 		return ws, false
 	}
 	return ws, true
-}
-
-// writeCSV answers v's list field as a CSV download named after the route.
-func (h *handler) writeCSV(w http.ResponseWriter, r *http.Request, v any, list string) {
-	name := strings.ReplaceAll(strings.TrimPrefix(r.URL.Path, "/v1/"), "/", "-")
-	if err := writeTable(w, name, v, list); err != nil {
-		h.log.Error("write CSV", "path", r.URL.Path, "err", err)
-	}
-}
-
-// getRecipients answers GET /v1/campaigns/recipients: the period's
-// messages matching the filters (campaign=, template=…), one per recipient,
-// with their furthest status and failure reason.
-func (h *handler) getRecipients(w http.ResponseWriter, r *http.Request) {
-	if !knownParams(w, r) {
-		return
-	}
-	limit, ok := limitParam(w, r, 1000, 100_000)
-	if !ok {
-		return
-	}
-	h.answer(w, r, "recipients", func(req kpi.Request) (any, error) { return h.engine.Recipients(r.Context(), req, limit) })
-}
-
-// getFailures answers GET /v1/failures: the period's failed messages
-// matching the filters, counted by the channel's reason.
-func (h *handler) getFailures(w http.ResponseWriter, r *http.Request) {
-	h.answer(w, r, "reasons", func(req kpi.Request) (any, error) { return h.engine.Failures(r.Context(), req) })
-}
-
-// writeList answers {name: list} as JSON, or the list as CSV.
-func (h *handler) writeList(w http.ResponseWriter, r *http.Request, name string, list any) {
-	if !knownParams(w, r) {
-		return
-	}
-	asCSV, ok := wantsCSV(w, r)
-	switch {
-	case !ok:
-	case asCSV:
-		h.writeCSV(w, r, map[string]any{name: list}, name)
-	default:
-		writeJSON(w, http.StatusOK, map[string]any{name: list})
-	}
-}
-
-// limitParam reads limit= (default def, 1 to max), or answers the 400.
-func limitParam(w http.ResponseWriter, r *http.Request, def, max int) (int, bool) {
-	v := r.URL.Query().Get("limit")
-	if v == "" {
-		return def, true
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > max {
-		writeError(w, http.StatusBadRequest, "invalid_request", "limit: must be a whole number from 1 to "+strconv.Itoa(max), "limit")
-		return 0, false
-	}
-	return n, true
 }

@@ -10,34 +10,30 @@ import (
 
 // requestParams are the query parameters kpi.FromValues reads, taken by
 // every KPI route.
-var requestParams = append([]string{"from", "to", "kpi", "group_by", "bucket", "tz", "hours", "compare", "segment", "currency",
-	"lookback", "half_life"}, kpi.Dimensions...)
+var requestParams = kpi.RequestParams
 
 // routeParams are each GET route's own query parameters, besides
 // workspace= (checked by auth) and format= (json or csv) that every one
-// takes. A KPI route takes requestParams too.
+// takes. A KPI route takes requestParams too. The views' come from the
+// registry.
 var routeParams = map[string]struct {
 	kpi    bool
 	params []string
 }{
-	"/v1/kpis":                   {true, nil},
-	"/v1/conversations/unclosed": {true, nil},
-	"/v1/keywords":               {true, []string{"limit"}},
-	"/v1/funnel":                 {true, []string{"steps", "within", "order"}},
-	"/v1/attribution":            {true, []string{"by"}},
-	"/v1/abtest":                 {true, []string{"control"}},
-	"/v1/campaigns/recipients":   {true, []string{"limit"}},
-	"/v1/failures":               {true, nil},
-	"/v1/sendtime":               {true, nil},
-	"/v1/cohorts":                {true, []string{"period"}},
-	"/v1/segments":               {true, []string{"family"}},
-	"/v1/alerts":                 {false, nil},
-	"/v1/alerts/firings":         {false, nil},
-	"/v1/catalogue":              {false, nil},
-	"/v1/workspace":              {false, nil},
-	"/v1/workspaces":             {false, nil},
-	"/v1/keys":                   {false, nil},
-	"/v1/users":                  {false, nil},
+	"/v1/catalogue":  {false, nil},
+	"/v1/workspace":  {false, nil},
+	"/v1/workspaces": {false, nil},
+	"/v1/keys":       {false, nil},
+	"/v1/users":      {false, nil},
+}
+
+func init() {
+	for _, v := range kpi.Views() {
+		routeParams[v.Path] = struct {
+			kpi    bool
+			params []string
+		}{v.Request, v.ParamNames()}
+	}
 }
 
 // knownParams answers 400 naming the first query parameter that r's route

@@ -72,7 +72,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "\nKPIs of the last 30 days (computed in %d ms):\n\n", time.Since(start).Milliseconds())
-	if err := writeReportTable(e.stdout, rep); err != nil {
+	if err := rep.WriteText(e.stdout); err != nil {
 		return err
 	}
 	if *noServe {

@@ -68,7 +68,7 @@ func TestWriteReportTable_RatingWords(t *testing.T) {
 		{ID: "ctr", Value: pct(27), Unit: kpi.Percent, Rating: kpi.Better, Band: ctr.Band},
 	}}}}
 	var out bytes.Buffer
-	if err := writeReportTable(&out, rep); err != nil {
+	if err := rep.WriteText(&out); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(out.String(), "\n")
@@ -95,7 +95,7 @@ func TestWriteReportTable_Changes(t *testing.T) {
 		{ID: "conversations", Value: x(90), Unit: kpi.Count, Previous: x(100), Change: x(-10), ChangeUnit: "percent"},
 	}}}}
 	var out bytes.Buffer
-	if err := writeReportTable(&out, rep); err != nil {
+	if err := rep.WriteText(&out); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"-15.2", "+4.3 pts", "-10.0 %"} {

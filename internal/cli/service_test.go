@@ -99,11 +99,11 @@ func TestReport_FunnelAndAttributionViews(t *testing.T) {
 			t.Fatalf("attribution: %s", errOut)
 		}
 		rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
-		if err != nil || len(rows) != 3 || rows[0][3] != "first_touch_revenue" {
+		if err != nil || len(rows) != 3 || rows[0][3] != "first_touch_revenue (currency)" {
 			t.Fatalf("attribution CSV: %v %q", err, out)
 		}
 		for _, r := range rows[1:] {
-			if r[0] == "web" && (r[1] != "google" || r[3] != "30.00" || r[5] != "0.00" || r[7] != "15.00") {
+			if r[0] == "web" && (r[1] != "google" || r[3] != "30" || r[5] != "0" || r[7] != "15") {
 				t.Errorf("web row %v", r)
 			}
 		}
