@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 )
 
 // SendTimeCell is one hour of the week: reads and replies in it.
@@ -21,6 +22,19 @@ type SendTimeChannel struct {
 	Hours   []SendTimeCell `json:"hours"` // 168, Monday 00:00 first
 	Best    []SendTimeCell `json:"best"`
 }
+
+// The send-time view: GET /v1/sendtime, 'omnikpi report --view sendtime'
+// and the dashboard's views/sendtime.js; its test script is
+// testdata/sendtime.txt.
+var _ = register(View{
+	Name: "sendtime", Path: "/v1/sendtime", Schema: "SendTimeReport", Request: true,
+	Summary: "Reads and replies by local hour of the week per channel, with the best hours",
+	Columns: sendTimeColumns,
+	Run: func(ctx context.Context, e *Engine, r Request, _ Params) (Result, error) {
+		return e.BestSendTime(ctx, r)
+	},
+	New: func(Params) Result { return &SendTimeReport{} },
+})
 
 // SendTimeReport is when customers read and reply, in the report's zone.
 type SendTimeReport struct {
@@ -86,4 +100,31 @@ func (e *Engine) BestSendTime(ctx context.Context, r Request) (SendTimeReport, e
 	}
 	sort.Slice(rep.Channels, func(a, b int) bool { return deref(rep.Channels[a].Channel) < deref(rep.Channels[b].Channel) })
 	return rep, nil
+}
+
+var sendTimeColumns = []Column{
+	{Name: "channel", Type: TypeString}, {Name: "day", Type: TypeString, Doc: "mon … sun"},
+	{Name: "hour", Type: TypeInteger, Doc: "0–23, local", Text: func(v any) string { return fmt.Sprintf("%02d:00", v) }},
+	{Name: "reads", Type: TypeInteger, Unit: Count}, {Name: "replies", Type: TypeInteger, Unit: Count},
+	{Name: "best", Type: TypeBoolean, Doc: "one of the channel's three best hours",
+		Text: func(v any) string { return map[bool]string{true: "best"}[v == true] }},
+}
+
+// Table is a row per channel and hour of the week with reads or replies.
+func (rep SendTimeReport) Table() Table {
+	t := Table{Title: fmt.Sprintf("Reads and replies by hour of the week, workspace %s, %s to %s (%s)", rep.Workspace, rep.From, rep.To, rep.TimeZone),
+		Columns: sendTimeColumns}
+	for _, ch := range rep.Channels {
+		best := map[string]bool{}
+		for _, b := range ch.Best {
+			best[b.Day+strconv.Itoa(b.Hour)] = true
+		}
+		for _, h := range ch.Hours {
+			if h.Reads+h.Replies == 0 {
+				continue
+			}
+			t.Rows = append(t.Rows, []any{ch.Channel, h.Day, h.Hour, h.Reads, h.Replies, best[h.Day+strconv.Itoa(h.Hour)]})
+		}
+	}
+	return t
 }

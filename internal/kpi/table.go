@@ -99,6 +99,9 @@ func cellValue(v any) any {
 	return v
 }
 
+// CellText is a cell as the CSV writes it.
+func CellText(v any) string { return csvCell(v) }
+
 // csvCell writes a cell raw: numbers in full, no value as "".
 func csvCell(v any) string {
 	switch x := cellValue(v).(type) {

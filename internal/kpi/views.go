@@ -475,43 +475,6 @@ func (rep FailureReport) Table() Table {
 }
 
 var _ = register(View{
-	Name: "sendtime", Path: "/v1/sendtime", Schema: "SendTimeReport", Request: true,
-	Summary: "Reads and replies by local hour of the week per channel, with the best hours",
-	Columns: sendTimeColumns,
-	Run: func(ctx context.Context, e *Engine, r Request, _ Params) (Result, error) {
-		return e.BestSendTime(ctx, r)
-	},
-	New: func(Params) Result { return &SendTimeReport{} },
-})
-
-var sendTimeColumns = []Column{
-	{Name: "channel", Type: TypeString}, {Name: "day", Type: TypeString, Doc: "mon … sun"},
-	{Name: "hour", Type: TypeInteger, Doc: "0–23, local", Text: func(v any) string { return fmt.Sprintf("%02d:00", v) }},
-	{Name: "reads", Type: TypeInteger, Unit: Count}, {Name: "replies", Type: TypeInteger, Unit: Count},
-	{Name: "best", Type: TypeBoolean, Doc: "one of the channel's three best hours",
-		Text: func(v any) string { return map[bool]string{true: "best"}[v == true] }},
-}
-
-// Table is a row per channel and hour of the week with reads or replies.
-func (rep SendTimeReport) Table() Table {
-	t := Table{Title: fmt.Sprintf("Reads and replies by hour of the week, workspace %s, %s to %s (%s)", rep.Workspace, rep.From, rep.To, rep.TimeZone),
-		Columns: sendTimeColumns}
-	for _, ch := range rep.Channels {
-		best := map[string]bool{}
-		for _, b := range ch.Best {
-			best[b.Day+strconv.Itoa(b.Hour)] = true
-		}
-		for _, h := range ch.Hours {
-			if h.Reads+h.Replies == 0 {
-				continue
-			}
-			t.Rows = append(t.Rows, []any{ch.Channel, h.Day, h.Hour, h.Reads, h.Replies, best[h.Day+strconv.Itoa(h.Hour)]})
-		}
-	}
-	return t
-}
-
-var _ = register(View{
 	Name: "cohorts", Path: "/v1/cohorts", Schema: "CohortReport", Request: true,
 	Summary: "Retention, repeat purchase and revenue per customer by cohort",
 	Params:  []Param{{Name: "period", Doc: "week or month", Enum: []string{"week", "month"}}},

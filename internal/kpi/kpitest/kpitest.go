@@ -77,8 +77,17 @@ type script struct {
 type request struct {
 	line    int
 	ws      string
+	view    string // a view of the registry; "" for a KPI request
 	values  url.Values
 	expects []expect
+	rows    []rowExpect
+}
+
+// rowExpect is a row or rows line about a view's table.
+type rowExpect struct {
+	line  int
+	cells map[string]string // column → cell; nil for a count
+	count int
 }
 
 type expect struct {
@@ -195,6 +204,36 @@ func parse(text string) (*script, error) {
 				e.Workspace = ws
 				s.events = append(s.events, e)
 			}
+		case "view":
+			name, args, _ := strings.Cut(rest, " ")
+			if _, ok := kpi.ViewNamed(name); !ok {
+				return nil, lineErr(fmt.Errorf("no view %q", name))
+			}
+			q := url.Values{}
+			for _, kv := range strings.Fields(args) {
+				k, v, _ := strings.Cut(kv, "=")
+				q.Add(k, v)
+			}
+			s.requests = append(s.requests, request{line: n + 1, ws: ws, view: name, values: q})
+		case "row", "rows":
+			if len(s.requests) == 0 || s.requests[len(s.requests)-1].view == "" {
+				return nil, lineErr(fmt.Errorf("%s before any view", word))
+			}
+			ex := rowExpect{line: n + 1}
+			if word == "rows" {
+				var err error
+				if ex.count, err = strconv.Atoi(rest); err != nil {
+					return nil, lineErr(err)
+				}
+			} else {
+				ex.cells = map[string]string{}
+				for _, tok := range strings.Fields(rest) {
+					k, v, _ := strings.Cut(tok, "=")
+					ex.cells[strings.ReplaceAll(k, "_", " ")] = strings.ReplaceAll(v, "_", " ")
+				}
+			}
+			last := &s.requests[len(s.requests)-1]
+			last.rows = append(last.rows, ex)
 		case "request":
 			q := url.Values{}
 			for _, kv := range strings.Fields(rest) {
@@ -278,6 +317,10 @@ func (s *script) run(t *testing.T, open Opener) {
 	})
 
 	for _, r := range s.requests {
+		if r.view != "" {
+			r.runView(t, inOrder, mixed)
+			continue
+		}
 		req, err := kpi.FromValues(r.ws, r.values)
 		if err != nil {
 			t.Fatalf("line %d: %v", r.line, err)
@@ -295,6 +338,60 @@ func (s *script) run(t *testing.T, open Opener) {
 		}
 		for _, ex := range r.expects {
 			ex.check(t, want)
+		}
+	}
+}
+
+// runView answers a view on both stores, which must agree, and checks its
+// table's rows.
+func (r request) runView(t *testing.T, inOrder, mixed *kpi.Engine) {
+	t.Helper()
+	v, _ := kpi.ViewNamed(r.view)
+	table := func(e *kpi.Engine) (kpi.Table, string) {
+		out, err := v.Compute(context.Background(), e, r.ws, r.values)
+		if err != nil {
+			t.Fatalf("line %d: view %s: %v", r.line, r.view, err)
+		}
+		var b strings.Builder
+		tab := out.Table()
+		if err := kpi.WriteCSV(&b, tab); err != nil {
+			t.Fatal(err)
+		}
+		return tab, b.String()
+	}
+	tab, want := table(inOrder)
+	if _, got := table(mixed); got != want {
+		t.Errorf("line %d: the view depends on arrival order:\nin order:\n%s\nshuffled:\n%s", r.line, want, got)
+	}
+	cell := func(row []any, name string) (string, bool) {
+		for i, c := range tab.Columns {
+			if c.Name == name || c.Header() == name {
+				return kpi.CellText(row[i]), true
+			}
+		}
+		return "", false
+	}
+	for _, ex := range r.rows {
+		if ex.cells == nil {
+			if len(tab.Rows) != ex.count {
+				t.Errorf("line %d: %d rows, want %d:\n%s", ex.line, len(tab.Rows), ex.count, want)
+			}
+			continue
+		}
+		found := false
+		for _, row := range tab.Rows {
+			match := true
+			for k, v := range ex.cells {
+				got, ok := cell(row, k)
+				if !ok {
+					t.Fatalf("line %d: no column %q in %s", ex.line, k, strings.SplitN(want, "\n", 2)[0])
+				}
+				match = match && same(got, v)
+			}
+			found = found || match
+		}
+		if !found {
+			t.Errorf("line %d: no row %v in the view:\n%s", ex.line, ex.cells, want)
 		}
 	}
 }

@@ -48,6 +48,14 @@ export function raw(v) {
   return v === null || v === undefined ? '' : String(v);
 }
 
+// chooser is a select of a view's option kept in the URL (name=value);
+// the fallback value leaves it out.
+export function chooser(ctx, name, label, options, current, fallback) {
+  return h('label', { class: 'field inline' }, h('span', null, label),
+    h('select', { dataset: { [name]: '' }, onchange: (e) => ctx.navigate({ [name]: e.target.value === fallback ? '' : e.target.value }) },
+      options.map(([v, text]) => h('option', { value: v, selected: v === current }, text))));
+}
+
 // csvLink is the download link of a table: its API URL with format=csv.
 export function csvLink(src, name) {
   const href = src + (src.includes('?') ? '&' : '?') + 'format=csv';

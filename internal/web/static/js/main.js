@@ -8,7 +8,8 @@ import overview from './views/overview.js';
 import { campaigns, recipients, abtest } from './views/campaigns.js';
 import service from './views/service.js';
 import funnel from './views/funnel.js';
-import { cohorts, sendtime } from './views/analysis.js';
+import cohorts from './views/analysis.js';
+import sendtime from './views/sendtime.js';
 import alerts from './views/alerts.js';
 
 const VIEWS = [
