@@ -1165,9 +1165,10 @@ func checkCSV(t *testing.T, file []byte, p *page, src string) {
 		t.Fatalf("the CSV has %d rows for %d groups", len(records)-1, len(rep.Rows))
 	}
 	header := records[0]
-	col := map[string]int{}
+	col := map[string]int{} // by KPI id: the header without its unit, "open_rate (%)"
 	for i, h := range header {
-		col[h] = i
+		id, _, _ := strings.Cut(h, " (")
+		col[id] = i
 	}
 	compared := 0
 	for i, r := range rep.Rows {
