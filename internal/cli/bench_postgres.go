@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -399,8 +400,12 @@ func pgMessageFacts(dims ...string) string {
 		cols = append(cols, fmt.Sprintf("min(e.ts) FILTER (WHERE e.kind IN (%s)) AS %s", mf.KindList(c), c.Name))
 	}
 	for _, d := range dims {
-		cols = append(cols, fmt.Sprintf("(array_agg(e.%[1]s ORDER BY e.kind NOT IN (%[2]s), e.ts, e.%[1]s) FILTER (WHERE e.%[1]s IS NOT NULL))[1] AS %[1]s",
-			d, store.SQLList(mf.Primary)))
+		col := "e." + d
+		if slices.Contains(mf.PropDims, d) {
+			col = "(e.props->>'" + d + "')"
+		}
+		cols = append(cols, fmt.Sprintf("(array_agg(%[1]s ORDER BY e.kind NOT IN (%[2]s), e.ts, %[1]s) FILTER (WHERE %[1]s IS NOT NULL))[1] AS %[3]s",
+			col, store.SQLList(mf.Primary), d))
 	}
 	return fmt.Sprintf(`SELECT %s
     FROM events e JOIN ids ON ids.message = e.message
@@ -415,22 +420,27 @@ func pgMessageIDs(hi string) string {
     WHERE workspace = $1 AND ts >= $2 AND ts < %s AND message IS NOT NULL AND kind IN (%s)`, hi, store.SQLList(store.MessageFacts.Kinds))
 }
 
-// pgNoReadReceipts are the channels that send no read receipts, which the
-// open rate leaves out, as the catalogue does.
-const pgNoReadReceipts = "'sms'"
+// pgNoReadReceipts are the channels that send no read receipts by
+// default, which the open rate leaves out, as the catalogue does.
+var pgNoReadReceipts = store.SQLList(store.NewWorkspace("").ChannelsWithout(true))
+
+// pgCampaignClass is true for the messages the engagement rates count
+// (KPIS.md §1): outbound, and neither an agent's or bot's reply nor billed
+// as service.
+const pgCampaignClass = `outbound_ms IS NOT NULL AND coalesce(actor, '') NOT IN ('agent', 'bot') AND coalesce(billable_category, '') <> 'service'`
 
 // pgFunnel counts the period's distinct sent, delivered, read and clicked
 // messages per campaign; a message belongs to the period of its send.
 func pgFunnel(ctx context.Context, conn *pgx.Conn, w pgWindow, f *pgFigures) error {
 	q := `WITH ids AS (` + pgMessageIDs("$3") + `),
-m AS (` + pgMessageFacts("channel", "campaign") + `)
+m AS (` + pgMessageFacts("channel", "campaign", "actor", "billable_category") + `)
 SELECT campaign,
     count(*) FILTER (WHERE outbound_ms IS NOT NULL),
     count(*) FILTER (WHERE outbound_ms IS NOT NULL AND delivered_ms IS NOT NULL),
     count(*) FILTER (WHERE outbound_ms IS NOT NULL AND read_ms IS NOT NULL),
-    count(*) FILTER (WHERE clicked_ms IS NOT NULL),
-    count(*) FILTER (WHERE outbound_ms IS NOT NULL AND coalesce(channel, '') NOT IN (` + pgNoReadReceipts + `)),
-    count(*) FILTER (WHERE outbound_ms IS NOT NULL AND read_ms IS NOT NULL AND coalesce(channel, '') NOT IN (` + pgNoReadReceipts + `))
+    count(*) FILTER (WHERE clicked_ms IS NOT NULL AND ` + pgCampaignClass + `),
+    count(*) FILTER (WHERE ` + pgCampaignClass + ` AND coalesce(channel, '') NOT IN (` + pgNoReadReceipts + `)),
+    count(*) FILTER (WHERE ` + pgCampaignClass + ` AND read_ms IS NOT NULL AND coalesce(channel, '') NOT IN (` + pgNoReadReceipts + `))
 FROM m
 WHERE coalesce(sent_ms, first_ms) >= $2 AND coalesce(sent_ms, first_ms) < $3
 GROUP BY campaign ORDER BY campaign`
@@ -457,15 +467,16 @@ GROUP BY campaign ORDER BY campaign`
 	return rows.Err()
 }
 
-// pgOptOuts counts the period's recipients and those who opted out: an
-// opt-out counts against the customer's latest outbound message within the
-// opt-out window before it, on the opt-out's channel when it names one.
+// pgOptOuts counts the period's recipients of campaign messages and those
+// who opted out: an opt-out counts against the customer's latest campaign
+// message within the opt-out window before it, on the opt-out's channel
+// when it names one.
 func pgOptOuts(ctx context.Context, conn *pgx.Conn, w pgWindow, f *pgFigures) error {
 	q := `WITH ids AS (` + pgMessageIDs("$3::bigint + $4::bigint") + `),
-m AS (` + pgMessageFacts("channel", "customer") + `),
+m AS (` + pgMessageFacts("channel", "customer", "actor", "billable_category") + `),
 o AS (
     SELECT message, customer, channel, coalesce(sent_ms, first_ms) AS st FROM m
-    WHERE outbound_ms IS NOT NULL AND customer IS NOT NULL
+    WHERE ` + pgCampaignClass + ` AND customer IS NOT NULL
       AND coalesce(sent_ms, first_ms) >= $2 AND coalesce(sent_ms, first_ms) < $3::bigint + $4::bigint
 ),
 x AS (
