@@ -147,7 +147,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("%s import: %w", t.name, err)
 		}
 		add(t.name, "bulk import", rate(sum.accepted+sum.duplicates, sum.elapsed), "", "peak memory so far "+peakMemory())
-		engine, err := kpi.New(s)
+		engine, err := e.engine(s)
 		if err != nil {
 			s.Close()
 			return err

@@ -16,16 +16,21 @@ import (
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/api"
+	"github.com/omnikpi/omnikpi/internal/config"
+	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store"
 	"github.com/omnikpi/omnikpi/internal/store/clickhouse"
 	"github.com/omnikpi/omnikpi/internal/store/duckdb"
 )
 
-// env is what every subcommand gets: its streams and a logger.
+// env is what every subcommand gets: its streams, the environment and a
+// logger.
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	environ        []string // as os.Environ gives it, read by config alone
 	log            *slog.Logger
+	dumpSQL        bool // engines print their queries on stderr (config.Config.DumpSQL)
 }
 
 type command struct {
@@ -53,8 +58,13 @@ var errUsage = errors.New("usage")
 
 // Run runs the subcommand named by args[0] and returns the exit code.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr,
-		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel()}))}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, environ: os.Environ()}
+	settings, err := config.Environment(e.environ)
+	if err != nil {
+		fmt.Fprintf(stderr, "omnikpi: %v\n", err)
+		return 2
+	}
+	e.log, e.dumpSQL = newLogger(stderr, settings.Log), settings.DumpSQL
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {
@@ -93,15 +103,27 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun 'omnikpi COMMAND -h' for a command's flags.")
 }
 
-func logLevel() slog.Level {
-	if strings.EqualFold(os.Getenv("OMNIKPI_LOG"), "debug") {
-		return slog.LevelDebug
+// newLogger logs text to w at level, info or debug.
+func newLogger(w io.Writer, level string) *slog.Logger {
+	l := slog.LevelInfo
+	if level == "debug" {
+		l = slog.LevelDebug
 	}
-	return slog.LevelInfo
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// engine returns a KPI engine reading s, printing its queries when the
+// configuration says so.
+func (e *env) engine(s store.Store) (*kpi.Engine, error) {
+	engine, err := kpi.New(s)
+	if err == nil && e.dumpSQL {
+		engine.DumpSQL = e.stderr
+	}
+	return engine, err
 }
 
 // DefaultDB is the database used when --db is not given.
-const DefaultDB = "./omnikpi.duckdb"
+const DefaultDB = config.DefaultDB
 
 // newFlags makes a flag set that reports errors instead of exiting.
 func newFlags(e *env, name, synopsis string) *flag.FlagSet {

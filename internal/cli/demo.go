@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/api"
+	"github.com/omnikpi/omnikpi/internal/config"
 	"github.com/omnikpi/omnikpi/internal/demo"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store"
@@ -62,7 +63,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	engine, err := kpi.New(s)
+	engine, err := e.engine(s)
 	if err != nil {
 		return err
 	}
@@ -82,16 +83,15 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := s.AddKey(ctx, key); err != nil {
 		return err
 	}
-	jopts := journalFlags{maxBytes: 1 << 30, maxLag: time.Minute}
+	cfg := config.Default()
+	cfg.DB, cfg.Addr = *db, *addr
 	if clickhouse.IsURL(*db) {
 		// One journal per database: a journal replays into the store it
 		// was written for.
-		jopts.dir = filepath.Join(os.TempDir(), "omnikpi-demo-"+safeName(clickhouse.Redacted(*db))+".journal")
+		cfg.Journal.Dir = filepath.Join(os.TempDir(), "omnikpi-demo-"+safeName(clickhouse.Redacted(*db))+".journal")
 	}
-	if err := jopts.resolve(*db); err != nil {
-		return err
-	}
-	return serveHTTP(ctx, e, s, *addr, tlsFiles{}, api.Options{MaxLag: jopts.maxLag}, jopts, time.Minute, func(base string) {
+	cfg.Resolve()
+	return serveHTTP(ctx, e, s, cfg, api.Options{MaxLag: time.Duration(cfg.Journal.MaxLag)}, func(base string) {
 		q := url.Values{"kpi": {"open_rate,ctr,rocs,aov"}, "group_by": {"campaign"}}
 		fmt.Fprintf(e.stdout, "\nServing the demo on %s (Ctrl-C to stop). An API key for the demo workspace:\n  %s\nTry:\n  curl -H 'Authorization: Bearer %s' '%s/v1/kpis?%s'\n",
 			base, plain, plain, base, q.Encode())

@@ -87,7 +87,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer s.Close()
-	engine, err := kpi.New(s)
+	engine, err := e.engine(s)
 	if err != nil {
 		return err
 	}

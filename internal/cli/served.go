@@ -52,9 +52,10 @@ type announcement struct {
 }
 
 // announceServe reads the admin token of the DuckDB file db, creating it
-// at the first start. For a ClickHouse database it does nothing: any
-// number of processes may use one.
-func announceServe(db string, certs tlsFiles) (*announcement, error) {
+// at the first start; cert is the certificate file of an HTTPS server.
+// For a ClickHouse database it does nothing: any number of processes may
+// use one.
+func announceServe(db, cert string) (*announcement, error) {
 	if clickhouse.IsURL(db) {
 		return &announcement{}, nil
 	}
@@ -63,8 +64,8 @@ func announceServe(db string, certs tlsFiles) (*announcement, error) {
 		return nil, err
 	}
 	a := &announcement{db: db, token: token}
-	if certs.cert != "" {
-		if a.cert, err = filepath.Abs(certs.cert); err != nil {
+	if cert != "" {
+		if a.cert, err = filepath.Abs(cert); err != nil {
 			return nil, err
 		}
 	}

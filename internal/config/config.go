@@ -3,23 +3,41 @@
 package config
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
 	"github.com/omnikpi/omnikpi/internal/store"
 )
 
-// Config is everything serve needs besides its store.
+// Config is everything serve needs. Settings lists each with its flag,
+// key in the file and environment variable.
 type Config struct {
+	DB          string `json:"db,omitempty"`           // a DuckDB file, or a clickhouse:// URL
+	Addr        string `json:"addr,omitempty"`         // HOST:PORT to listen on
+	MaxBody     int64  `json:"max_body,omitempty"`     // largest accepted request body, in bytes
+	MaxInFlight int    `json:"max_inflight,omitempty"` // ingestion requests served at once
+	// MemoryLimit is the memory DuckDB may take for its buffers, such as
+	// 512MB.
+	MemoryLimit string `json:"memory_limit,omitempty"`
+	// AlertInterval is how often alert rules are evaluated; 0 turns
+	// evaluation off.
+	AlertInterval store.Duration `json:"alert_interval,omitempty"`
+	Journal       Journal        `json:"journal,omitzero"`
+	TLS           TLS            `json:"tls,omitzero"`  // none: HTTP
+	Log           string         `json:"log,omitempty"` // info or debug
+	// DumpSQL prints each KPI query with its arguments on standard
+	// error.
+	DumpSQL bool `json:"dump_sql,omitempty"`
+
 	WhatsApp WhatsApp `json:"whatsapp"`
 	// Alerts are alert rules by workspace; serve adds them to the
 	// workspaces' own rules (marked as from the configuration) at start.
 	Alerts map[string][]store.AlertRule `json:"alerts,omitempty"`
+
+	file   string            // the file read, if any
+	origin map[string]string // where each setting given was given, by key (see Name)
 }
 
 // WhatsApp configures the Cloud API webhook at /webhooks/whatsapp.
@@ -63,44 +81,23 @@ func (w WhatsApp) Route(phoneNumberID, accountID string) (string, bool) {
 	return ws, ok && accountID != ""
 }
 
-// Load reads a JSON config file; unknown keys are errors, so a misspelt
+// Load reads a JSON config file over the defaults, without the
+// environment or flags (see Build); unknown keys are errors, so a misspelt
 // setting is not silently ignored. An empty path gives the defaults.
 func Load(path string) (Config, error) {
-	var c Config
+	c := Default()
 	if path == "" {
 		return c, nil
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return c, fmt.Errorf("read config: %w", err)
-	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&c); err != nil {
-		return c, fmt.Errorf("config %s: %w", path, err)
-	}
-	return c, nil
-}
-
-// Environment variables that override the file; secrets are better kept
-// out of files and command lines.
-const (
-	EnvWhatsAppAppSecret   = "OMNIKPI_WHATSAPP_APP_SECRET"
-	EnvWhatsAppVerifyToken = "OMNIKPI_WHATSAPP_VERIFY_TOKEN"
-)
-
-// ApplyEnv overrides settings from the environment.
-func (c *Config) ApplyEnv(getenv func(string) string) {
-	if v := getenv(EnvWhatsAppAppSecret); v != "" {
-		c.WhatsApp.AppSecret = v
-	}
-	if v := getenv(EnvWhatsAppVerifyToken); v != "" {
-		c.WhatsApp.VerifyToken = v
-	}
+	err := c.loadFile(path)
+	return c, err
 }
 
 // Validate checks the settings together and names the first one wrong.
 func (c *Config) Validate() error {
+	if err := c.validateServe(); err != nil {
+		return err
+	}
 	w := c.WhatsApp
 	if !w.Enabled() {
 		return nil

@@ -36,7 +36,9 @@ func TestLoad(t *testing.T) {
 			t.Errorf("Route(%s, %s) = %q %v, want %q", tc.phone, tc.account, got, ok, tc.want)
 		}
 	}
-	c.ApplyEnv(func(k string) string { return map[string]string{EnvWhatsAppAppSecret: "from-env"}[k] })
+	if err := c.ApplyEnviron([]string{EnvWhatsAppAppSecret + "=from-env"}); err != nil {
+		t.Fatal(err)
+	}
 	if c.WhatsApp.AppSecret != "from-env" || c.WhatsApp.VerifyToken != "v" {
 		t.Errorf("environment: %+v", c.WhatsApp)
 	}
@@ -63,7 +65,7 @@ func TestLoad_Errors(t *testing.T) {
 			t.Errorf("%s: %v, want it to name %s", text, err, want)
 		}
 	}
-	var empty Config
+	empty := Default()
 	if err := empty.Validate(); err != nil || empty.WhatsApp.Enabled() {
 		t.Errorf("no configuration is valid and leaves the webhook off: %v", err)
 	}

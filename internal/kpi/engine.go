@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"math"
 	"math/big"
-	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -78,6 +77,9 @@ type Engine struct {
 	// Observe, when set, is told each named query's time from its start
 	// until its rows are closed.
 	Observe func(query string, took time.Duration)
+	// DumpSQL, when set, is written each query with its arguments, to
+	// replay one by hand against a store (omnikpi's OMNIKPI_DUMP_SQL).
+	DumpSQL io.Writer
 }
 
 // New returns an engine reading s. The SQL is parsed here, so a missing or
@@ -452,10 +454,8 @@ func (e *Engine) query(ctx context.Context, res *resolved, name string) (store.R
 	if err := e.queries[name].Execute(&text, sc); err != nil {
 		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
-	// OMNIKPI_DUMP_SQL=1 prints each query with its arguments, to replay
-	// one by hand against a store.
-	if os.Getenv("OMNIKPI_DUMP_SQL") != "" {
-		fmt.Fprintf(os.Stderr, "-- %s %v\n%s\n", name, args, text.String())
+	if e.DumpSQL != nil {
+		fmt.Fprintf(e.DumpSQL, "-- %s %v\n%s\n", name, args, text.String())
 	}
 	start := time.Now()
 	rows, err := e.store.Query(ctx, text.String(), args...)
