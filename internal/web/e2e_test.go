@@ -639,11 +639,26 @@ func TestDashboard_EndToEnd(t *testing.T) {
 			t.Error("no money card in EUR")
 		}
 
+		// One class of messages: the cards count agent and bot replies,
+		// fewer than every message but some.
+		p.choose("select[data-filter=class]", "conversation")
+		p.wait("overview")
+		if q := p.query(); q.Get("class") != "conversation" {
+			t.Errorf("after choosing a class the URL is ?%s", q.Encode())
+		}
+		src = p.src("overview")
+		checkQuery(t, src, map[string]string{"channel": "whatsapp", "class": "conversation"})
+		replies := p.checkCards("[data-panel=overview]", src)
+		if r, w := replies["messages_sent|"], whatsapp["messages_sent|"]; r == nil || w == nil || *r == 0 || *r >= *w {
+			t.Errorf("replies sent on whatsapp %s, every message %s: the class filter did not narrow", show(r), show(w))
+		}
+		p.shot("03b-overview-replies")
+
 		// A range of dates typed in: to is inclusive on the page and
 		// exclusive in the API.
 		p.click("a.clear")
 		p.wait("overview")
-		if q := p.query(); q.Get("channel") != "" || q.Get("days") != "" || q.Get("currency") != "" {
+		if q := p.query(); q.Get("channel") != "" || q.Get("days") != "" || q.Get("currency") != "" || q.Get("class") != "" {
 			t.Errorf("after Clear the URL is ?%s", q.Encode())
 		}
 		var ok bool

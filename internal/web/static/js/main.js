@@ -26,8 +26,11 @@ const VIEWS = [
 
 // Filters every view shares; each goes to the API, so CSV downloads carry
 // them too.
-const FILTERS = ['channel', 'campaign', 'template', 'agent', 'segment', 'currency'];
-const API_FILTERS = ['channel', 'campaign', 'template', 'agent', 'segment', 'currency', 'hours'];
+const FILTERS = ['channel', 'campaign', 'template', 'agent', 'class', 'segment', 'currency'];
+const API_FILTERS = ['channel', 'campaign', 'template', 'agent', 'class', 'segment', 'currency', 'hours'];
+// The classes of outbound messages (README, How it counts): the
+// engagement rates count campaign messages unless one is chosen here.
+const CLASSES = [['campaign', 'Campaigns'], ['conversation', 'Replies']];
 const PRESETS = [7, 30, 90];
 
 const SEGMENTS = {
@@ -199,6 +202,7 @@ function drawFilters(ctx, view) {
     select('campaign', 'Campaign', o.campaigns, p.campaign, 'All campaigns'),
     select('template', 'Template', templates, p.template, 'All templates'),
     select('agent', 'Agent', o.agents, p.agent, 'All agents'),
+    select('class', 'Messages', CLASSES, p.class, 'All messages'),
     select('segment', 'Segment', segments, p.segment, 'All customers'),
     select('currency', 'Currency', o.currencies, p.currency, 'All currencies'),
     active ? h('a', { class: 'clear', href: '?view=' + view.id, onclick: (e) => { e.preventDefault(); navigate(Object.fromEntries(['days', 'from', 'to', ...FILTERS].map((k) => [k, '']))); } }, 'Clear') : null,
