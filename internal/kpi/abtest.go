@@ -281,3 +281,34 @@ func normalQuantile(p float64) float64 {
 	}
 	return (lo + hi) / 2
 }
+
+var _ = register(View{
+	Name: "abtest", Path: "/v1/abtest", Schema: "ABReport", Request: true,
+	Summary: "A/B verdicts of a campaign's or template's variants against the control",
+	Params:  []Param{{Name: "control", Doc: "The control variant (default A)", Example: "A"}},
+	Columns: abColumns,
+	Run: func(ctx context.Context, e *Engine, r Request, p Params) (Result, error) {
+		return e.ABTest(ctx, r, p["control"])
+	},
+	New: func(Params) Result { return &ABReport{} },
+})
+
+var abColumns = []Column{
+	{Name: "metric", Type: TypeString}, {Name: "variant", Type: TypeString},
+	{Name: "rate", Type: TypeNumber, Unit: Percent, Digits: digits(2)}, {Name: "control", Type: TypeString},
+	{Name: "control_rate", Type: TypeNumber, Unit: Percent, Digits: digits(2)},
+	{Name: "difference", Type: TypeNumber, Unit: "points", Digits: digits(2), Doc: "variant − control"},
+	{Name: "interval_low", Type: TypeNumber, Unit: "points", Digits: digits(2), Doc: "of the difference's 95 % interval"},
+	{Name: "interval_high", Type: TypeNumber, Unit: "points", Digits: digits(2)},
+	{Name: "p_value", Type: TypeNumber, Digits: digits(4)}, {Name: "significant", Type: TypeBoolean},
+	{Name: "chance_to_beat", Type: TypeNumber, Unit: Percent, Digits: digits(1)}, {Name: "verdict", Type: TypeString},
+}
+
+// Table is a row per variant and metric compared.
+func (rep ABReport) Table() Table {
+	t := Table{Title: fmt.Sprintf("A/B test of workspace %s, %s to %s; control %s; %s", rep.Workspace, rep.From, rep.To, rep.Control, rep.Correction), Columns: abColumns}
+	for _, c := range rep.Comparisons {
+		t.Rows = append(t.Rows, []any{c.Metric, c.Variant, c.Rate, c.Control, c.Base, c.Difference, c.Interval[0], c.Interval[1], c.P, c.Significant, c.ChanceToBeat, c.Verdict})
+	}
+	return t
+}

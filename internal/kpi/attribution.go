@@ -2,6 +2,7 @@ package kpi
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sort"
 	"strings"
@@ -223,4 +224,51 @@ func (e *Engine) Attribution(ctx context.Context, r Request, by []string) (Attri
 		return deref(x.Channel)+deref(x.Campaign)+deref(x.Source) < deref(y.Channel)+deref(y.Campaign)+deref(y.Source)
 	})
 	return rep, nil
+}
+
+var _ = register(View{
+	Name: "attribution", Path: "/v1/attribution", Schema: "AttributionReport", Request: true,
+	Summary: "Revenue and conversions credited under first, last, linear, time-decay and position-based models",
+	Params: []Param{
+		{Name: "by", Doc: "Touch dimensions", Example: "channel,campaign"},
+		{Name: "lookback", InRequest: true, Doc: "Lookback window, a duration such as 30d or 12h (default 30d)", Example: "30d"},
+		{Name: "half_life", InRequest: true, Doc: "Time-decay half-life, a duration such as 7d or 36h (default 7d)", Example: "7d"},
+	},
+	Columns: []Column{
+		{Name: "<dimension>*", Type: TypeString, Doc: "a column per touch dimension of by"},
+		{Name: "currency", Type: TypeString},
+		{Name: "<model>_revenue*", Type: TypeNumber, Unit: Money, Doc: "per model, in the row's currency"},
+		{Name: "<model>_conversions*", Type: TypeNumber, Doc: "per model, a share of orders"},
+	},
+	Run: func(ctx context.Context, e *Engine, r Request, p Params) (Result, error) {
+		return e.Attribution(ctx, r, p.List("by"))
+	},
+	New: func(Params) Result { return &AttributionReport{} },
+})
+
+// Table is a row per touch dimension value and currency, the models side
+// by side.
+func (rep AttributionReport) Table() Table {
+	t := Table{Title: fmt.Sprintf("Attribution of workspace %s, %s to %s (%s): %d orders, lookback %s, half-life %s",
+		rep.Workspace, rep.From, rep.To, rep.TimeZone, rep.Orders, rep.Lookback, rep.HalfLife)}
+	for _, d := range rep.By {
+		t.Columns = append(t.Columns, Column{Name: d, Type: TypeString})
+	}
+	t.Columns = append(t.Columns, Column{Name: "currency", Type: TypeString})
+	for _, m := range rep.Models {
+		t.Columns = append(t.Columns, Column{Name: m + "_revenue", Type: TypeNumber, Unit: Money}, Column{Name: m + "_conversions", Type: TypeNumber, Digits: digits(2)})
+	}
+	for _, r := range rep.Rows {
+		var cells []any
+		for _, d := range rep.By {
+			cells = append(cells, map[string]*string{"channel": r.Channel, "campaign": r.Campaign, "source": r.Source}[d])
+		}
+		cells = append(cells, r.Currency)
+		for _, m := range rep.Models {
+			c := r.Credits[m]
+			cells = append(cells, c.Revenue, c.Conversions)
+		}
+		t.Rows = append(t.Rows, cells)
+	}
+	return t
 }

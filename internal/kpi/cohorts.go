@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -187,4 +188,58 @@ func (e *Engine) Cohorts(ctx context.Context, r Request, period string) (CohortR
 		rep.Cohorts = append(rep.Cohorts, co)
 	}
 	return rep, nil
+}
+
+var _ = register(View{
+	Name: "cohorts", Path: "/v1/cohorts", Schema: "CohortReport", Request: true,
+	Summary: "Retention, repeat purchase and revenue per customer by cohort",
+	Params:  []Param{{Name: "period", Doc: "week or month", Enum: []string{"week", "month"}}},
+	Columns: append(append([]Column{}, cohortColumns...), Column{Name: "revenue_per_customer*", Type: TypeNumber, Unit: Money,
+		Doc: "cumulative up to the period, a column per currency"}),
+	Run: func(ctx context.Context, e *Engine, r Request, p Params) (Result, error) {
+		return e.Cohorts(ctx, r, p["period"])
+	},
+	New: func(Params) Result { return &CohortReport{} },
+})
+
+var cohortColumns = []Column{
+	{Name: "cohort", Type: TypeTime, Doc: "the start of the cohort's first week or month"}, {Name: "customers", Type: TypeInteger, Unit: Count},
+	{Name: "period", Type: TypeInteger, Doc: "weeks or months after the first, 0 the first"},
+	{Name: "active", Type: TypeInteger, Unit: Count}, {Name: "buyers", Type: TypeInteger, Unit: Count},
+	{Name: "retained", Type: TypeNumber, Unit: Percent, Digits: digits(1)}, {Name: "bought", Type: TypeNumber, Unit: Percent, Digits: digits(1)},
+}
+
+// Table is a row per cohort and later period, revenue a column per
+// currency.
+func (rep CohortReport) Table() Table {
+	var currencies []string
+	for _, c := range rep.Cohorts {
+		for _, p := range c.Cells {
+			for cur := range p.Revenue {
+				if !slices.Contains(currencies, cur) {
+					currencies = append(currencies, cur)
+				}
+			}
+		}
+	}
+	sort.Strings(currencies)
+	t := Table{Title: fmt.Sprintf("Cohorts by %s of first event, workspace %s, %s to %s (%s)", rep.Period, rep.Workspace, rep.From, rep.To, rep.TimeZone),
+		Columns: slices.Clone(cohortColumns)}
+	for _, cur := range currencies {
+		t.Columns = append(t.Columns, Column{Name: "revenue_per_customer", Type: TypeNumber, Unit: Money, Currency: cur, Digits: digits(2)})
+	}
+	for _, c := range rep.Cohorts {
+		for _, p := range c.Cells {
+			row := []any{c.Start, c.Customers, p.Period, p.Active, p.Buyers, p.Retained, p.Bought}
+			for _, cur := range currencies {
+				if v, ok := p.Revenue[cur]; ok {
+					row = append(row, v)
+				} else {
+					row = append(row, nil)
+				}
+			}
+			t.Rows = append(t.Rows, row)
+		}
+	}
+	return t
 }

@@ -211,3 +211,25 @@ func (e *Engine) Keywords(ctx context.Context, r Request, limit int) (KeywordRep
 	return KeywordReport{Workspace: res.Workspace, From: res.fromText(),
 		To: res.toText(), TimeZone: res.Location.String(), Keywords: out}, nil
 }
+
+var _ = register(View{
+	Name: "keywords", Path: "/v1/keywords", Schema: "KeywordReport", Request: true,
+	Summary: "Most used terms of inbound customer text",
+	Params:  []Param{{Name: "limit", Type: "integer", Min: 1, Max: 1000, Default: "50", Doc: "At most this many terms (1–1000, default 50)"}},
+	Columns: keywordColumns,
+	Run: func(ctx context.Context, e *Engine, r Request, p Params) (Result, error) {
+		return e.Keywords(ctx, r, p.Int("limit"))
+	},
+	New: func(Params) Result { return &KeywordReport{} },
+})
+
+var keywordColumns = []Column{{Name: "term", Type: TypeString}, {Name: "messages", Type: TypeInteger, Unit: Count, Doc: "inbound messages using the term"}}
+
+// Table is a row per term, most used first.
+func (rep KeywordReport) Table() Table {
+	t := Table{Title: fmt.Sprintf("Top keywords of workspace %s, %s to %s (%s)", rep.Workspace, rep.From, rep.To, rep.TimeZone), Columns: keywordColumns}
+	for _, k := range rep.Keywords {
+		t.Rows = append(t.Rows, []any{k.Term, k.Messages})
+	}
+	return t
+}

@@ -169,3 +169,56 @@ func (e *Engine) recipients(ctx context.Context, r Request) (*resolved, []Recipi
 	}
 	return res, out, rows.Err()
 }
+
+var _ = register(View{
+	Name: "recipients", Path: "/v1/campaigns/recipients", Schema: "RecipientReport", Request: true,
+	Summary: "Drill-down: one row per recipient message of the filtered campaign or template, its furthest status and failure reason",
+	Params:  []Param{{Name: "limit", Type: "integer", Min: 1, Max: 100_000, Default: "1000", Doc: "At most this many rows (1–100000, default 1000)"}},
+	Columns: recipientColumns,
+	Run: func(ctx context.Context, e *Engine, r Request, p Params) (Result, error) {
+		return e.Recipients(ctx, r, p.Int("limit"))
+	},
+	New: func(Params) Result { return &RecipientReport{} },
+})
+
+var recipientColumns = []Column{
+	{Name: "message", Type: TypeString}, {Name: "customer", Type: TypeString}, {Name: "channel", Type: TypeString},
+	{Name: "campaign", Type: TypeString}, {Name: "template", Type: TypeString}, {Name: "variant", Type: TypeString},
+	{Name: "status", Type: TypeString, Doc: "clicked, read, delivered, failed or sent"},
+	{Name: "sent", Type: TypeTime}, {Name: "delivered", Type: TypeTime}, {Name: "read", Type: TypeTime}, {Name: "clicked", Type: TypeTime}, {Name: "failed", Type: TypeTime},
+	{Name: "failure_code", Type: TypeString}, {Name: "failure_reason", Type: TypeString},
+}
+
+// Table is a row per recipient message, in send order.
+func (rep RecipientReport) Table() Table {
+	title := fmt.Sprintf("Recipients of workspace %s, %s to %s (%s): %d", rep.Workspace, rep.From, rep.To, rep.TimeZone, rep.Total)
+	if rep.Truncated {
+		title += fmt.Sprintf(", the first %d shown", len(rep.Recipients))
+	}
+	t := Table{Title: title, Columns: recipientColumns}
+	for _, r := range rep.Recipients {
+		t.Rows = append(t.Rows, []any{r.Message, r.Customer, r.Channel, r.Campaign, r.Template, r.Variant, r.Status,
+			r.Sent, r.Delivered, r.Read, r.Clicked, r.Failed, r.FailureCode, r.FailureReason})
+	}
+	return t
+}
+
+var _ = register(View{
+	Name: "failures", Path: "/v1/failures", Schema: "FailureReport", Request: true,
+	Summary: "Failed messages counted by the channel's failure code and reason",
+	Columns: failureColumns,
+	Run:     func(ctx context.Context, e *Engine, r Request, _ Params) (Result, error) { return e.Failures(ctx, r) },
+	New:     func(Params) Result { return &FailureReport{} },
+})
+
+var failureColumns = []Column{{Name: "code", Type: TypeString}, {Name: "reason", Type: TypeString}, {Name: "messages", Type: TypeInteger, Unit: Count}}
+
+// Table is a row per failure reason, the most frequent first.
+func (rep FailureReport) Table() Table {
+	t := Table{Title: fmt.Sprintf("Failed messages of workspace %s, %s to %s (%s): %d of %d sent", rep.Workspace, rep.From, rep.To, rep.TimeZone, rep.Failed, rep.Sent),
+		Columns: failureColumns}
+	for _, r := range rep.Reasons {
+		t.Rows = append(t.Rows, []any{r.Code, r.Reason, r.Messages})
+	}
+	return t
+}
