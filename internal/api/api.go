@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/config"
+	"github.com/omnikpi/omnikpi/internal/ingest"
 	"github.com/omnikpi/omnikpi/internal/journal"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/metrics"
@@ -16,8 +17,13 @@ import (
 
 // Options tune the API; zero values take the defaults.
 type Options struct {
-	MaxBodyBytes int64           // largest accepted request body, default 16 MiB
-	WhatsApp     config.WhatsApp // the WhatsApp Cloud API webhook; off when not configured
+	MaxBodyBytes int64 // largest accepted request body, default 16 MiB
+	// Sources are the webhook sources, each at /webhooks/NAME (see
+	// config.Config.Webhooks).
+	Sources []ingest.Source
+	// WhatsApp configures the WhatsApp Cloud API webhook when Sources
+	// holds no WhatsApp source; off when not configured.
+	WhatsApp config.WhatsApp
 	// MaxInFlight bounds the ingestion requests held at once (reading,
 	// decoding, waiting to be durable); beyond it the server answers 503
 	// with Retry-After at once instead of queueing without bound. Default
@@ -48,7 +54,7 @@ type handler struct {
 	engine     *kpi.Engine
 	log        *slog.Logger
 	maxBody    int64
-	whatsapp   config.WhatsApp
+	sources    []ingest.Source            // webhook sources, configured or not
 	inflight   chan struct{}              // a slot per ingestion request being served
 	keys       *ttlCache[store.Key]       // by key hash
 	workspaces *ttlCache[store.Workspace] // by name
@@ -70,7 +76,7 @@ func New(s store.Store, ingester Submitter, engine *kpi.Engine, log *slog.Logger
 	if opts.MaxLag <= 0 {
 		opts.MaxLag = time.Minute
 	}
-	h := &handler{store: s, ingester: ingester, engine: engine, log: log, maxBody: opts.MaxBodyBytes, whatsapp: opts.WhatsApp,
+	h := &handler{store: s, ingester: ingester, engine: engine, log: log, maxBody: opts.MaxBodyBytes, sources: opts.WebhookSources(),
 		inflight: make(chan struct{}, opts.MaxInFlight), keys: newCache[store.Key](), workspaces: newCache[store.Workspace](), sessions: newSessions(), metrics: opts.Metrics,
 		journal: opts.Journal, maxLag: opts.MaxLag}
 	h.adminToken = opts.AdminToken
@@ -99,7 +105,7 @@ type route struct {
 // Routes lists the pattern of every route New registers with opts; the
 // OpenAPI document must describe each (see TestOpenAPI).
 func Routes(opts Options) []string {
-	h := &handler{whatsapp: opts.WhatsApp}
+	h := &handler{sources: opts.WebhookSources()}
 	var out []string
 	for _, rt := range h.routes() {
 		out = append(out, rt.pattern)
@@ -128,13 +134,7 @@ func (h *handler) routes() []route {
 	}
 	rs = append(rs, h.adminRoutes()...)
 	rs = append(rs, h.quarantineRoutes()...)
-	if h.whatsapp.Enabled() {
-		rs = append(rs, route{"GET /webhooks/whatsapp", fn(h.verifyWhatsApp)}, route{"POST /webhooks/whatsapp", h.shed(h.postWhatsApp)})
-	} else {
-		rs = append(rs, route{"/webhooks/whatsapp", fn(func(w http.ResponseWriter, r *http.Request) {
-			writeError(w, http.StatusNotFound, "not_configured", "the WhatsApp webhook is not configured: start serve with --config or --whatsapp-* flags", "")
-		})})
-	}
+	rs = append(rs, h.webhookRoutes()...)
 	dashboard := web.Handler()
 	return append(rs,
 		route{"GET /{$}", dashboard},

@@ -15,11 +15,9 @@ import (
 
 // IngestResult answers POST /v1/events.
 type IngestResult struct {
-	Accepted   int               `json:"accepted"`   // new in the store (wait=applied)
-	Duplicates int               `json:"duplicates"` // held by the store already (wait=applied)
-	Queued     int               `json:"queued"`     // durable in the journal, checked for duplicates when applied
-	Rejected   []ingest.Rejected `json:"rejected"`
-	Results    []EventResult     `json:"results"` // valid events, in body order
+	Submitted
+	Rejected []ingest.Rejected `json:"rejected"`
+	Results  []EventResult     `json:"results"` // valid events, in body order
 }
 
 // EventResult is what became of one valid event.
@@ -65,7 +63,7 @@ func (h *handler) postEvents(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	res.Accepted, res.Duplicates, res.Queued = n.Accepted, n.Duplicates, n.Queued
+	res.Submitted = n
 	for i, o := range outcomes {
 		res.Results = append(res.Results, EventResult{ID: events[i].ID, Status: status(o)})
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -52,10 +51,11 @@ func (h *handler) quarantineRoutes() []route {
 	}
 }
 
-// keepUnrouted quarantines the webhook parts no workspace is configured
-// for, durably, before the webhook is answered. It writes the error answer
-// itself and reports false when they could not be kept.
-func (h *handler) keepUnrouted(w http.ResponseWriter, r *http.Request, unrouted []whatsapp.Unrouted) bool {
+// keepUnrouted quarantines the parts of a webhook of source that no
+// workspace is configured for, durably, before the webhook is answered.
+// It writes the error answer itself and reports false when they could not
+// be kept.
+func (h *handler) keepUnrouted(w http.ResponseWriter, r *http.Request, source string, unrouted []ingest.Part) bool {
 	q, ok := h.store.(store.Quarantine)
 	if !ok {
 		serverError(w, h.log, r, errNoQuarantine)
@@ -64,10 +64,10 @@ func (h *handler) keepUnrouted(w http.ResponseWriter, r *http.Request, unrouted 
 	now := time.Now().UTC()
 	parts := make([]store.QuarantinedPart, len(unrouted))
 	for i, u := range unrouted {
-		parts[i] = store.QuarantinedPart{ID: u.ID(), Source: "whatsapp", PhoneNumberID: u.PhoneNumberID, AccountID: u.AccountID,
-			Received: now, Part: u.Change}
-		h.log.Warn("whatsapp webhook part quarantined: no workspace is configured for its number or account",
-			"where", u.Where, "phone_number_id", u.PhoneNumberID, "business_account", u.AccountID, "part", parts[i].ID)
+		parts[i] = store.QuarantinedPart{ID: u.ID, Source: source, PhoneNumberID: u.Keys.Key, AccountID: u.Keys.Account,
+			Received: now, Part: u.Raw}
+		h.log.Warn(source+" webhook part quarantined: no workspace is configured for its number or account",
+			"where", u.Where, "phone_number_id", u.Keys.Key, "business_account", u.Keys.Account, "part", parts[i].ID)
 	}
 	if err := q.Quarantine(r.Context(), parts); err != nil {
 		serverError(w, h.log, r, err)
@@ -115,8 +115,14 @@ func (h *handler) ingestQuarantine(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	route := m.Route(h.whatsapp.Route)
-	res, err := IngestQuarantined(r.Context(), h.store, route, func(ctx context.Context, events []event.Event) error {
+	sources := slices.Clone(h.sources)
+	for i, src := range sources {
+		if src.Name() == whatsapp.Channel {
+			route := m.Route(nil)
+			sources[i] = ingest.Rerouted(src, func(k ingest.Keys) (string, bool) { return route(k.Key, k.Account) })
+		}
+	}
+	res, err := IngestQuarantine(r.Context(), h.store, sources, func(ctx context.Context, events []event.Event) error {
 		_, err := h.ingester.Submit(ctx, events, wait)
 		return err
 	})
@@ -128,7 +134,7 @@ func (h *handler) ingestQuarantine(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-// Route maps by m first, then by next (none when nil).
+// Route maps WhatsApp's keys by m first, then by next (none when nil).
 func (m QuarantineMapping) Route(next func(phoneNumberID, accountID string) (string, bool)) func(phoneNumberID, accountID string) (string, bool) {
 	own := config.WhatsApp{PhoneNumbers: m.PhoneNumbers, BusinessAccounts: m.BusinessAccounts}
 	return func(phone, account string) (string, bool) {
@@ -142,12 +148,20 @@ func (m QuarantineMapping) Route(next func(phoneNumberID, accountID string) (str
 	}
 }
 
-// IngestQuarantined ingests every waiting part of the quarantine that
-// route now maps to a workspace, read as the webhook reads it: its events
-// go to submit, then the part is marked ingested. Event ids come from the
-// payload, so a part ingested twice (after a crash between the two steps)
-// is counted once.
+// IngestQuarantined ingests the waiting WhatsApp parts of the quarantine
+// that route maps to a workspace (see IngestQuarantine).
 func IngestQuarantined(ctx context.Context, s store.Store, route func(phoneNumberID, accountID string) (string, bool),
+	submit func(context.Context, []event.Event) error) (QuarantineResult, error) {
+	src := ingest.Rerouted(whatsapp.New(whatsapp.Settings{}), func(k ingest.Keys) (string, bool) { return route(k.Key, k.Account) })
+	return IngestQuarantine(ctx, s, []ingest.Source{src}, submit)
+}
+
+// IngestQuarantine ingests every waiting part of the quarantine that its
+// source, among sources, now routes to a workspace, read as the webhook
+// reads it: its events go to submit, then the part is marked ingested.
+// Parts of other sources wait. Event ids come from the payload, so a part
+// ingested twice (after a crash between the two steps) is counted once.
+func IngestQuarantine(ctx context.Context, s store.Store, sources []ingest.Source,
 	submit func(context.Context, []event.Event) error) (QuarantineResult, error) {
 	var res QuarantineResult
 	q, ok := s.(store.Quarantine)
@@ -184,8 +198,8 @@ func IngestQuarantined(ctx context.Context, s store.Store, route func(phoneNumbe
 		if !p.Ingested.IsZero() {
 			continue
 		}
-		name, ok := route(p.PhoneNumberID, p.AccountID)
-		if !ok {
+		src, name := routed(sources, p)
+		if src == nil {
 			res.Waiting++
 			continue
 		}
@@ -196,22 +210,14 @@ func IngestQuarantined(ctx context.Context, s store.Store, route func(phoneNumbe
 			}
 			settings[name] = ws
 		}
-		parsed, err := whatsapp.Parse(whatsapp.Body(p.AccountID, p.Part), whatsapp.Options{
-			Route: func(string, string) (string, bool) { return name, true },
-			StopWords: func(string) *whatsapp.StopWords {
-				if len(ws.StopWords) > 0 {
-					return whatsapp.NewStopWords(ws.StopWords)
-				}
-				return nil
-			},
-		})
+		parsed, err := src.ParsePart(ingest.Part{ID: p.ID, Keys: partKeys(p), Raw: p.Part}, name, ws)
 		if err != nil {
 			return res, fmt.Errorf("quarantined part %s: %w", p.ID, err)
 		}
 		if !ws.KeepPhoneNumbers {
-			ingest.HashPhoneCustomers(parsed.Events, name)
+			ingest.HashPhoneCustomers(parsed, name)
 		}
-		events = append(events, parsed.Events...)
+		events = append(events, parsed...)
 		p.Ingested, p.Workspace = now, name
 		done = append(done, p)
 		if len(events) >= quarantineBatch {
@@ -223,28 +229,48 @@ func IngestQuarantined(ctx context.Context, s store.Store, route func(phoneNumbe
 	return res, flush()
 }
 
+// routed returns the source of a quarantined part, among sources, and the
+// workspace it now routes the part to; nil when none does.
+func routed(sources []ingest.Source, p store.QuarantinedPart) (ingest.Source, string) {
+	for _, src := range sources {
+		if src.Name() == p.Source {
+			if name, ok := src.Route(partKeys(p)); ok {
+				return src, name
+			}
+		}
+	}
+	return nil, ""
+}
+
+// partKeys are the keys the quarantine keeps of a part.
+func partKeys(p store.QuarantinedPart) ingest.Keys {
+	return ingest.Keys{Key: p.PhoneNumberID, Account: p.AccountID}
+}
+
 // quarantineBatch is about how many events of the quarantine are handed
 // to the store at once.
 var quarantineBatch = 5000
 
-// StartWhatsApp logs the webhook's configuration (which numbers and
-// accounts go to which workspace; never the secrets), then ingests the
-// quarantined parts it now maps. serve calls it at start; a failure to
-// ingest is logged, not returned, so that serve starts all the same.
+// StartWhatsApp is StartSources with the WhatsApp source of cfg alone.
 func StartWhatsApp(ctx context.Context, s store.Store, cfg config.WhatsApp, submit func(context.Context, []event.Event) error, log *slog.Logger) error {
-	if cfg.Enabled() {
-		for _, m := range []struct {
-			what    string
-			mapping map[string]string
-		}{{"phone number id", cfg.PhoneNumbers}, {"business account", cfg.BusinessAccounts}} {
-			for _, id := range slices.Sorted(maps.Keys(m.mapping)) {
-				log.Info("whatsapp webhook: "+m.what+" maps to a workspace", strings.ReplaceAll(m.what, " ", "_"), id, "workspace", m.mapping[id])
-			}
+	return StartSources(ctx, s, []ingest.Source{whatsapp.New(cfg)}, submit, log)
+}
+
+// StartSources logs the configuration of each configured source (which
+// keys go to which workspace; never the secrets), then ingests the
+// quarantined parts they now map. serve calls it at start; a failure to
+// ingest is logged, not returned, so that serve starts all the same.
+func StartSources(ctx context.Context, s store.Store, sources []ingest.Source, submit func(context.Context, []event.Event) error, log *slog.Logger) error {
+	for _, src := range sources {
+		if src.Configured() != nil {
+			continue
 		}
-		log.Info("whatsapp webhook configured", "phone_numbers", len(cfg.PhoneNumbers), "business_accounts", len(cfg.BusinessAccounts),
-			"app_secrets", len(cfg.Secrets()), "verify_token_set", cfg.VerifyToken != "")
+		for _, m := range src.Mappings() {
+			log.Info(src.Name()+" webhook: "+strings.ReplaceAll(m.Kind, "_", " ")+" maps to a workspace", m.Kind, m.ID, "workspace", m.Workspace)
+		}
+		log.LogAttrs(ctx, slog.LevelInfo, src.Name()+" webhook configured", src.LogAttrs()...)
 	}
-	res, err := IngestQuarantined(ctx, s, cfg.Route, submit)
+	res, err := IngestQuarantine(ctx, s, sources, submit)
 	if errors.Is(err, errNoQuarantine) {
 		return nil
 	}

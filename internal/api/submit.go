@@ -21,9 +21,9 @@ type Submitter interface {
 
 // Submitted counts what became of a request's valid events.
 type Submitted struct {
-	Accepted   int // new in the store
-	Duplicates int // the store held them already
-	Queued     int // durable in the journal, checked for duplicates when applied
+	Accepted   int `json:"accepted"`   // new in the store (wait=applied)
+	Duplicates int `json:"duplicates"` // held by the store already (wait=applied)
+	Queued     int `json:"queued"`     // durable in the journal, checked for duplicates when applied
 }
 
 // submit hands a request's valid events to the ingester and counts their

@@ -64,11 +64,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := addConfigAlerts(ctx, s, cfg.Alerts); err != nil {
 		return err
 	}
-	// The webhook's workspaces exist from the start, so that they can be
+	// The webhooks' workspaces exist from the start, so that they can be
 	// reported on and set up while serve runs.
-	for _, mapping := range []map[string]string{cfg.WhatsApp.PhoneNumbers, cfg.WhatsApp.BusinessAccounts} {
-		for _, name := range mapping {
-			if _, err := api.EnsureWorkspace(ctx, s, name); err != nil {
+	sources := cfg.Webhooks()
+	for _, src := range sources {
+		for _, m := range src.Mappings() {
+			if _, err := api.EnsureWorkspace(ctx, s, m.Workspace); err != nil {
 				return err
 			}
 		}
@@ -80,7 +81,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer served.close()
-	opts := api.Options{MaxBodyBytes: cfg.MaxBody, WhatsApp: cfg.WhatsApp, MaxInFlight: cfg.MaxInFlight, MaxLag: time.Duration(cfg.Journal.MaxLag)}
+	opts := api.Options{MaxBodyBytes: cfg.MaxBody, Sources: sources, MaxInFlight: cfg.MaxInFlight, MaxLag: time.Duration(cfg.Journal.MaxLag)}
 	opts.AdminToken = served.token
 	return serveHTTP(ctx, e, s, cfg, opts, func(base string) {
 		served.listening(e, base) // before saying so: whoever waits for the line finds the server
@@ -115,7 +116,7 @@ func serveHTTP(ctx context.Context, e *env, s store.Store, cfg config.Config, op
 	defer ingester.Close(30 * time.Second)
 	opts.Journal = ingester.Journal()
 	// Parts of numbers the configuration now maps leave the quarantine.
-	if err := api.StartWhatsApp(ctx, s, opts.WhatsApp, journaled(ingester), e.log); err != nil {
+	if err := api.StartSources(ctx, s, opts.WebhookSources(), journaled(ingester), e.log); err != nil {
 		return err
 	}
 	srv := &http.Server{

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/event"
+	"github.com/omnikpi/omnikpi/internal/ingest"
 )
 
 // Object is the value of "object" in every WhatsApp Business Account webhook.
@@ -32,12 +33,7 @@ type Options struct {
 
 // Problem is a part of a webhook that was not stored, and why. The rest of
 // the batch is stored all the same.
-type Problem struct {
-	Where  string `json:"where"` // such as "entry 0, change 1, statuses[2]"
-	Reason string `json:"reason"`
-}
-
-func (p Problem) String() string { return p.Where + ": " + p.Reason }
+type Problem = ingest.Problem
 
 // Result is what a webhook body holds: valid events, each with its
 // workspace, in payload order, and the parts that were skipped.
