@@ -48,7 +48,7 @@ type WhatsApp = whatsapp.Settings
 
 // Webhooks lists every webhook source with its settings, configured or
 // not (see ingest.Source): a new source is its package, its settings in
-// Config and its line here.
+// Config (their keys in Settings) and its line here.
 func (c Config) Webhooks() []ingest.Source {
 	return []ingest.Source{whatsapp.New(c.WhatsApp)}
 }
