@@ -141,10 +141,7 @@ type resolved struct {
 	Location *time.Location
 	from, to time.Time
 	ws       store.Workspace
-	// spanFrom and spanTo widen the period for the queries that look
-	// around it.
-	spanFrom, spanTo time.Time
-	steps            []string // an ordered funnel's event kinds
+	steps    []string // an ordered funnel's event kinds
 }
 
 // fromText and toText are the period's bounds as reports show them: RFC
@@ -432,14 +429,25 @@ type groupData struct {
 	comps  *comps
 }
 
+// span is the time a query that looks around the period reads (its
+// .SpanFromMS and .SpanToMS): from before the period's start, to after its
+// end.
+type span struct{ from, to time.Time }
+
 // query renders and runs the named query for res.
 func (e *Engine) query(ctx context.Context, res *resolved, name string) (store.Rows, error) {
+	return e.queryOver(ctx, res, name, span{res.from, res.to})
+}
+
+// queryOver renders and runs the named query for res, reading the span sp
+// around the period.
+func (e *Engine) queryOver(ctx context.Context, res *resolved, name string, sp span) (store.Rows, error) {
 	var args []any
 	w := res.ws.Windows
 	sc := &sqlCtx{
 		args: &args, dialect: e.store.Dialect(), req: res,
 		Workspace: res.Workspace, FromMS: res.from.UnixMilli(), ToMS: res.to.UnixMilli(),
-		SpanFromMS: res.spanFrom.UnixMilli(), SpanToMS: res.spanTo.UnixMilli(),
+		SpanFromMS: sp.from.UnixMilli(), SpanToMS: sp.to.UnixMilli(),
 		LastYearFromMS: res.from.In(res.Location).AddDate(-1, 0, 0).UnixMilli(), LastYearToMS: res.to.In(res.Location).AddDate(-1, 0, 0).UnixMilli(),
 		Win: windowsMS{Reply: w.Reply.Millis(), Conversion: w.Conversion.Millis(), OptOut: w.OptOut.Millis(), Conversation: w.Conversation.Millis()},
 	}

@@ -64,8 +64,7 @@ func (e *Engine) OrderedFunnel(ctx context.Context, r Request, steps []string, w
 		return FunnelReport{}, err
 	}
 	res.steps = steps
-	res.spanTo = res.to.Add(within * time.Duration(len(steps)-1))
-	rows, err := e.query(ctx, res, "funnel-steps")
+	rows, err := e.queryOver(ctx, res, "funnel-steps", span{res.from, res.to.Add(within * time.Duration(len(steps)-1))})
 	if err != nil {
 		return FunnelReport{}, err
 	}

@@ -73,10 +73,9 @@ func (res *resolved) halfLife() time.Duration {
 // to a conversion window after it, the campaign messages read or clicked
 // then, and the period's orders.
 func (e *Engine) readJourneys(ctx context.Context, res *resolved) (*journeys, error) {
-	res.spanFrom = res.from.Add(-res.lookback())
-	res.spanTo = res.to.Add(time.Duration(res.ws.Windows.Conversion))
+	sp := span{res.from.Add(-res.lookback()), res.to.Add(time.Duration(res.ws.Windows.Conversion))}
 	j := &journeys{byCustomer: map[string][]*touch{}}
-	rows, err := e.query(ctx, res, "touch-events")
+	rows, err := e.queryOver(ctx, res, "touch-events", sp)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +96,7 @@ func (e *Engine) readJourneys(ctx context.Context, res *resolved) (*journeys, er
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if rows, err = e.query(ctx, res, "message-touches"); err != nil {
+	if rows, err = e.queryOver(ctx, res, "message-touches", sp); err != nil {
 		return nil, err
 	}
 	for rows.Next() {

@@ -65,13 +65,13 @@ func (e *Engine) segmentsOf(ctx context.Context, res *resolved) (map[string]map[
 		}
 		out[customer][family] = seg
 	}
-	res.spanFrom, res.spanTo = res.to.Add(-segmentYear), res.to
+	year := span{res.to.Add(-segmentYear), res.to}
 	type buyer struct {
 		currency             string
 		orders, last, amount float64
 	}
 	buyers := map[string]*buyer{}
-	err := e.eachRow(ctx, res, "segment-orders", func(scan func(...any) error) error {
+	err := e.eachRow(ctx, res, "segment-orders", year, func(scan func(...any) error) error {
 		var customer, currency string
 		var orders, last, amount float64
 		if err := scan(&customer, &currency, &orders, &last, &amount); err != nil {
@@ -112,7 +112,7 @@ func (e *Engine) segmentsOf(ctx context.Context, res *resolved) (map[string]map[
 	}
 
 	conversations := map[string]float64{}
-	if err := e.eachRow(ctx, res, "segment-conversations", func(scan func(...any) error) error {
+	if err := e.eachRow(ctx, res, "segment-conversations", year, func(scan func(...any) error) error {
 		var customer string
 		var n float64
 		if err := scan(&customer, &n); err != nil {
@@ -145,7 +145,7 @@ func (e *Engine) segmentsOf(ctx context.Context, res *resolved) (map[string]map[
 	}
 
 	latest := map[string]map[string]float64{}
-	if err := e.eachRow(ctx, res, "segment-surveys", func(scan func(...any) error) error {
+	if err := e.eachRow(ctx, res, "segment-surveys", year, func(scan func(...any) error) error {
 		var customer string
 		var survey *string
 		var score *float64
@@ -237,9 +237,9 @@ func quintiles(names []string, value func(string) float64, group func(string) st
 	return out
 }
 
-// eachRow runs a query and hands each row's Scan to fn.
-func (e *Engine) eachRow(ctx context.Context, res *resolved, query string, fn func(scan func(...any) error) error) error {
-	rows, err := e.query(ctx, res, query)
+// eachRow runs a query over sp and hands each row's Scan to fn.
+func (e *Engine) eachRow(ctx context.Context, res *resolved, query string, sp span, fn func(scan func(...any) error) error) error {
+	rows, err := e.queryOver(ctx, res, query, sp)
 	if err != nil {
 		return err
 	}

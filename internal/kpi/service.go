@@ -80,12 +80,11 @@ type Unclosed struct {
 // sessions reads the events around the period and returns the sessions
 // that start in it.
 func (e *Engine) sessions(ctx context.Context, res *resolved) ([]*session, error) {
-	span := time.Duration(res.ws.Windows.Conversation)
-	if gap := res.ws.Windows.SessionGap(); gap > span {
-		span = gap
+	around := time.Duration(res.ws.Windows.Conversation)
+	if gap := res.ws.Windows.SessionGap(); gap > around {
+		around = gap
 	}
-	res.spanFrom, res.spanTo = res.from.Add(-span), res.to.Add(span)
-	rows, err := e.query(ctx, res, "conversation-events")
+	rows, err := e.queryOver(ctx, res, "conversation-events", span{res.from.Add(-around), res.to.Add(around)})
 	if err != nil {
 		return nil, err
 	}
