@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -56,8 +57,46 @@ func checkSegment(segment string) error {
 // reaches from the period's end.
 const segmentYear = 365 * 24 * time.Hour
 
-// segmentsOf returns each customer's segment in every family.
+// segmentsOf returns each customer's segment in every family, from the
+// memo of a Segments call when it holds them.
 func (e *Engine) segmentsOf(ctx context.Context, res *resolved) (map[string]map[string]string, error) {
+	memo, _ := ctx.Value(segmentMemoKey{}).(*segmentMemo)
+	if memo == nil {
+		return e.segment(ctx, res)
+	}
+	k := segmentKey{res.Workspace, res.from.UnixMilli(), res.to.UnixMilli()}
+	memo.mu.Lock()
+	defer memo.mu.Unlock()
+	if segs, ok := memo.segs[k]; ok {
+		return segs, nil
+	}
+	segs, err := e.segment(ctx, res)
+	if err == nil {
+		memo.segs[k] = segs
+	}
+	return segs, err
+}
+
+// segmentMemo keeps the segmentations made during one Segments call: each
+// segment's report, and its comparisons, narrow to the customers of the
+// same segmentation instead of segmenting every customer again. A
+// segmentation reads the workspace's history up to the period's end and
+// its conversations around the period, never the request's filters, so
+// the workspace and the period are its key.
+type segmentMemo struct {
+	mu   sync.Mutex
+	segs map[segmentKey]map[string]map[string]string
+}
+
+type segmentKey struct {
+	workspace string
+	from, to  int64 // Unix ms
+}
+
+type segmentMemoKey struct{}
+
+// segment computes each customer's segment in every family.
+func (e *Engine) segment(ctx context.Context, res *resolved) (map[string]map[string]string, error) {
 	out := map[string]map[string]string{}
 	set := func(customer, family, seg string) {
 		if out[customer] == nil {
@@ -315,6 +354,7 @@ func (e *Engine) Segments(ctx context.Context, r Request, family string) (Segmen
 		r.KPIs = segmentKPIs
 	}
 	r.GroupBy, r.Bucket, r.Segment = nil, "", ""
+	ctx = context.WithValue(ctx, segmentMemoKey{}, &segmentMemo{segs: map[segmentKey]map[string]map[string]string{}})
 	res, err := e.prepare(ctx, r)
 	if err != nil {
 		return SegmentReport{}, err
