@@ -37,6 +37,32 @@ type FactColumn struct {
 	Of    string   // the event column FirstPlaced picks
 }
 
+// Type is the type of the column's values: a time or a sum in Int, a
+// flag in Bool, a pick of the event column's type.
+func (c FactColumn) Type() ColumnType {
+	switch c.Rule {
+	case FirstPlaced:
+		return EventColumn(c.Of).Type
+	case WithoutAmount:
+		return Bool
+	}
+	return Int
+}
+
+// Nullable reports whether the column can be null: a time of some of the
+// table's kinds, or a pick from an order_placed, that no event of the
+// entity gave. A time of any of its kinds, a sum and a flag always have a
+// value.
+func (c FactColumn) Nullable() bool {
+	switch c.Rule {
+	case Earliest, Latest:
+		return len(c.Kinds) > 0
+	case FirstPlaced:
+		return true
+	}
+	return false
+}
+
 // FactTable describes one fact table.
 type FactTable struct {
 	Name   string   // the table the KPI SQL reads

@@ -26,11 +26,9 @@ import (
 //go:embed schema.sql
 var schemaSQL string
 
-// eventColumns lists the events table's columns in the order Insert sends
-// them. The old servers need the column list on every INSERT.
-const eventColumns = `workspace, id, ts, kind, channel, customer, conversation, message, campaign, template,
-variant, actor, agent, team, order_id, amount, currency, score, count, duration_ms, text, tags, source,
-medium, utm_campaign, utm_content, utm_term, product, platform, props, received`
+// eventColumns lists the events table's columns (store.EventColumns) for
+// the INSERT: the old servers need the column list on every one.
+var eventColumns = store.EventColumnNames()
 
 // Store is a ClickHouse database.
 type Store struct {
@@ -247,8 +245,12 @@ func (l Layout) Schema(database string) ([]string, error) {
 	for _, f := range store.Facts {
 		facts = append(facts, newFactDDL(f))
 	}
+	var events []string
+	for _, c := range store.EventColumns {
+		events = append(events, c.Name+" "+sqlType(c))
+	}
 	var b bytes.Buffer
-	if err := t.Execute(&b, map[string]any{"Facts": facts}); err != nil {
+	if err := t.Execute(&b, map[string]any{"Events": events, "Facts": facts}); err != nil {
 		return nil, fmt.Errorf("render schema: %w", err)
 	}
 	shards := l.ShardDatabases
@@ -474,41 +476,16 @@ func (s *Store) insertRows(ctx context.Context, insert string, n int, row func(i
 	return tx.Commit()
 }
 
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// eventRow lays e out in eventColumns order.
+// eventRow lays e out as store.EventRow does, with tags as an array,
+// which is never null.
 func eventRow(e *event.Event, received int64) []any {
-	var amount, currency, score, duration, props any
-	if e.Amount != nil {
-		amount, currency = e.Amount.Minor, e.Amount.Currency
+	row := store.EventRow(e, received)
+	for i, c := range store.EventColumns {
+		if c.Type == store.TextList && row[i].([]string) == nil {
+			row[i] = []string{}
+		}
 	}
-	if e.Score != nil {
-		score = *e.Score
-	}
-	if e.DurationMS != nil {
-		duration = *e.DurationMS
-	}
-	if len(e.Props) > 0 {
-		b, _ := json.Marshal(e.Props) // validated as encodable
-		props = string(b)
-	}
-	tags := e.Tags
-	if tags == nil {
-		tags = []string{}
-	}
-	return []any{
-		e.Workspace, e.ID, e.TSMillis(), string(e.Kind), nullable(e.Channel), nullable(e.Customer),
-		nullable(e.Conversation), nullable(e.Message), nullable(e.Campaign), nullable(e.Template),
-		nullable(e.Variant), nullable(string(e.Actor)), nullable(e.Agent), nullable(e.Team),
-		nullable(e.Order), amount, currency, score, e.Count, duration, nullable(e.Text), tags,
-		nullable(e.Source), nullable(e.Medium), nullable(e.UTMCampaign), nullable(e.UTMContent),
-		nullable(e.UTMTerm), nullable(e.Product), nullable(e.Platform), props, received,
-	}
+	return row
 }
 
 // Workspace returns a workspace's newest settings.

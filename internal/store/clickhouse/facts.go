@@ -21,6 +21,17 @@ type factDDL struct {
 	Finals                   []string // "…Merge(col_state)", in Names order
 }
 
+// sqlType is ClickHouse's type of a stored column. A list is never null:
+// an empty array stands for none.
+func sqlType(c store.Column) string {
+	t := map[store.ColumnType]string{store.Text: "String", store.Int: "Int64", store.Float: "Float64",
+		store.Bool: "UInt8", store.TextList: "Array(String)"}[c.Type]
+	if c.Nullable && c.Type != store.TextList {
+		t = "Nullable(" + t + ")"
+	}
+	return t
+}
+
 // newFactDDL renders f. Times use 0 for "none": aggregate functions with
 // the If combinator give the type's default on no rows, and no accepted
 // event is older than the year 2000.
@@ -52,10 +63,7 @@ func newFactDDL(f store.FactTable) factDDL {
 			add(c.Name, "maxIf, Int64, UInt8", "Nullable(Int64)", fmt.Sprintf("maxIfState(ts, kind IN (%s))", in),
 				fmt.Sprintf("nullIf(maxIfMerge(%s_state), 0)", c.Name))
 		case store.FirstPlaced:
-			typ := "String"
-			if c.Of == "amount" {
-				typ = "Int64"
-			}
+			typ := sqlType(store.Column{Type: c.Type()})
 			add(c.Name, "argMinIf, "+typ+", Tuple(Int64, String), UInt8", "Nullable("+typ+")",
 				fmt.Sprintf("argMinIfState(assumeNotNull(%s), (ts, id), kind = 'order_placed')", c.Of),
 				fmt.Sprintf("if(minIfMerge(%s_state) = 0, NULL, argMinIfMerge(%s_state))", placed, c.Name))

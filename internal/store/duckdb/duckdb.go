@@ -19,6 +19,8 @@ import (
 	"github.com/omnikpi/omnikpi/internal/store"
 )
 
+// schemaSQL is the schema, a template that schema renders.
+//
 //go:embed schema.sql
 var schemaSQL string
 
@@ -27,11 +29,9 @@ const stageSQL = `
 CREATE TEMP TABLE IF NOT EXISTS stage AS SELECT *, 0::BIGINT AS seq FROM events LIMIT 0;
 CREATE TEMP TABLE IF NOT EXISTS fresh (seq BIGINT);`
 
-// eventColumns lists the events table's columns in the order Insert appends
-// them; stage has the same columns followed by seq.
-const eventColumns = `workspace, id, ts, kind, channel, customer, conversation, message, campaign, template,
-variant, actor, agent, team, order_id, amount, currency, score, count, duration_ms, text, tags, source,
-medium, utm_campaign, utm_content, utm_term, product, platform, props, received`
+// eventColumns lists the events table's columns (store.EventColumns);
+// stage has the same columns followed by seq.
+var eventColumns = store.EventColumnNames()
 
 // Store is a DuckDB file. Reads run concurrently; writes are serialised on
 // one connection, which is how DuckDB wants a single writer.
@@ -59,8 +59,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
 	}
+	ddl, err := schema()
+	if err != nil {
+		return nil, err
+	}
 	db := sql.OpenDB(connector)
-	if _, err := db.ExecContext(ctx, schemaSQL); err != nil {
+	if _, err := db.ExecContext(ctx, ddl); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("apply schema to %s: %w", path, err)
 	}
@@ -274,44 +278,29 @@ func (s *Store) withAppender(ctx context.Context, table string, fill func(*duckd
 	})
 }
 
-func nullable(s string) driver.Value {
-	if s == "" {
-		return nil
+// eventRow lays e out as store.EventRow does, followed by seq, with tags
+// as the list the appender takes.
+func eventRow(e *event.Event, received, seq int64) []driver.Value {
+	row := make([]driver.Value, 0, len(store.EventColumns)+1)
+	for i, v := range store.EventRow(e, received) {
+		if store.EventColumns[i].Type == store.TextList {
+			v = textList(v.([]string))
+		}
+		row = append(row, v)
 	}
-	return s
+	return append(row, seq)
 }
 
-// eventRow lays e out in eventColumns order, followed by seq.
-func eventRow(e *event.Event, received, seq int64) []driver.Value {
-	var amount, currency, score, duration, tags, props driver.Value
-	if e.Amount != nil {
-		amount, currency = e.Amount.Minor, e.Amount.Currency
+// textList is a list of texts as the appender takes it: null when nil.
+func textList(list []string) driver.Value {
+	if list == nil {
+		return nil
 	}
-	if e.Score != nil {
-		score = *e.Score
+	out := make([]any, len(list))
+	for i, t := range list {
+		out[i] = t
 	}
-	if e.DurationMS != nil {
-		duration = *e.DurationMS
-	}
-	if e.Tags != nil {
-		list := make([]any, len(e.Tags))
-		for i, t := range e.Tags {
-			list[i] = t
-		}
-		tags = list
-	}
-	if len(e.Props) > 0 {
-		b, _ := json.Marshal(e.Props) // validated as encodable
-		props = string(b)
-	}
-	return []driver.Value{
-		e.Workspace, e.ID, e.TSMillis(), string(e.Kind), nullable(e.Channel), nullable(e.Customer),
-		nullable(e.Conversation), nullable(e.Message), nullable(e.Campaign), nullable(e.Template),
-		nullable(e.Variant), nullable(string(e.Actor)), nullable(e.Agent), nullable(e.Team),
-		nullable(e.Order), amount, currency, score, e.Count, duration, nullable(e.Text), tags,
-		nullable(e.Source), nullable(e.Medium), nullable(e.UTMCampaign), nullable(e.UTMContent),
-		nullable(e.UTMTerm), nullable(e.Product), nullable(e.Platform), props, received, seq,
-	}
+	return out
 }
 
 // Workspace returns a workspace's settings.

@@ -28,6 +28,59 @@ func Run(t *testing.T, open Opener) {
 	t.Run("FactsIndependentOfOrderAndBatches", func(t *testing.T) { factsIndependentOfOrderAndBatches(t, open) })
 	t.Run("SizeGrows", func(t *testing.T) { sizeGrows(t, open) })
 	t.Run("RevokeKey", func(t *testing.T) { revokeKey(t, open) })
+	t.Run("EventsKeepEveryColumn", func(t *testing.T) { eventsKeepEveryColumn(t, open) })
+}
+
+// eventsKeepEveryColumn: the events table has store.EventColumns, in
+// order, and an event with every field set reads back as store.EventRow
+// laid it out.
+func eventsKeepEveryColumn(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	score, duration := 4.5, int64(61_000)
+	e := Event("full", 0, event.OrderPlaced, "m1", func(e *event.Event) {
+		e.Customer, e.Conversation, e.Campaign, e.Template, e.Variant = "c1", "v1", "spring", "tpl", "B"
+		e.Actor, e.Agent, e.Team, e.Order = event.ActorAgent, "ana", "sales", "o1"
+		e.Amount, e.Score, e.DurationMS, e.Count = &event.Money{Minor: 1999, Currency: "EUR"}, &score, &duration, 3
+		e.Text, e.Tags = "hello", []string{"vip", "late"}
+		e.Source, e.Medium, e.UTMCampaign, e.UTMContent, e.UTMTerm = "google", "cpc", "spring", "banner", "shoes"
+		e.Product, e.Platform, e.Props = "sku-1", "web", map[string]any{"goal": "booking"}
+	})
+	if _, err := s.Insert(ctx, []event.Event{e}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.DB().Query("SELECT * FROM " + s.Dialect().Events("e") + " WHERE e.id = 'full'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, c := range store.EventColumns {
+		want = append(want, c.Name)
+	}
+	if !reflect.DeepEqual(cols, want) {
+		t.Fatalf("the events table has columns %v, want store.EventColumns %v", cols, want)
+	}
+	if !rows.Next() {
+		t.Fatalf("the event was not stored: %v", rows.Err())
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range store.EventRow(&e, 0) {
+		if name := cols[i]; name != "received" && fmt.Sprint(deref(vals[i])) != fmt.Sprint(v) {
+			t.Errorf("%s = %v, want %v", name, deref(vals[i]), v)
+		}
+	}
 }
 
 // revokeKey: a revoked key is neither found by its hash nor listed; the
