@@ -60,7 +60,7 @@ var EventColumns = []Column{
 	{"utm_term", Text, true},
 	{"product", Text, true},
 	{"platform", Text, true},
-	{"props", Text, true},  // JSON
+	{"props", Text, true},    // JSON
 	{"received", Int, false}, // when the store took the event, Unix ms
 }
 
