@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/event"
@@ -211,4 +212,79 @@ func (e *Engine) Stages(ctx context.Context, r Request) (StagesReport, error) {
 		rep.Stages = append(rep.Stages, st)
 	}
 	return rep, nil
+}
+
+var _ = register(View{
+	Name: "funnel", Path: "/v1/funnel", Schema: "StagesReport", Request: true,
+	Summary: "Awareness → engagement → conversion → advocacy per channel; or, with steps, an ordered customer funnel",
+	Params: []Param{
+		{Name: "steps", Doc: "Event kinds in order; the answer is then a FunnelReport", Example: "message_read,button_clicked,order_placed"},
+		{Name: "within", Doc: "Most time between steps, a duration such as 7d, 36h or 90m (default 7d)", Example: "7d",
+			Check: func(v string) error { _, _, err := FunnelOptions(v, ""); return err }},
+		{Name: "order", Doc: "strict or loose", Enum: []string{"strict", "loose"},
+			Check: func(v string) error { _, _, err := FunnelOptions("", v); return err }},
+	},
+	Columns: append(append([]Column{}, stageColumns...), funnelColumns...),
+	Run: func(ctx context.Context, e *Engine, r Request, p Params) (Result, error) {
+		steps := p.List("steps")
+		if len(steps) == 0 {
+			return e.Stages(ctx, r)
+		}
+		within, strict, err := FunnelOptions(p["within"], p["order"])
+		if err != nil {
+			return nil, err
+		}
+		return e.OrderedFunnel(ctx, r, steps, within, strict)
+	},
+	New: func(p Params) Result {
+		if len(p.List("steps")) == 0 {
+			return &StagesReport{}
+		}
+		return &FunnelReport{}
+	},
+})
+
+var stageColumns = []Column{
+	{Name: "channel", Type: TypeString, Doc: "without steps: the channel, (total) for every channel together, (no channel) for events without one"},
+	{Name: "awareness", Type: TypeNumber}, {Name: "engagement", Type: TypeNumber}, {Name: "conversion", Type: TypeNumber}, {Name: "advocacy", Type: TypeNumber},
+	{Name: "engagement_rate", Type: TypeNumber, Unit: Percent}, {Name: "conversion_rate", Type: TypeNumber, Unit: Percent}, {Name: "advocacy_rate", Type: TypeNumber, Unit: Percent},
+}
+
+var funnelColumns = []Column{
+	{Name: "step", Type: TypeString, Doc: "with steps: the event kind"}, {Name: "customers", Type: TypeInteger, Unit: Count},
+	{Name: "from_previous", Type: TypeNumber, Unit: Percent}, {Name: "from_first", Type: TypeNumber, Unit: Percent},
+}
+
+// Table is a row per channel and one for the total.
+func (rep StagesReport) Table() Table {
+	t := Table{Title: fmt.Sprintf("Funnel of workspace %s, %s to %s (%s)", rep.Workspace, rep.From, rep.To, rep.TimeZone), Columns: stageColumns}
+	for _, s := range rep.Stages {
+		ch := "(no channel)"
+		switch {
+		case s.Total:
+			ch = "(total)"
+		case s.Channel != nil:
+			ch = *s.Channel
+		}
+		t.Rows = append(t.Rows, []any{ch, s.Awareness, s.Engagement, s.Conversion, s.Advocacy, s.EngagementRate, s.ConversionRate, s.AdvocacyRate})
+	}
+	return t
+}
+
+// Table is a row per step.
+func (rep FunnelReport) Table() Table {
+	median := "—"
+	if rep.MedianSeconds != nil {
+		median = strconv.FormatFloat(*rep.MedianSeconds, 'f', 0, 64) + " s"
+	}
+	order := "loose"
+	if rep.Strict {
+		order = "strict"
+	}
+	t := Table{Title: fmt.Sprintf("Funnel of workspace %s, %s to %s (%s), %s order, at most %s between steps; median time to convert %s",
+		rep.Workspace, rep.From, rep.To, rep.TimeZone, order, rep.Within, median), Columns: funnelColumns}
+	for _, s := range rep.Steps {
+		t.Rows = append(t.Rows, []any{s.Kind, s.Customers, s.FromPrev, s.FromFirst})
+	}
+	return t
 }

@@ -390,3 +390,32 @@ func (e *Engine) Segments(ctx context.Context, r Request, family string) (Segmen
 	}
 	return rep, nil
 }
+
+var _ = register(View{
+	Name: "segments", Path: "/v1/segments", Schema: "SegmentReport", Request: true,
+	Summary: "KPIs per customer segment",
+	Params:  []Param{{Name: "family", Doc: "rfm, rpc, response or satisfaction", Enum: SegmentFamilies}},
+	Columns: []Column{
+		{Name: "segment", Type: TypeString, Doc: "family:segment"}, {Name: "customers", Type: TypeInteger, Unit: Count},
+		{Name: "<kpi>*", Type: TypeNumber, Doc: "a column per figure, as in /v1/kpis"},
+	},
+	Run: func(ctx context.Context, e *Engine, r Request, p Params) (Result, error) {
+		return e.Segments(ctx, r, p["family"])
+	},
+	New: func(Params) Result { return &SegmentReport{} },
+})
+
+// Table is a row per segment, a column per figure.
+func (rep SegmentReport) Table() Table {
+	var figs [][]Value
+	for _, s := range rep.Segments {
+		figs = append(figs, s.KPIs)
+	}
+	cols, fill := figureTable(figs)
+	t := Table{Title: fmt.Sprintf("Segments by %s, workspace %s, %s to %s", rep.Family, rep.Workspace, rep.From, rep.To),
+		Columns: append([]Column{{Name: "segment", Type: TypeString}, {Name: "customers", Type: TypeInteger, Unit: Count}}, cols...)}
+	for _, s := range rep.Segments {
+		t.Rows = append(t.Rows, append([]any{s.Segment, s.Customers}, fill(s.KPIs)...))
+	}
+	return t
+}

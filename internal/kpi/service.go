@@ -460,3 +460,27 @@ func (e *Engine) Unclosed(ctx context.Context, r Request) (UnclosedReport, error
 	}
 	return rep, nil
 }
+
+var _ = register(View{
+	Name: "unclosed", Path: "/v1/conversations/unclosed", Schema: "UnclosedReport", Request: true,
+	Summary: "Conversations never resolved, or whose last message is the customer's, unanswered",
+	Columns: unclosedColumns,
+	Run:     func(ctx context.Context, e *Engine, r Request, _ Params) (Result, error) { return e.Unclosed(ctx, r) },
+	New:     func(Params) Result { return &UnclosedReport{} },
+})
+
+var unclosedColumns = []Column{
+	{Name: "conversation", Type: TypeString}, {Name: "customer", Type: TypeString}, {Name: "channel", Type: TypeString},
+	{Name: "agent", Type: TypeString}, {Name: "started", Type: TypeTime}, {Name: "last_message_at", Type: TypeTime},
+	{Name: "last_message_by", Type: TypeString, Doc: "customer or business"}, {Name: "reason", Type: TypeString},
+}
+
+// Table is a row per conversation.
+func (rep UnclosedReport) Table() Table {
+	t := Table{Title: fmt.Sprintf("Unclosed conversations of workspace %s, %s to %s (%s): %d", rep.Workspace, rep.From, rep.To, rep.TimeZone, len(rep.Conversations)),
+		Columns: unclosedColumns}
+	for _, u := range rep.Conversations {
+		t.Rows = append(t.Rows, []any{u.Conversation, u.Customer, u.Channel, u.Agent, u.Started, u.LastMessageAt, u.LastMessageBy, u.Reason})
+	}
+	return t
+}
