@@ -90,13 +90,13 @@ const ratingWords = {
 export function bandText(band, unit, direction) {
   if (!band) return '';
   const n = (v) => fmt.number(v, 2);
-  const wrap = (t) => {
+  const wrap = (x) => {
     switch (unit) {
-      case 'percent': return t + ' %';
-      case 'seconds': return t + ' s';
-      case 'ratio': return t + 'x';
-      case 'money': return band.currency ? t + ' ' + band.currency : t;
-      default: return t;
+      case 'percent': return x + ' %';
+      case 'seconds': return x + ' s';
+      case 'ratio': return x + 'x';
+      case 'money': return band.currency ? x + ' ' + band.currency : x;
+      default: return x;
     }
   };
   let t = '';

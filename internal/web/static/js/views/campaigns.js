@@ -159,8 +159,8 @@ export async function abtest(ctx) {
   const byVariant = await api.get(api.url('/v1/kpis', q));
   const tests = {};
   for (const r of byVariant.rows) {
-    const { campaign, variant } = r.group;
-    if (campaign && variant && r.kpis[0] && r.kpis[0].value) (tests[campaign] = tests[campaign] || []).push(variant);
+    const { campaign: c, variant } = r.group;
+    if (c && variant && r.kpis[0] && r.kpis[0].value) (tests[c] = tests[c] || []).push(variant);
   }
   const names = Object.keys(tests).filter((c) => tests[c].length > 1).sort();
   const campaign = p.campaign || names[0];

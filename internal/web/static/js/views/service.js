@@ -41,11 +41,11 @@ export default async function service(ctx) {
   ]);
 
   const toggle = h('div', { class: 'toggle', role: 'group', 'aria-label': 'Hours' },
-    [['', 'Wall clock'], ['business', 'Business hours']].map(([v, label]) => h('button', {
+    [['', 'Wall clock'], ['business', 'Business hours']].map(([v, text]) => h('button', {
       type: 'button', dataset: { hours: v || 'wall' }, 'aria-pressed': (v === 'business') === business ? 'true' : 'false',
       disabled: v === 'business' && !ctx.businessHours,
       onclick: () => ctx.navigate({ hours: v }),
-    }, label)));
+    }, text)));
 
   const entries = ((totals.rows[0] || {}).kpis || []);
   const byId = {};
