@@ -113,7 +113,12 @@ func (h *handler) webhook(src ingest.Source) http.HandlerFunc {
 			}
 			return ws
 		}
-		batch, err := src.Parse(body, workspace)
+		var batch ingest.Batch
+		if hp, ok := src.(ingest.HeaderParser); ok {
+			batch, err = hp.ParseWebhook(r.Header, body, workspace)
+		} else {
+			batch, err = src.Parse(body, workspace)
+		}
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "invalid_body", err.Error(), "")
 			return

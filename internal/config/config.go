@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/omnikpi/omnikpi/internal/ingest"
+	"github.com/omnikpi/omnikpi/internal/ingest/shopify"
 	"github.com/omnikpi/omnikpi/internal/ingest/whatsapp"
 	"github.com/omnikpi/omnikpi/internal/store"
 )
@@ -32,8 +33,13 @@ type Config struct {
 	// DumpSQL prints each KPI query with its arguments on standard
 	// error.
 	DumpSQL bool `json:"dump_sql,omitempty"`
+	// RetentionInterval is how often the workspaces' retention policies
+	// are applied; 0 turns the schedule off.
+	RetentionInterval store.Duration `json:"retention_interval,omitempty"`
 
 	WhatsApp WhatsApp `json:"whatsapp"`
+	// Shopify configures Shopify's order webhooks at /webhooks/shopify.
+	Shopify shopify.Settings `json:"shopify,omitzero"`
 	// Alerts are alert rules by workspace; serve adds them to the
 	// workspaces' own rules (marked as from the configuration) at start.
 	Alerts map[string][]store.AlertRule `json:"alerts,omitempty"`
@@ -50,7 +56,7 @@ type WhatsApp = whatsapp.Settings
 // not (see ingest.Source): a new source is its package, its settings in
 // Config (their keys in Settings) and its line here.
 func (c Config) Webhooks() []ingest.Source {
-	return []ingest.Source{whatsapp.New(c.WhatsApp)}
+	return []ingest.Source{whatsapp.New(c.WhatsApp), shopify.New(c.Shopify)}
 }
 
 // Load reads a JSON config file over the defaults, without the
@@ -68,6 +74,9 @@ func Load(path string) (Config, error) {
 // Validate checks the settings together and names the first one wrong.
 func (c *Config) Validate() error {
 	if err := c.validateServe(); err != nil {
+		return err
+	}
+	if err := c.Shopify.Check(); err != nil {
 		return err
 	}
 	w := c.WhatsApp

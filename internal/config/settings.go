@@ -47,14 +47,15 @@ type TLS struct {
 // variable or flag.
 func Default() Config {
 	return Config{
-		DB:            DefaultDB,
-		Addr:          "127.0.0.1:8080",
-		MaxBody:       16 << 20,
-		MaxInFlight:   64,
-		MemoryLimit:   "512MB",
-		AlertInterval: store.Duration(time.Minute),
-		Journal:       Journal{MaxBytes: 1 << 30, MaxLag: store.Duration(time.Minute)},
-		Log:           "info",
+		DB:                DefaultDB,
+		Addr:              "127.0.0.1:8080",
+		MaxBody:           16 << 20,
+		MaxInFlight:       64,
+		MemoryLimit:       "512MB",
+		AlertInterval:     store.Duration(time.Minute),
+		RetentionInterval: store.Duration(24 * time.Hour),
+		Journal:           Journal{MaxBytes: 1 << 30, MaxLag: store.Duration(time.Minute)},
+		Log:               "info",
 	}
 }
 
@@ -80,6 +81,7 @@ const EnvConfig = "OMNIKPI_CONFIG"
 const (
 	EnvWhatsAppAppSecret   = "OMNIKPI_WHATSAPP_APP_SECRET"
 	EnvWhatsAppVerifyToken = "OMNIKPI_WHATSAPP_VERIFY_TOKEN"
+	EnvShopifySecret       = "OMNIKPI_SHOPIFY_SECRET"
 )
 
 // Settings lists every setting, in the order of the README's table.
@@ -106,6 +108,8 @@ func Settings() []Setting {
 			set: str(func(c *Config) *string { return &c.MemoryLimit })},
 		{Key: "alert_interval", Flag: "alert-interval", Env: "OMNIKPI_ALERT_INTERVAL", Usage: "how often alert rules are evaluated, a `duration` such as 30s or 5m; 0 turns evaluation off",
 			set: func(c *Config, v string) error { return parseDuration(v, &c.AlertInterval) }},
+		{Key: "retention_interval", Flag: "retention-interval", Env: "OMNIKPI_RETENTION_INTERVAL", Usage: "how often the workspaces' retention policies are applied, a `duration` such as 24h; 0 turns the schedule off",
+			set: func(c *Config, v string) error { return parseDuration(v, &c.RetentionInterval) }},
 		{Key: "journal.dir", Flag: "journal", Env: "OMNIKPI_JOURNAL", Usage: "`directory` of the ingestion journal (default: the DuckDB file's name with .journal; required with ClickHouse)",
 			set: str(func(c *Config) *string { return &c.Journal.Dir })},
 		{Key: "journal.max_bytes", Flag: "journal-max-bytes", Env: "OMNIKPI_JOURNAL_MAX_BYTES", Usage: "journal `bytes` not yet in the store past which ingestion answers 503 with Retry-After",
@@ -138,6 +142,11 @@ func Settings() []Setting {
 			set: func(c *Config, v string) error { return addMapping(&c.WhatsApp.PhoneNumbers, v) }},
 		{Key: "whatsapp.business_accounts", Flag: "whatsapp-account", Usage: "`WABA_ID=WORKSPACE`: a WhatsApp Business Account's events go to the workspace (repeatable)",
 			set: func(c *Config, v string) error { return addMapping(&c.WhatsApp.BusinessAccounts, v) }},
+		{Key: "shopify.secret", Flag: "shopify-secret", Env: EnvShopifySecret, Usage: "`secret` that signs Shopify webhooks: the app's client secret, or the key of the shop's admin webhooks",
+			set: str(func(c *Config) *string { return &c.Shopify.Secret })},
+		{Key: "shopify.secrets", Usage: "further accepted Shopify secrets, for several apps or while one is being rotated"},
+		{Key: "shopify.shops", Flag: "shopify-shop", Usage: "`DOMAIN=WORKSPACE`: a Shopify shop's orders (by its myshopify.com domain) go to the workspace (repeatable)",
+			set: func(c *Config, v string) error { return addMapping(&c.Shopify.Shops, v) }},
 		{Key: "alerts", Usage: "alert rules by workspace, added to the workspaces' own at start"},
 	}
 }
@@ -159,6 +168,8 @@ func (s Setting) Default() string {
 		return c.MemoryLimit
 	case "alert_interval":
 		return store.FormatDuration(time.Duration(c.AlertInterval))
+	case "retention_interval":
+		return store.FormatDuration(time.Duration(c.RetentionInterval))
 	case "journal.max_bytes":
 		return strconv.FormatInt(c.Journal.MaxBytes, 10)
 	case "journal.max_lag":
@@ -477,6 +488,7 @@ func (c *Config) validateServe() error {
 		{"max_inflight", c.MaxInFlight > 0, "must be a positive number of requests"},
 		{"memory_limit", c.MemoryLimit != "", "names no memory limit"},
 		{"alert_interval", c.AlertInterval >= 0, "must not be negative"},
+		{"retention_interval", c.RetentionInterval >= 0, "must not be negative"},
 		{"journal.max_bytes", c.Journal.MaxBytes > 0, "must be a positive number of bytes"},
 		{"journal.apply_interval", c.Journal.ApplyInterval >= 0, "must not be negative"},
 		{"journal.max_lag", c.Journal.MaxLag > 0, "must be a positive duration"},

@@ -64,6 +64,17 @@ type Handshaker interface {
 	Handshake(query url.Values) (string, error)
 }
 
+// HeaderParser is a source whose webhooks say in their headers what the
+// body is and whom it is for, as Shopify's (X-Shopify-Topic and
+// X-Shopify-Shop-Domain) and WooCommerce's do: the handler calls
+// ParseWebhook, with the request's headers, instead of Parse.
+type HeaderParser interface {
+	// ParseWebhook is Parse with the headers of the request; an error
+	// names a header that is missing or wrong, or what is wrong with the
+	// body.
+	ParseWebhook(header http.Header, body []byte, settings func(workspace string) store.Workspace) (Batch, error)
+}
+
 // VerifyError is a webhook request that its platform did not sign, or a
 // handshake the settings refuse. The answer names Field (a header or a
 // query parameter).

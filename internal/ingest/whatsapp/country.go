@@ -36,6 +36,37 @@ func CountryOf(phone string) string {
 			return ""
 		}
 	}
+	loadCodes()
+	for n := 3; n >= 1; n-- { // calling codes have one to three digits, none a prefix of another
+		if country, ok := codes[digits[:n]]; ok {
+			return country
+		}
+	}
+	return ""
+}
+
+// sharedCodes are countries that share a calling code with the one the
+// table gives it for: the rest of North America's +1, Kazakhstan's +7.
+var sharedCodes = map[string]string{"CA": "1", "PR": "1", "DO": "1", "JM": "1", "TT": "1", "BS": "1", "BB": "1", "KZ": "7"}
+
+// CallingCode returns the calling code of an ISO 3166-1 alpha-2 country,
+// without "+", for writing a national number in the international form
+// WhatsApp ids use; "" for a country not known.
+func CallingCode(country string) string {
+	country = strings.ToUpper(strings.TrimSpace(country))
+	if code, ok := sharedCodes[country]; ok {
+		return code
+	}
+	loadCodes()
+	for code, c := range codes {
+		if c == country {
+			return code
+		}
+	}
+	return ""
+}
+
+func loadCodes() {
 	codesOnce.Do(func() {
 		codes = map[string]string{}
 		for _, pair := range strings.Split(strings.ReplaceAll(callingCodes, "\n", ""), "|") {
@@ -43,10 +74,4 @@ func CountryOf(phone string) string {
 			codes[code] = country
 		}
 	})
-	for n := 3; n >= 1; n-- { // calling codes have one to three digits, none a prefix of another
-		if country, ok := codes[digits[:n]]; ok {
-			return country
-		}
-	}
-	return ""
 }
