@@ -250,3 +250,20 @@ func (in *Ingester) answer(recs []Record, outcomes []store.Outcome, err error) {
 		start += len(rec.Events)
 	}
 }
+
+// Drain returns once every record durable when it was called is in the
+// store (or ctx ends): an erasure waits for it, so that events journaled
+// before it cannot bring back what it removes.
+func (in *Ingester) Drain(ctx context.Context) error {
+	_, target := in.j.Durable()
+	for !in.j.appliedThrough(target) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-in.stopped:
+			return ErrClosed
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return nil
+}

@@ -711,3 +711,11 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// appliedThrough reports whether every durable record up to seq is
+// applied.
+func (j *Journal) appliedThrough(seq uint64) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.pending) == 0 || j.pending[0].seq > seq
+}

@@ -74,6 +74,7 @@ type Store interface {
 	RevokeKey(ctx context.Context, hash string) error
 	// Size is the bytes the store takes on disk.
 	Size(ctx context.Context) (int64, error)
+	Eraser
 
 	Close() error
 }
@@ -106,6 +107,9 @@ type Workspace struct {
 	// Receipts overrides, by channel, which statuses a channel reports
 	// (DefaultReceipts for the others).
 	Receipts map[string]Receipts `json:"receipts,omitempty"`
+	// Retention says how long raw events, texts and facts are kept; nil
+	// keeps everything.
+	Retention *Retention `json:"retention,omitempty"`
 }
 
 // Receipts says which statuses a channel reports (KPIS.md §7). A rate that

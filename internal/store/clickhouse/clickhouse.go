@@ -38,6 +38,7 @@ type Store struct {
 	mu      sync.Mutex // one insert at a time, so the duplicate check and the insert are atomic for this process
 	updated uint64     // last workspaces.updated written
 	now     func() time.Time
+	layout  Layout // erasure and retention need a single server
 }
 
 // IsURL reports whether a --db value names a ClickHouse server.
@@ -127,7 +128,7 @@ func OpenConfig(ctx context.Context, c Config) (*Store, error) {
 			return nil, fmt.Errorf("apply schema to %s: %w\n%s", c.Database, err, q)
 		}
 	}
-	s := &Store{db: db, now: time.Now}
+	s := &Store{db: db, now: time.Now, layout: c.Layout}
 	for _, f := range store.Facts {
 		r := factRefresh{table: f, kinds: map[string]bool{}, sql: newFactDDL(f).Refresh()}
 		for _, k := range f.Kinds {
@@ -316,18 +317,16 @@ func (s *Store) Query(ctx context.Context, query string, args ...any) (store.Row
 	return s.db.QueryContext(ctx, query, args...)
 }
 
-// Insert stores the events that are new and reports which were. Ids seen
+// insert stores the events that are new and reports which were. Ids seen
 // before are found in event_ids; the new events go in one INSERT (one
 // block), whose materialized views add their states to the fact states;
 // then the rows of the entities the batch names are merged anew. It
-// returns once the server has written both to its parts.
-func (s *Store) Insert(ctx context.Context, events []event.Event) ([]store.Outcome, error) {
+// returns once the server has written both to its parts. The caller holds
+// s.mu.
+func (s *Store) insert(ctx context.Context, events []event.Event) ([]store.Outcome, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-
 	seen, err := s.storedIDs(ctx, events)
 	if err != nil {
 		return nil, err

@@ -115,3 +115,21 @@ CREATE TABLE IF NOT EXISTS {{front "quarantine"}} (
     version         UInt64
 ) ENGINE = {{everywhere "ReplacingMergeTree(version)" "quarantine"}}
 ORDER BY id;
+
+-- The forgotten list (store.Eraser): hashes of the erased customers and of
+-- their messages, orders and conversations (store.ForgottenHash), whose
+-- later events every server drops.
+CREATE TABLE IF NOT EXISTS {{front "forgotten"}} (
+    workspace String,
+    hash      String, -- hex SHA-256 of "customer:ID", "message:ID" …
+    added     Int64   -- Unix milliseconds
+) ENGINE = {{everywhere "ReplacingMergeTree" "forgotten"}}
+ORDER BY (workspace, hash);
+
+-- How far retention has removed a workspace's raw events: later events
+-- older than the greatest mark are dropped as expired.
+CREATE TABLE IF NOT EXISTS {{front "retention_marks"}} (
+    workspace     String,
+    events_before Int64 -- Unix milliseconds
+) ENGINE = {{everywhere "ReplacingMergeTree(events_before)" "retention_marks"}}
+ORDER BY workspace;

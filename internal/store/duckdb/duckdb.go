@@ -43,6 +43,11 @@ type Store struct {
 	writer  *sql.Conn
 	upserts []upsert // fact maintenance, in order
 	now     func() time.Time
+	// forgotten holds each workspace's forgotten list (store.Eraser), by
+	// hash; expired the time before which its raw events were removed by
+	// retention, in Unix ms.
+	forgotten map[string]map[string]bool
+	expired   map[string]int64
 }
 
 // Open opens or creates the DuckDB file at path and applies the schema.
@@ -99,6 +104,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		}
 		s.upserts = append(s.upserts, upsert{table: f, stmt: stmt})
 	}
+	if err := s.openErase(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -153,17 +162,15 @@ func (s *Store) Query(ctx context.Context, query string, args ...any) (store.Row
 // DB exposes the database for tests and tools that read the tables directly.
 func (s *Store) DB() *sql.DB { return s.db }
 
-// Insert stores events and updates the facts in one transaction: the batch
+// insert stores events and updates the facts in one transaction: the batch
 // is appended to a staging table, inserted into events where its (workspace,
 // id) is new, and only those new rows feed the facts. DuckDB syncs its
 // write-ahead log on commit, so a returned nil means the events are durable.
-func (s *Store) Insert(ctx context.Context, events []event.Event) ([]store.Outcome, error) {
+// The caller holds s.mu.
+func (s *Store) insert(ctx context.Context, events []event.Event) ([]store.Outcome, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-
 	if err := s.stage(ctx, events); err != nil {
 		return nil, err
 	}

@@ -52,3 +52,20 @@ CREATE TABLE IF NOT EXISTS quarantine (
     ingested        BIGINT  NOT NULL,    -- Unix milliseconds; 0 while it waits
     workspace       VARCHAR NOT NULL     -- where it was ingested
 );
+
+-- The forgotten list (store.Eraser): hashes of the erased customers and of
+-- their messages, orders and conversations (store.ForgottenHash), whose
+-- later events are dropped.
+CREATE TABLE IF NOT EXISTS forgotten (
+    workspace VARCHAR NOT NULL,
+    hash      VARCHAR NOT NULL, -- hex SHA-256 of "customer:ID", "message:ID" …
+    added     BIGINT  NOT NULL, -- Unix milliseconds
+    PRIMARY KEY (workspace, hash)
+);
+
+-- How far retention has removed a workspace's raw events: later events
+-- older than this are dropped as expired.
+CREATE TABLE IF NOT EXISTS retention_marks (
+    workspace     VARCHAR PRIMARY KEY,
+    events_before BIGINT NOT NULL -- Unix milliseconds
+);
