@@ -11,6 +11,7 @@ import (
 	"github.com/omnikpi/omnikpi/internal/ingest"
 	"github.com/omnikpi/omnikpi/internal/ingest/shopify"
 	"github.com/omnikpi/omnikpi/internal/ingest/whatsapp"
+	"github.com/omnikpi/omnikpi/internal/ingest/woocommerce"
 	"github.com/omnikpi/omnikpi/internal/store"
 )
 
@@ -40,6 +41,9 @@ type Config struct {
 	WhatsApp WhatsApp `json:"whatsapp"`
 	// Shopify configures Shopify's order webhooks at /webhooks/shopify.
 	Shopify shopify.Settings `json:"shopify,omitzero"`
+	// WooCommerce configures WooCommerce's order webhooks at
+	// /webhooks/woocommerce.
+	WooCommerce woocommerce.Settings `json:"woocommerce,omitzero"`
 	// Alerts are alert rules by workspace; serve adds them to the
 	// workspaces' own rules (marked as from the configuration) at start.
 	Alerts map[string][]store.AlertRule `json:"alerts,omitempty"`
@@ -56,7 +60,7 @@ type WhatsApp = whatsapp.Settings
 // not (see ingest.Source): a new source is its package, its settings in
 // Config (their keys in Settings) and its line here.
 func (c Config) Webhooks() []ingest.Source {
-	return []ingest.Source{whatsapp.New(c.WhatsApp), shopify.New(c.Shopify)}
+	return []ingest.Source{whatsapp.New(c.WhatsApp), shopify.New(c.Shopify), woocommerce.New(c.WooCommerce)}
 }
 
 // Load reads a JSON config file over the defaults, without the
@@ -77,6 +81,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Shopify.Check(); err != nil {
+		return err
+	}
+	if err := c.WooCommerce.Check(); err != nil {
 		return err
 	}
 	w := c.WhatsApp

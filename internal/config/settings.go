@@ -82,6 +82,7 @@ const (
 	EnvWhatsAppAppSecret   = "OMNIKPI_WHATSAPP_APP_SECRET"
 	EnvWhatsAppVerifyToken = "OMNIKPI_WHATSAPP_VERIFY_TOKEN"
 	EnvShopifySecret       = "OMNIKPI_SHOPIFY_SECRET"
+	EnvWooCommerceSecret   = "OMNIKPI_WOOCOMMERCE_SECRET"
 )
 
 // Settings lists every setting, in the order of the README's table.
@@ -147,6 +148,11 @@ func Settings() []Setting {
 		{Key: "shopify.secrets", Usage: "further accepted Shopify secrets, for several apps or while one is being rotated"},
 		{Key: "shopify.shops", Flag: "shopify-shop", Usage: "`DOMAIN=WORKSPACE`: a Shopify shop's orders (by its myshopify.com domain) go to the workspace (repeatable)",
 			set: func(c *Config, v string) error { return addMapping(&c.Shopify.Shops, v) }},
+		{Key: "woocommerce.secret", Flag: "woocommerce-secret", Env: EnvWooCommerceSecret, Usage: "`secret` of the WooCommerce webhooks, which signs them",
+			set: str(func(c *Config) *string { return &c.WooCommerce.Secret })},
+		{Key: "woocommerce.secrets", Usage: "further accepted WooCommerce secrets, for webhooks or sites with secrets of their own"},
+		{Key: "woocommerce.sites", Flag: "woocommerce-site", Usage: "`URL=WORKSPACE`: a WooCommerce site's orders (by its address) go to the workspace (repeatable)",
+			set: func(c *Config, v string) error { return addMapping(&c.WooCommerce.Sites, v) }},
 		{Key: "alerts", Usage: "alert rules by workspace, added to the workspaces' own at start"},
 	}
 }

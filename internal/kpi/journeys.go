@@ -12,8 +12,10 @@ import (
 // Customer journeys (KPIS.md §4): the touchpoints before a purchase, read
 // per customer in Go. Chat touches are campaign messages read or clicked
 // and inbound messages; web touches are site sessions that carry a source
-// or campaign (UTM parameters, an ad click id); a lead is a touch on its
-// channel and source (a click-to-WhatsApp ad). Events are sorted by (time,
+// or campaign (UTM parameters, an ad click id), and orders that carry the
+// source of the visit they were placed in (a shop's landing page or
+// referrer); a lead is a touch on its channel and source (a
+// click-to-WhatsApp ad). Events are sorted by (time,
 // id) first, so nothing depends on arrival order.
 
 // TouchKinds are the event kinds the journeys read.
@@ -38,6 +40,8 @@ func (t *touch) counts() bool {
 		return true
 	case "site_session": // a visit's page views are not touches of their own
 		return t.source != nil || t.campaign != nil
+	case "order_placed": // the visit an order was placed in, by its landing page or referrer (a shop's webhook)
+		return t.source != nil
 	}
 	return false
 }
