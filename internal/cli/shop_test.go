@@ -107,10 +107,10 @@ func shopWebhooks(t *testing.T) []webhook {
 	testOrder := map[string]any{"id": 820982911946154508, "test": true}
 
 	order2208 := map[string]any{"id": 2208, "number": "2208", "status": "completed", "total": "99.00", "date_created_gmt": "2026-03-12T03:00:00",
-		"billing": map[string]any{"phone": "+60 13-555 0101", "country": "MY", "email": ""},
+		"billing":   map[string]any{"phone": "+60 13-555 0101", "country": "MY", "email": ""},
 		"meta_data": []any{map[string]any{"id": 1, "key": "_wc_order_attribution_session_entry", "value": "https://kedai.example.com/?fbclid=IwAR9z"}}}
 	order2209 := map[string]any{"id": 2209, "number": "2209", "status": "processing", "total": "50.00", "date_created_gmt": "2026-03-15T03:00:00",
-		"billing": map[string]any{"phone": "", "country": "MY", "email": "nur@example.com"},
+		"billing":   map[string]any{"phone": "", "country": "MY", "email": "nur@example.com"},
 		"meta_data": []any{map[string]any{"id": 2, "key": "_wc_order_attribution_utm_source", "value": "(direct)"}}}
 	cancelled2209 := map[string]any{"status": "cancelled", "date_modified_gmt": "2026-03-16T03:00:00"}
 	for k, v := range order2209 {
@@ -242,7 +242,10 @@ func refusals(t *testing.T, base string, sfy, woo webhook) {
 		{"shopify, no signature", sfy, func(w *webhook) { w.header.Del(shopify.SignatureHeader) }, 401, "missing " + shopify.SignatureHeader},
 		{"shopify, body changed", sfy, func(w *webhook) { w.body = bytes.Replace(w.body, []byte("459000.00"), []byte("1.00"), 1) }, 401, shopify.SignatureHeader},
 		{"shopify, no topic", sfy, func(w *webhook) { w.header.Del(shopify.TopicHeader) }, 400, shopify.TopicHeader},
-		{"shopify, not JSON", sfy, func(w *webhook) { w.body = []byte("{\"id\":"); w.header.Set(shopify.SignatureHeader, shop.Sign(w.body, "shpss_s3cret")) }, 400, "invalid JSON"},
+		{"shopify, not JSON", sfy, func(w *webhook) {
+			w.body = []byte("{\"id\":")
+			w.header.Set(shopify.SignatureHeader, shop.Sign(w.body, "shpss_s3cret"))
+		}, 400, "invalid JSON"},
 		{"shopify, no created_at", sfy, func(w *webhook) {
 			w.body = bytes.Replace(w.body, []byte(`"created_at":"2026-03-02T14:05:11+07:00"`), []byte(`"created_at":null`), 1)
 			w.header.Set(shopify.SignatureHeader, shop.Sign(w.body, "shpss_s3cret"))
