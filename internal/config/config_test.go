@@ -92,3 +92,49 @@ func TestLoad_AlertWindowInDays(t *testing.T) {
 		t.Errorf("alerts: %+v", got)
 	}
 }
+
+func TestLoad_ShopWebhooks(t *testing.T) {
+	c, err := Build(Sources{
+		Flags: []Flag{{"config", write(t, `{"shopify": {"secret": "s", "shops": {"Batik-Sari.myshopify.com": "shop"}},
+			"woocommerce": {"secrets": ["w1", "w2"], "sites": {"https://kedai.example.com/": "shop"}}}`)},
+			{"shopify-shop", "other.myshopify.com=brand"}, {"woocommerce-site", "https://toko.example.com=brand"}},
+		Environ: []string{EnvWooCommerceSecret + "=w0"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ got, want string }{
+		{route(c.Shopify.Route("batik-sari.myshopify.com")), "shop"},
+		{route(c.Shopify.Route("other.myshopify.com")), "brand"},
+		{route(c.WooCommerce.Route("https://kedai.example.com")), "shop"},
+		{route(c.WooCommerce.Route("toko.example.com/")), "brand"},
+		{route(c.WooCommerce.Route("https://elsewhere.example.com/")), ""},
+		{strings.Join(c.WooCommerce.AllSecrets(), ","), "w0,w1,w2"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+	var names []string
+	for _, src := range c.Webhooks() {
+		names = append(names, src.Name())
+		if err := src.Configured(); (err == nil) != (src.Name() != "whatsapp") {
+			t.Errorf("%s configured: %v", src.Name(), err)
+		}
+	}
+	if strings.Join(names, ",") != "whatsapp,shopify,woocommerce" {
+		t.Errorf("webhooks %v", names)
+	}
+	for text, want := range map[string]string{
+		`{"shopify": {"shops": {"a.myshopify.com": "a"}}}`:         "shopify.secret",
+		`{"shopify": {"secret": "s"}}`:                             "shopify.shops",
+		`{"woocommerce": {"secret": "s", "sites": {"x.com": ""}}}`: "workspace are required",
+		`{"woocommerce": {"sites": {"x.com": "a"}}}`:               "woocommerce.secret",
+	} {
+		if _, err := Build(Sources{Flags: []Flag{{"config", write(t, text)}}}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want it to name %s", text, err, want)
+		}
+	}
+}
+
+func route(ws string, _ bool) string { return ws }
