@@ -226,6 +226,103 @@ func (p *page) shot(name string) {
 	}
 }
 
+// chartsJS counts the charts of the view and lists those that do not draw
+// a mark for each of their values (data-marks): a sparkline's points on
+// its line or as dots, a bar's rectangle (with a width when its value is
+// not zero), a heat map's cells.
+const chartsJS = `(() => {
+	const out = {count: 0, problems: []};
+	for (const svg of document.querySelectorAll('#view svg.spark, #view svg.bars, #view svg.heat')) {
+		out.count++;
+		const kind = svg.classList[0], name = kind + ' "' + (svg.getAttribute('aria-label') || '') + '"';
+		if (svg.dataset.marks === undefined) { out.problems.push(name + ' has no data-marks'); continue; }
+		const want = +svg.dataset.marks;
+		const box = svg.getBoundingClientRect();
+		if (want > 0 && (box.width < 10 || box.height < 10)) out.problems.push(name + ' is drawn ' + box.width + ' x ' + box.height + ' px');
+		let got = 0;
+		if (kind === 'spark') {
+			const d = (svg.querySelector('path.spark-line') || {getAttribute: () => ''}).getAttribute('d') || '';
+			for (const part of d.split('M').slice(1)) { const n = part.split('L').length; if (n >= 2) got += n; }
+			got += svg.querySelectorAll('circle.spark-point').length;
+		} else if (kind === 'bars') {
+			for (const r of svg.querySelectorAll('g.bar > rect')) {
+				got++;
+				if (+r.dataset.value > 0 && !(r.getBoundingClientRect().width > 0)) out.problems.push(name + ': a bar of ' + r.dataset.value + ' has no width');
+			}
+		} else {
+			got = svg.querySelectorAll('g.cell > rect').length;
+		}
+		if (got !== want) out.problems.push(name + ' draws ' + got + ' marks for ' + want + ' values');
+	}
+	const text = document.querySelector('#view').textContent;
+	if (text.includes('[object ')) out.problems.push('the view shows ' + text.slice(text.indexOf('[object '), text.indexOf('[object ') + 20));
+	return out;
+})()`
+
+// layoutJS lists what is wider than its card or panel: an element that
+// sticks out of it, content wider than its element, and, unless on a
+// phone (arg), a table or heat map that needs scrolling. On a phone those
+// scroll sideways within their panel, which is allowed.
+const layoutJS = `((phone) => {
+	const problems = [];
+	const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+		(typeof e.className === 'string' && e.className.trim() ? '.' + e.className.trim().split(/\s+/).join('.') : '') +
+		' "' + (e.textContent || '').trim().replace(/\s+/g, ' ').slice(0, 40) + '"';
+	for (const box of document.querySelectorAll('#view .panel, #view .card')) {
+		const b = box.getBoundingClientRect();
+		const where = (box.dataset.panel ? 'panel ' + box.dataset.panel : 'card ' + (box.dataset.card || '')) + ' (' + Math.round(b.width) + ' px)';
+		for (const e of box.querySelectorAll('*')) {
+			if (e.parentElement.closest('.panel, .card') !== box) continue;
+			const scroller = e.parentElement.closest('.table-wrap, .scroll');
+			if (scroller && box.contains(scroller)) continue;
+			const svg = e instanceof SVGElement && e.tagName !== 'svg' ? e.closest('svg') : null;
+			const r = e.getBoundingClientRect();
+			if (r.width === 0 && r.height === 0) continue;
+			const o = svg ? svg.getBoundingClientRect() : b;
+			if (r.left < o.left - 1 || r.right > o.right + 1) {
+				problems.push(name(e) + ' spans ' + Math.round(r.left - b.left) + '..' + Math.round(r.right - b.left) + ' px of ' + (svg ? 'its chart in ' : '') + where);
+				continue;
+			}
+			if (e instanceof SVGElement || getComputedStyle(e).display === 'inline' || e.scrollWidth <= e.clientWidth + 1) continue;
+			if (getComputedStyle(e).overflowX === 'visible') problems.push(name(e) + ' holds ' + e.scrollWidth + ' px in ' + e.clientWidth + ' px of ' + where);
+			else if (!phone) problems.push(name(e) + ' scrolls: ' + e.scrollWidth + ' px in ' + e.clientWidth + ' px of ' + where);
+		}
+	}
+	const page = document.documentElement;
+	if (page.scrollWidth > page.clientWidth) problems.push('the page is ' + (page.scrollWidth - page.clientWidth) + ' px wider than the window');
+	return problems;
+})`
+
+// checkView checks that the view draws at least charts charts, each with
+// its marks, and that nothing in it is wider than its card or panel.
+func (p *page) checkView(view string, charts int, phone bool) {
+	p.t.Helper()
+	var res struct {
+		Count    int
+		Problems []string
+	}
+	p.eval(chartsJS, &res)
+	if res.Count < charts {
+		p.t.Errorf("%s draws %d charts, want %d or more", view, res.Count, charts)
+	}
+	for _, s := range res.Problems {
+		p.t.Errorf("%s: %s", view, s)
+	}
+	var layout []string
+	p.eval(fmt.Sprintf("%s(%v)", layoutJS, phone), &layout)
+	width := "1440 px"
+	if phone {
+		width = "a phone"
+	}
+	for i, s := range layout {
+		if i == 10 {
+			p.t.Errorf("%s at %s: and %d more", view, width, len(layout)-i)
+			break
+		}
+		p.t.Errorf("%s at %s: %s", view, width, s)
+	}
+}
+
 // query is the page's URL query.
 func (p *page) query() url.Values {
 	p.t.Helper()
@@ -499,7 +596,7 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		chromedp.Headless,
 		chromedp.DisableGPU,
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1360, 900),
+		chromedp.WindowSize(1440, 900),
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
@@ -576,6 +673,7 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		if sparks < len(values)/2 {
 			t.Errorf("%d sparklines for %d cards", sparks, len(values))
 		}
+		p.checkView("overview", 6, false)
 		p.shot("02-overview")
 	})
 
@@ -605,6 +703,7 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		if w, a := whatsapp["messages_sent|"], week["messages_sent|"]; w == nil || a == nil || *w >= *a {
 			t.Errorf("messages sent on whatsapp %s, on every channel %s: the filter did not narrow", show(w), show(a))
 		}
+		p.checkView("overview", 6, false)
 		p.shot("03-overview-7-days-whatsapp")
 
 		// The URL alone gives the same view: a shared link.
@@ -652,6 +751,7 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		if r, w := replies["messages_sent|"], whatsapp["messages_sent|"]; r == nil || w == nil || *r == 0 || *r >= *w {
 			t.Errorf("replies sent on whatsapp %s, every message %s: the class filter did not narrow", show(r), show(w))
 		}
+		p.checkView("overview", 1, false)
 		p.shot("03b-overview-replies")
 
 		// A range of dates typed in: to is inclusive on the page and
@@ -700,6 +800,7 @@ func TestDashboard_EndToEnd(t *testing.T) {
 				t.Errorf("the %s chart of campaigns draws %d bars: %q", chart, marks, text)
 			}
 		}
+		p.checkView("campaigns", 2, false)
 		p.shot("04-campaigns")
 
 		// Sorting by CTR, highest first.
@@ -811,7 +912,62 @@ func TestDashboard_EndToEnd(t *testing.T) {
 				break
 			}
 		}
+		p.checkView("recipients", 1, false)
 		p.shot("05-recipients")
+	})
+
+	step("A/B tests after a drill-down, and a campaign cleared with its template", func(t *testing.T) {
+		p.t = t
+		drilled := p.query()
+		// The campaign filter follows to A/B tests, where it is no test:
+		// the page says so and offers the tests instead of an error.
+		p.click("a[data-nav=abtest]")
+		p.wait("abtest")
+		if e := p.text("#view .error"); e != "" {
+			t.Errorf("A/B tests after a drill-down shows an error: %s", e)
+		}
+		if msg := p.text("#view .message"); msg == "" {
+			t.Error("A/B tests after a drill-down says nothing")
+		}
+		if p.text("#view a[data-widen]") != "" {
+			p.click("#view a[data-widen]")
+			p.wait("abtest")
+		}
+		if e := p.text("#view .error"); e != "" {
+			t.Errorf("A/B tests over 90 days after a drill-down shows an error: %s", e)
+		}
+		var tests []string
+		p.eval(`[...document.querySelectorAll('select[data-abtest] option')].map(o => o.value).filter(v => v)`, &tests)
+		if len(tests) == 0 {
+			t.Fatalf("no A/B test to choose after a drill-down to %s: %q", drilled.Get("campaign"), p.text("#view"))
+		}
+		var chosen string
+		p.eval(`document.querySelector('select[data-abtest]').value`, &chosen)
+		if chosen == "" {
+			p.choose("select[data-abtest]", tests[0])
+			p.wait("abtest")
+			if q := p.query(); q.Get("campaign") != tests[0] || q.Get("template") != "" {
+				t.Errorf("after choosing a test the URL is ?%s", q.Encode())
+			}
+		}
+		if rows := p.figures("[data-table=variants] td[data-kpi=sent]"); len(rows) < 2 {
+			t.Errorf("the chosen test shows %d variants", len(rows))
+		}
+		p.checkView("abtest", 1, false)
+		p.shot("05b-abtest-after-drill-down")
+
+		// Clearing the campaign clears the template that came with it.
+		p.run(chromedp.Navigate(p.base + "/?" + drilled.Encode()))
+		p.render = 0
+		p.wait("recipients")
+		p.choose("select[data-filter=campaign]", "")
+		p.wait("recipients")
+		if q := p.query(); q.Get("campaign") != "" || q.Get("template") != "" {
+			t.Errorf("after clearing the campaign the URL is ?%s", q.Encode())
+		}
+		if v := p.text("select[data-filter=template] option:checked"); v != "All templates" {
+			t.Errorf("after clearing the campaign the template shown is %q", v)
+		}
 	})
 
 	step("A/B test with its verdict", func(t *testing.T) {
@@ -864,6 +1020,7 @@ func TestDashboard_EndToEnd(t *testing.T) {
 				t.Errorf("verdict on %s shown %q, API %q", c.Metric, text, c.Verdict)
 			}
 		}
+		p.checkView("abtest", 1, false)
 		p.shot("06-abtest")
 	})
 
@@ -884,6 +1041,7 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		if rows := p.figures("[data-table=unclosed] td[data-kpi=customer]"); len(rows) != min(25, len(unclosed.Conversations)) {
 			t.Errorf("%d unclosed rows, API %d", len(rows), len(unclosed.Conversations))
 		}
+		p.checkView("service", 2, false)
 		p.shot("07-conversations")
 
 		p.click("[data-hours=business]")
@@ -898,6 +1056,7 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		if w, b := wall["first_response_time|"], business["first_response_time|"]; w == nil || b == nil || *w == *b {
 			t.Errorf("first response time %s in wall-clock and %s in business hours: the toggle changed nothing", show(w), show(b))
 		}
+		p.checkView("service", 2, false)
 		p.shot("08-conversations-business-hours")
 	})
 
@@ -952,7 +1111,43 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		if len(attr.Rows) == 0 {
 			t.Error("no attribution rows")
 		}
+		p.checkView("funnel", 3, false)
 		p.shot("09-funnel-attribution")
+	})
+
+	step("business hours show on the overview, and Clear resets them", func(t *testing.T) {
+		p.t = t
+		p.click("a[data-nav=overview]")
+		p.wait("overview")
+		src := p.src("overview")
+		checkQuery(t, src, map[string]string{"hours": "business"})
+		business := p.checkCards("[data-panel=overview]", src)
+		frt := `[data-panel=overview] [data-card=first_response_time] h3`
+		if h := p.text(frt); !strings.Contains(h, "business hours") {
+			t.Errorf("the overview's first response time in business hours is headed %q", h)
+		}
+		var pressed string
+		p.eval(`document.querySelector('#filters [data-hours=business]').getAttribute('aria-pressed')`, &pressed)
+		if pressed != "true" {
+			t.Errorf("the filters' business hours switch is pressed=%q on the overview", pressed)
+		}
+		p.checkView("overview", 6, false)
+		p.shot("09b-overview-business-hours")
+
+		p.click("a.clear")
+		p.wait("overview")
+		if q := p.query(); q.Get("hours") != "" {
+			t.Errorf("after Clear the URL is ?%s", q.Encode())
+		}
+		src = p.src("overview")
+		checkQuery(t, src, map[string]string{"hours": ""})
+		wall := p.checkCards("[data-panel=overview]", src)
+		if w, b := wall["first_response_time|"], business["first_response_time|"]; w == nil || b == nil || *w == *b {
+			t.Errorf("first response time %s after Clear, %s in business hours: Clear did not reset the hours", show(w), show(b))
+		}
+		if h := p.text(frt); strings.Contains(h, "business hours") {
+			t.Errorf("after Clear the first response time is headed %q", h)
+		}
 	})
 
 	step("cohorts heat map", func(t *testing.T) {
@@ -995,6 +1190,7 @@ func TestDashboard_EndToEnd(t *testing.T) {
 			}
 		}
 		check("week")
+		p.checkView("cohorts", 1, false)
 		p.shot("10-cohorts")
 		p.choose("select[data-period]", "month")
 		p.wait("cohorts")
@@ -1045,6 +1241,7 @@ func TestDashboard_EndToEnd(t *testing.T) {
 				t.Errorf("%d best hours marked, API %d", marked, len(ch.Best))
 			}
 		}
+		p.checkView("sendtime", 1, false)
 		p.shot("11-send-time")
 	})
 
@@ -1085,21 +1282,31 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		if rows := p.figures("[data-table=firings] td[data-kpi=rule]"); len(rows) != len(firings.Firings) {
 			t.Errorf("%d firings shown, API %d", len(rows), len(firings.Firings))
 		}
+		p.checkView("alerts", 0, false)
 		p.shot("12-alerts")
 	})
 
 	step("on a phone", func(t *testing.T) {
 		p.t = t
 		p.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
-		p.click("a[data-nav=overview]")
-		p.wait("overview")
-		var overflow int
-		p.eval(`document.documentElement.scrollWidth - document.documentElement.clientWidth`, &overflow)
-		if overflow > 0 {
-			t.Errorf("the overview is %d px wider than a phone's screen", overflow)
+		// Every view, with the charts it draws at any width.
+		for _, v := range []struct {
+			view   string
+			charts int
+		}{
+			{"overview", 6}, {"campaigns", 2}, {"recipients", 1}, {"abtest", 0}, {"service", 1},
+			{"funnel", 2}, {"cohorts", 1}, {"sendtime", 1}, {"alerts", 0},
+		} {
+			if v.view == "recipients" {
+				p.click("[data-table=campaigns] a[data-drill]")
+			} else {
+				p.click("a[data-nav=" + v.view + "]")
+			}
+			p.wait(v.view)
+			p.checkView(v.view, v.charts, true)
+			p.shot("13-" + v.view + "-phone")
 		}
-		p.shot("13-overview-phone")
-		p.run(chromedp.EmulateViewport(1360, 900))
+		p.run(chromedp.EmulateViewport(1440, 900))
 	})
 
 	step("sign out", func(t *testing.T) {

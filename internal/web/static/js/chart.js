@@ -2,20 +2,30 @@
 
 import { s } from './dom.js';
 
+// Every chart says in data-marks how many values it draws, so that a test
+// can count the marks it shows: a point of a sparkline (on a line or a dot of
+// its own), a bar, a cell of a heat map.
+
 // sparkline draws values (nulls leave gaps) as a line with its last point
-// marked.
+// marked; a value with no neighbour, which a line cannot show, is a dot.
 export function sparkline(values, { width = 160, height = 36, label = '' } = {}) {
-  const svg = s('svg', { class: 'spark', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': label, preserveAspectRatio: 'none' });
   const nums = values.filter((v) => v !== null && v !== undefined);
-  if (nums.length < 2) return svg;
+  const svg = s('svg', {
+    class: 'spark', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': label, preserveAspectRatio: 'none',
+    dataset: { marks: nums.length },
+  });
+  if (!nums.length) return svg;
   let lo = Math.min(...nums), hi = Math.max(...nums);
   if (lo === hi) { lo -= 1; hi += 1; }
   const pad = 3;
-  const x = (i) => pad + (i * (width - 2 * pad)) / (values.length - 1);
+  const x = (i) => (values.length > 1 ? pad + (i * (width - 2 * pad)) / (values.length - 1) : width / 2);
   const y = (v) => height - pad - ((v - lo) * (height - 2 * pad)) / (hi - lo);
+  const gap = (i) => i < 0 || i >= values.length || values[i] === null || values[i] === undefined;
+  const dots = [];
   let d = '', pen = false, last = null;
   values.forEach((v, i) => {
-    if (v === null || v === undefined) { pen = false; return; }
+    if (gap(i)) { pen = false; return; }
+    if (gap(i - 1) && gap(i + 1)) dots.push([x(i), y(v)]);
     d += (pen ? 'L' : 'M') + x(i).toFixed(1) + ' ' + y(v).toFixed(1);
     pen = true;
     last = [x(i), y(v)];
@@ -24,6 +34,7 @@ export function sparkline(values, { width = 160, height = 36, label = '' } = {})
     ? d + `L${x(values.length - 1).toFixed(1)} ${height}L${x(0).toFixed(1)} ${height}Z` : '';
   if (area) svg.append(s('path', { d: area, class: 'spark-area' }));
   svg.append(s('path', { d, class: 'spark-line' }));
+  for (const [cx, cy] of dots) svg.append(s('circle', { cx, cy, r: 1.6, class: 'spark-point' }));
   if (last) svg.append(s('circle', { cx: last[0], cy: last[1], r: 2.5, class: 'spark-dot' }));
   return svg;
 }
@@ -33,7 +44,7 @@ export function sparkline(values, { width = 160, height = 36, label = '' } = {})
 export function bars(items, { max, width = 480, row = 26, labelWidth = 130, label = '' } = {}) {
   const top = max || Math.max(1, ...items.map((i) => i.value || 0));
   const height = items.length * row + 4;
-  const svg = s('svg', { class: 'bars', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': label });
+  const svg = s('svg', { class: 'bars', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': label, dataset: { marks: items.length } });
   const room = width - labelWidth - 90;
   items.forEach((it, i) => {
     const y = i * row + 2;
@@ -41,7 +52,7 @@ export function bars(items, { max, width = 480, row = 26, labelWidth = 130, labe
     svg.append(s('g', Object.assign({ class: 'bar' + (it.cls ? ' ' + it.cls : '') }, it.attrs || {}),
       s('title', null, it.label + ': ' + it.text),
       s('text', { x: labelWidth - 8, y: y + row / 2 + 4, 'text-anchor': 'end', class: 'bar-label' }, it.label),
-      s('rect', { x: labelWidth, y: y + 3, width: w.toFixed(1), height: row - 8, rx: 3 }),
+      s('rect', { x: labelWidth, y: y + 3, width: w.toFixed(1), height: row - 8, rx: 3, 'data-value': it.value || 0 }),
       s('text', { x: labelWidth + w + 6, y: y + row / 2 + 4, class: 'bar-value' }, it.text)));
   });
   return svg;
@@ -53,6 +64,7 @@ export function heatmap({ rows, cols, cell, max, cellWidth = 30, cellHeight = 26
   const width = rowLabelWidth + cols.length * cellWidth + 2;
   const height = 22 + rows.length * cellHeight + 2;
   const svg = s('svg', { class: 'heat', viewBox: `0 0 ${width} ${height}`, width, role: 'img', 'aria-label': label });
+  let marks = 0;
   cols.forEach((c, j) => {
     if (j % colLabelEvery) return;
     svg.append(s('text', { x: rowLabelWidth + j * cellWidth + cellWidth / 2, y: 15, 'text-anchor': 'middle', class: 'heat-col' }, c));
@@ -63,6 +75,7 @@ export function heatmap({ rows, cols, cell, max, cellWidth = 30, cellHeight = 26
     cols.forEach((_, j) => {
       const c = cell(i, j);
       if (!c) return;
+      marks++;
       const t = c.value === null || c.value === undefined ? -1 : Math.min(1, c.value / (max || 1));
       const g = s('g', Object.assign({ class: 'cell' + (c.mark ? ' mark' : '') }, c.attrs || {}),
         s('title', null, c.title || c.text || ''),
@@ -79,6 +92,7 @@ export function heatmap({ rows, cols, cell, max, cellWidth = 30, cellHeight = 26
       svg.append(g);
     });
   });
+  svg.dataset.marks = marks;
   return svg;
 }
 

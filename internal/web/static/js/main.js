@@ -162,10 +162,12 @@ function select(name, label, values, current, all) {
 
 function filterChanged(name, value) {
   const changes = { [name]: value };
-  if (name === 'campaign' && state.options) {
+  // A template chosen with a campaign goes when the campaign does, and when
+  // the new campaign does not send it.
+  if (name === 'campaign') {
     const p = params();
-    const templates = state.options.templates[value] || [];
-    if (p.template && value && !templates.includes(p.template)) changes.template = '';
+    const templates = value && state.options ? state.options.templates[value] || [] : [];
+    if (p.template && !templates.includes(p.template)) changes.template = '';
   }
   navigate(changes);
 }
@@ -189,8 +191,19 @@ function drawFilters(ctx, view) {
     }));
   const templates = p.campaign ? (o.templates[p.campaign] || []) : [...new Set(Object.values(o.templates).flat())].sort();
   const segments = Object.entries(SEGMENTS).flatMap(([f, list]) => list.map((s) => [f + ':' + s, f + ': ' + s.replace('_', ' ')]));
-  const active = FILTERS.some((f) => p[f]) || p.from || p.days;
-  const count = FILTERS.filter((f) => p[f]).length;
+  // Times in business hours change every view's response and resolution
+  // times, so the choice sits with the filters, shown on every view.
+  const business = p.hours === 'business' && ctx.businessHours;
+  const hours = h('div', { class: 'field' }, h('span', null, 'Times'),
+    h('div', { class: 'toggle', role: 'group', 'aria-label': 'Times' },
+      [['', 'Wall clock'], ['business', 'Business hours']].map(([v, text]) => h('button', {
+        type: 'button', dataset: { hours: v || 'wall' }, 'aria-pressed': (v === 'business') === business ? 'true' : 'false',
+        disabled: v === 'business' && !ctx.businessHours,
+        title: v === 'business' && !ctx.businessHours ? 'The workspace has no business hours' : '',
+        onclick: () => navigate({ hours: v }),
+      }, text))));
+  const active = FILTERS.some((f) => p[f]) || p.from || p.days || p.hours;
+  const count = FILTERS.filter((f) => p[f]).length + (business ? 1 : 0);
   const toggle = h('button', {
     type: 'button', class: 'filters-toggle', 'aria-expanded': form.classList.contains('open') ? 'true' : 'false',
     onclick: () => { form.classList.toggle('open'); toggle.setAttribute('aria-expanded', form.classList.contains('open') ? 'true' : 'false'); },
@@ -205,7 +218,8 @@ function drawFilters(ctx, view) {
     select('class', 'Messages', CLASSES, p.class, 'All messages'),
     select('segment', 'Segment', segments, p.segment, 'All customers'),
     select('currency', 'Currency', o.currencies, p.currency, 'All currencies'),
-    active ? h('a', { class: 'clear', href: '?view=' + view.id, onclick: (e) => { e.preventDefault(); navigate(Object.fromEntries(['days', 'from', 'to', ...FILTERS].map((k) => [k, '']))); } }, 'Clear') : null,
+    hours,
+    active ? h('a', { class: 'clear', href: '?view=' + view.id, onclick: (e) => { e.preventDefault(); navigate(Object.fromEntries(['days', 'from', 'to', 'hours', ...FILTERS].map((k) => [k, '']))); } }, 'Clear') : null,
   ].filter((n) => n));
 }
 

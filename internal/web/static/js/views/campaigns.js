@@ -163,15 +163,30 @@ export async function abtest(ctx) {
     if (c && variant && r.kpis[0] && r.kpis[0].value) (tests[c] = tests[c] || []).push(variant);
   }
   const names = Object.keys(tests).filter((c) => tests[c].length > 1).sort();
-  const campaign = p.campaign || names[0];
+  // A campaign filter that is no test here (one carried from a drill-down)
+  // leaves the choice to the list instead of asking the API for a test
+  // that is not there.
+  const campaign = p.campaign ? (names.includes(p.campaign) ? p.campaign : '') : names[0];
+  const widen = ctx.period.days < 90
+    ? h('a', { href: ctx.href({ days: 90, from: '', to: '' }), dataset: { widen: '' } }, 'Look in the last 90 days')
+    : null;
+  if (!names.length) {
+    return [message([
+      'No A/B test in this period: no campaign sent two variants or more. ',
+      widen || 'Widen the date range to find older tests.',
+    ])];
+  }
   const chooser = h('label', { class: 'field inline' }, h('span', null, 'Test'),
     h('select', { dataset: { abtest: '' }, onchange: (e) => ctx.navigate({ campaign: e.target.value, template: '' }) },
-      (names.includes(campaign) || !campaign ? names : [campaign, ...names]).map((c) => h('option', { value: c, selected: c === campaign }, c))));
+      campaign ? null : h('option', { value: '', selected: true }, 'Choose a test'),
+      names.map((c) => h('option', { value: c, selected: c === campaign }, `${c} (${tests[c].length} variants)`))));
   if (!campaign) {
-    return [message('No A/B test in this period: no campaign sent two variants or more. Widen the date range (90 days) to find older tests.')];
+    return [h('div', { class: 'toolbar' }, chooser),
+      message(`${p.campaign}, the chosen campaign, is no A/B test in this period: choose one of the ${names.length} tests.`)];
   }
   const src = api.url('/v1/abtest', Object.assign(ctx.q(), { campaign }));
-  const res = await api.get(src);
+  const { data: res, error } = await load(src);
+  if (error) return [h('div', { class: 'toolbar' }, chooser), message(error.message, 'error')];
   const variants = res.variants || [];
   const comps = res.comparisons || [];
   const verdicts = comps.map((c) => h('li', { class: c.significant ? 'win' : 'wait', dataset: { verdict: c.metric + ':' + c.variant } },

@@ -41,10 +41,13 @@ export default async function funnel(ctx) {
     attrs: { 'data-kpi': 'step.' + s.kind, 'data-value': String(s.customers) },
   }));
 
-  const attrRows = (attr.rows || []).filter((r) => ctx.currencyOK(r.currency));
+  // Rows of one currency together, in the API's order within it.
+  const attrRows = (attr.rows || []).filter((r) => ctx.currencyOK(r.currency))
+    .map((r, i) => [r, i]).sort((a, b) => String(a[0].currency).localeCompare(String(b[0].currency)) || a[1] - b[1]).map(([r]) => r);
   const keyOf = (r) => (by.split(',').map((b) => r[b] || '').join('/')) + '|' + (r.currency || '');
   const attrCols = [
     { key: by, label: by.charAt(0).toUpperCase() + by.slice(1), text: (v) => v || '(no touchpoint)', cls: 'name' },
+    { key: 'currency', label: 'Currency' },
     ...MODELS.map(([m, label]) => ({
       key: m, kpi: m, label, num: true, unit: 'money',
       get: (r) => (r.credits && r.credits[m] ? r.credits[m].revenue : null), currency: (r) => r.currency,
@@ -65,18 +68,17 @@ export default async function funnel(ctx) {
 
   return [
     h('div', { class: 'split' },
-      h('div', { class: 'column' },
-        panel('stages', 'Funnel', { src: stagesSrc, note: 'Awareness → engagement → conversion → advocacy, all channels.' },
-          bars(stageBars, { label: 'Funnel stages', labelWidth: 110 }),
-          table({ id: 'stages', columns: stageCols, rows: stages.stages || [], rowKey: (r) => (r.total ? 'total' : r.channel || '') })),
-        panel('steps', 'Customer journey', { src: stepsSrc, note: `Customers who read a campaign message, then clicked, then ordered within 7 days. Median time to convert: ${steps.median_seconds_to_convert ? fmt.duration(steps.median_seconds_to_convert) : '—'}.` },
-          stepList.length ? bars(stepBars, { label: 'Customer journey', labelWidth: 120 }) : message('No journeys in this period.'))),
-      h('div', { class: 'column' },
-        panel('attribution', 'Attribution models', {
-          src: attrSrc, actions: byChooser,
-          note: `Revenue of the period's ${fmt.number(attr.orders, 0)} orders credited to touchpoints in the ${Math.round((fmt.hours(attr.lookback) || 720) / 24)} days before each, under every model.`,
-        },
-        table({ id: 'attribution', columns: attrCols, rows: attrRows, rowKey: keyOf, empty: 'No orders in this period.' }),
-        currency ? h('div', { class: 'models' }, chart) : null))),
+      panel('stages', 'Funnel', { src: stagesSrc, note: 'Awareness → engagement → conversion → advocacy, all channels.' },
+        bars(stageBars, { label: 'Funnel stages', labelWidth: 110 }),
+        table({ id: 'stages', columns: stageCols, rows: stages.stages || [], rowKey: (r) => (r.total ? 'total' : r.channel || '') })),
+      panel('steps', 'Customer journey', { src: stepsSrc, note: `Customers who read a campaign message, then clicked, then ordered within 7 days. Median time to convert: ${steps.median_seconds_to_convert ? fmt.duration(steps.median_seconds_to_convert) : '—'}.` },
+        stepList.length ? bars(stepBars, { label: 'Customer journey', labelWidth: 120 }) : message('No journeys in this period.'))),
+    // Full width: a column per model and one for the currency fit at 1440 px.
+    panel('attribution', 'Attribution models', {
+      src: attrSrc, actions: byChooser, wide: true,
+      note: `Revenue of the period's ${fmt.number(attr.orders, 0)} orders credited to touchpoints in the ${Math.round((fmt.hours(attr.lookback) || 720) / 24)} days before each, under every model.`,
+    },
+    table({ id: 'attribution', columns: attrCols, rows: attrRows, rowKey: keyOf, empty: 'No orders in this period.' }),
+    currency ? h('div', { class: 'models' }, chart) : null),
   ];
 }

@@ -21,10 +21,13 @@ const SECTIONS = [
 export function card(ctx, k, { series, previousLabel } = {}) {
   const info = ctx.info(k.id);
   const id = k.id;
-  const value = h('p', { class: 'value', dataset: { kpi: id, value: raw(k.value), currency: k.currency }, title: k.reason || '' },
-    fmt.value(k.value, k.unit, k.currency));
+  const text = fmt.value(k.value, k.unit, k.currency);
+  // --len lets the figure shrink to fit its card: Rp 173,999,200 on a phone.
+  const value = h('p', { class: 'value', dataset: { kpi: id, value: raw(k.value), currency: k.currency }, title: k.reason || '', style: `--len: ${text.length}` },
+    text);
   return h('article', { class: 'card ' + (k.rating ? 'rated-' + k.rating : 'unrated'), dataset: { card: id, currency: k.currency } },
-    h('h3', { title: info.formula || '' }, info.name || id, k.currency ? h('small', null, ' ' + k.currency) : null, k.label ? h('small', null, ' ' + k.label) : null),
+    h('h3', { title: info.formula || '' }, info.name || id, k.currency ? h('small', null, ' ' + k.currency) : null, k.label ? h('small', null, ' ' + k.label) : null,
+      k.unit === 'seconds' && ctx.params.hours === 'business' && ctx.businessHours ? h('small', { class: 'in-hours' }, ' in business hours') : null),
     value,
     k.value === null && k.reason ? h('p', { class: 'reason' }, k.reason) : null,
     rating(k.rating, k.band, k.unit, info.direction),

@@ -40,13 +40,6 @@ export default async function service(ctx) {
     api.get(totalsSrc), api.get(distSrc), api.get(npsSrc), api.get(agentSrc), api.get(unclosedSrc), api.get(keywordSrc).catch(() => null),
   ]);
 
-  const toggle = h('div', { class: 'toggle', role: 'group', 'aria-label': 'Hours' },
-    [['', 'Wall clock'], ['business', 'Business hours']].map(([v, text]) => h('button', {
-      type: 'button', dataset: { hours: v || 'wall' }, 'aria-pressed': (v === 'business') === business ? 'true' : 'false',
-      disabled: v === 'business' && !ctx.businessHours,
-      onclick: () => ctx.navigate({ hours: v }),
-    }, text)));
-
   const entries = ((totals.rows[0] || {}).kpis || []);
   const byId = {};
   for (const k of entries) if (!k.label) byId[k.id] = byId[k.id] || k;
@@ -78,9 +71,9 @@ export default async function service(ctx) {
   const words = keywords ? (keywords.keywords || []).map((k) => ({ label: k.term, value: k.messages, text: fmt.number(k.messages, 0), attrs: { 'data-term': k.term, 'data-value': String(k.messages) } })) : [];
 
   return [
-    h('div', { class: 'toolbar' }, toggle, h('p', { class: 'note' }, !ctx.businessHours
+    h('div', { class: 'toolbar' }, h('p', { class: 'note' }, !ctx.businessHours
       ? h('span', null, 'The workspace has no business hours: set them with ', h('code', null, 'omnikpi workspace --business-hours'), '.')
-      : business ? `Times count only the workspace's open hours (${hoursText(ctx.workspace.business_hours)}).` : 'Times count every hour of the clock.')),
+      : business ? `Times count only the workspace's open hours (${hoursText(ctx.workspace.business_hours)}).` : 'Times count every hour of the clock; the filters\' Times switch to business hours.')),
     panel('service', 'Responsiveness and satisfaction', { src: totalsSrc },
       cards.length ? h('div', { class: 'cards' }, cards) : message('No conversations in this period.')),
     h('div', { class: 'split' },
