@@ -1306,6 +1306,8 @@ func TestDashboard_EndToEnd(t *testing.T) {
 			p.checkView(v.view, v.charts, true)
 			p.shot("13-" + v.view + "-phone")
 		}
+		p.click("a[data-nav=overview]")
+		p.wait("overview")
 		p.run(chromedp.EmulateViewport(1440, 900))
 	})
 
