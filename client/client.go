@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // WorkspaceHeader names the workspace a request with the server's admin
@@ -172,6 +173,34 @@ func (c *Client) Keys(ctx context.Context) ([]Key, error) {
 func (c *Client) CreateKey(ctx context.Context) (*Key, error) {
 	var k Key
 	return &k, c.call(ctx, http.MethodPost, "/v1/keys", nil, &k)
+}
+
+// CreateKeyWith makes an API key of the workspace with a name, scopes
+// and an expiry (admin).
+func (c *Client) CreateKeyWith(ctx context.Context, req KeyRequest) (*Key, error) {
+	var k Key
+	return &k, c.call(ctx, http.MethodPost, "/v1/keys", req, &k)
+}
+
+// RotateKey replaces the workspace's key with this prefix by a new one of
+// the same name, scopes and expiry; the old one is revoked at once, or
+// works for grace more (admin).
+func (c *Client) RotateKey(ctx context.Context, prefix string, grace time.Duration) (*RotatedKey, error) {
+	var k RotatedKey
+	return &k, c.call(ctx, http.MethodPost, "/v1/keys/"+url.PathEscape(prefix)+"/rotate", map[string]Duration{"grace": Duration(grace)}, &k)
+}
+
+// Audit reads the workspace's audit trail, newest first (admin): query
+// takes from, to, action and limit.
+func (c *Client) Audit(ctx context.Context, query url.Values) ([]AuditEntry, error) {
+	var out struct {
+		Entries []AuditEntry `json:"entries"`
+	}
+	path := "/v1/audit"
+	if len(query) > 0 {
+		path += "?" + query.Encode()
+	}
+	return out.Entries, c.get(ctx, path, &out)
 }
 
 // RevokeKey revokes the workspace's key with this prefix, or this whole

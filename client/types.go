@@ -225,7 +225,37 @@ type Key struct {
 	Prefix    string    `json:"prefix"`
 	Workspace string    `json:"workspace"`
 	Created   time.Time `json:"created"`
-	Key       string    `json:"key,omitempty"` // the plain key, only when it was just created
+	Name      string    `json:"name"`
+	Scopes    []string  `json:"scopes"`             // ingest, read, admin
+	Expires   time.Time `json:"expires,omitzero"`   // none: never
+	Expired   bool      `json:"expired,omitempty"`  // refused from Expires on
+	LastUsed  time.Time `json:"last_used,omitzero"` // as recorded, a minute apart at most; none: never
+	Key       string    `json:"key,omitempty"`      // the plain key, only when it was just created
+}
+
+// KeyRequest is what a new key is made with.
+type KeyRequest struct {
+	Name      string    `json:"name,omitempty"`
+	Scopes    []string  `json:"scopes,omitempty"`     // by default ingest and read
+	Expires   time.Time `json:"expires,omitzero"`     // none: never
+	ExpiresIn Duration  `json:"expires_in,omitempty"` // instead of Expires: from now
+}
+
+// RotatedKey is a rotated key: the new one, with its plain key, and the
+// old one, revoked or working until its Expires.
+type RotatedKey struct {
+	Key
+	Old Key `json:"old"`
+}
+
+// AuditEntry is one change in a workspace's audit trail.
+type AuditEntry struct {
+	Time      time.Time       `json:"time"`
+	Workspace string          `json:"workspace"`
+	Actor     string          `json:"actor"`  // key ok_abcdefg (name), user alice, admin token, cli alice
+	Action    string          `json:"action"` // key.create, user.remove, workspace.update…
+	Target    string          `json:"target"`
+	Details   json.RawMessage `json:"details"` // a JSON object
 }
 
 // QuarantineList answers GET /v1/quarantine.

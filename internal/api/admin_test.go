@@ -77,12 +77,15 @@ func TestAdmin_TokenActsForTheNamedWorkspace(t *testing.T) {
 			}
 		}
 		// An API key names no other workspace in the header, and has no
-		// admin routes.
+		// admin routes beyond its own workspace's (see scopes_test.go).
 		if status, msg, _ = send(t, s, http.MethodGet, s.keyA, "b", "/v1/kpis", ""); status != http.StatusForbidden {
 			t.Errorf("key of a naming b: %d %q", status, msg)
 		}
-		if status, msg, _ = send(t, s, http.MethodGet, s.keyA, "a", "/v1/keys", ""); status != http.StatusForbidden || !strings.Contains(msg, "admin token") {
-			t.Errorf("an API key on GET /v1/keys: %d %q", status, msg)
+		if status, msg, _ = send(t, s, http.MethodGet, s.keyA, "b", "/v1/keys", ""); status != http.StatusForbidden {
+			t.Errorf("an API key of a on GET /v1/keys of b: %d %q", status, msg)
+		}
+		if status, msg, _ = send(t, s, http.MethodGet, s.keyA, "", "/v1/workspaces", ""); status != http.StatusForbidden || !strings.Contains(msg, "admin token") {
+			t.Errorf("an API key on GET /v1/workspaces: %d %q", status, msg)
 		}
 		if status, msg, _ = send(t, s, http.MethodGet, "", "a", "/v1/keys", ""); status != http.StatusUnauthorized {
 			t.Errorf("no token on GET /v1/keys: %d %q", status, msg)

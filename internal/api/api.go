@@ -43,6 +43,14 @@ type Options struct {
 	// MaxLag is the age of the oldest unapplied journal entry past which
 	// /readyz reports the server not ready, default 60 s.
 	MaxLag time.Duration
+	// RateLimit is the requests a second each API key (and each signed-in
+	// user) may make, on average; beyond its RateBurst they are answered
+	// 429 with Retry-After. 0: no limit. The admin token has none.
+	RateLimit float64
+	RateBurst int // requests a key may make at once; at least 1
+	// KeyUses records when keys were last used; one of the API's own when
+	// nil. serve makes it to Flush it as it stops.
+	KeyUses *KeyUses
 }
 
 // DefaultMaxBodyBytes is the default request body limit.
@@ -63,6 +71,8 @@ type handler struct {
 	adminToken string
 	journal    *journal.Journal
 	maxLag     time.Duration
+	limits     *limiter // requests by key
+	uses       *KeyUses // last uses of keys, written in batches
 }
 
 // New returns the API with every route.
@@ -80,6 +90,10 @@ func New(s store.Store, ingester Submitter, engine *kpi.Engine, log *slog.Logger
 		inflight: make(chan struct{}, opts.MaxInFlight), keys: newCache[store.Key](), workspaces: newCache[store.Workspace](), sessions: newSessions(), metrics: opts.Metrics,
 		journal: opts.Journal, maxLag: opts.MaxLag}
 	h.adminToken = opts.AdminToken
+	h.limits, h.uses = newLimiter(opts.RateLimit, opts.RateBurst), opts.KeyUses
+	if h.uses == nil {
+		h.uses = NewKeyUses(s, log)
+	}
 	if h.metrics == nil {
 		h.metrics = metrics.New()
 	}

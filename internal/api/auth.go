@@ -52,11 +52,11 @@ func (h *handler) auth(next http.HandlerFunc) http.Handler {
 		header := r.Header.Get("Authorization")
 		plain, ok := strings.CutPrefix(header, "Bearer ")
 		if c, err := r.Cookie(SessionCookie); header == "" && err == nil {
-			workspace, ok := h.fromSession(w, r, c)
+			sess, ok := h.fromSession(w, r, c)
 			if !ok {
 				return
 			}
-			h.serveIn(w, r, workspace, next)
+			h.serveAs(w, r, sess.caller, next)
 			return
 		}
 		if header == "" {
@@ -70,21 +70,34 @@ func (h *handler) auth(next http.HandlerFunc) http.Handler {
 		}
 		if h.isAdmin(strings.TrimSpace(plain)) {
 			if name, ok := h.adminWorkspace(w, r, false); ok {
-				h.serveIn(w, r, name, next)
+				h.serveAs(w, r, adminCaller(name), next)
 			}
 			return
 		}
-		key, err := h.keys.get(r.Context(), HashKey(strings.TrimSpace(plain)), h.store.KeyByHash)
-		if errors.Is(err, store.ErrNotFound) {
-			writeError(w, http.StatusUnauthorized, "unauthorized", "unknown API key", "Authorization")
-			return
+		key, ok := h.key(w, r, strings.TrimSpace(plain))
+		if ok {
+			h.serveAs(w, r, keyCaller(key), next)
 		}
-		if err != nil {
-			serverError(w, h.log, r, err)
-			return
-		}
-		h.serveIn(w, r, key.Workspace, next)
 	})
+}
+
+// key finds the request's API key and checks that it has not expired;
+// or answers the 401.
+func (h *handler) key(w http.ResponseWriter, r *http.Request, plain string) (store.Key, bool) {
+	key, err := h.keys.get(r.Context(), HashKey(plain), h.store.KeyByHash)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusUnauthorized, "unauthorized", "unknown API key", "Authorization")
+		return key, false
+	}
+	if err != nil {
+		serverError(w, h.log, r, err)
+		return key, false
+	}
+	if key.Expired(time.Now()) {
+		writeError(w, http.StatusUnauthorized, "key_expired", "API key "+key.Prefix+"… expired at "+key.Expires.UTC().Format(time.RFC3339), "Authorization")
+		return key, false
+	}
+	return key, true
 }
 
 // serveIn serves the request inside workspace. A request naming another

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/omnikpi/omnikpi/internal/alerts"
+	"github.com/omnikpi/omnikpi/internal/audit"
 	"github.com/omnikpi/omnikpi/internal/ingest"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store"
@@ -159,6 +160,10 @@ func (h *handler) putAlert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.workspaces.forget(ws.Name)
+	if err := audit.Record(r.Context(), h.store, ws.Name, audit.AlertPut, rule.ID, rule); err != nil {
+		serverError(w, h.log, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, rule)
 }
 
@@ -185,6 +190,10 @@ func (h *handler) deleteAlert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.workspaces.forget(ws.Name)
+	if err := audit.Record(r.Context(), h.store, ws.Name, audit.AlertRemove, id, nil); err != nil {
+		serverError(w, h.log, r, err)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -25,6 +25,7 @@ var routeParams = map[string]struct {
 	"/v1/workspaces": {false, nil},
 	"/v1/keys":       {false, nil},
 	"/v1/users":      {false, nil},
+	"/v1/audit":      {false, []string{"from", "to", "action", "limit"}},
 }
 
 func init() {

@@ -33,6 +33,7 @@ type session struct {
 	user      string // empty when signed in with an API key
 	csrf      string
 	expires   time.Time
+	caller    caller // who the session's requests come from, with their scopes
 }
 
 type sessions struct {
@@ -52,9 +53,9 @@ func randomToken() string {
 }
 
 // open starts a session and returns its cookie token.
-func (s *sessions) open(workspace, user string) (string, session) {
+func (s *sessions) open(workspace, user string, c caller) (string, session) {
 	token := randomToken()
-	sess := session{workspace: workspace, user: user, csrf: randomToken(), expires: s.now().Add(sessionTTL)}
+	sess := session{workspace: workspace, user: user, csrf: randomToken(), expires: s.now().Add(sessionTTL), caller: c}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
@@ -111,6 +112,7 @@ func (h *handler) postSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var workspace string
+	var who caller
 	switch {
 	case in.Key != "":
 		key, err := h.keys.get(r.Context(), HashKey(in.Key), h.store.KeyByHash)
@@ -121,7 +123,11 @@ func (h *handler) postSession(w http.ResponseWriter, r *http.Request) {
 			serverError(w, h.log, r, err)
 			return
 		}
-		workspace = key.Workspace
+		if key.Expired(time.Now()) {
+			writeError(w, http.StatusUnauthorized, "key_expired", "API key "+key.Prefix+"… expired at "+key.Expires.UTC().Format(time.RFC3339), "key")
+			return
+		}
+		workspace, who = key.Workspace, keyCaller(key)
 	case in.Workspace != "" && in.User != "":
 		ws, err := h.store.Workspace(r.Context(), in.Workspace)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -135,12 +141,12 @@ func (h *handler) postSession(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "wrong user or password", "password")
 			return
 		}
-		workspace = in.Workspace
+		workspace, who = in.Workspace, userCaller(in.Workspace, in.User)
 	default:
 		writeError(w, http.StatusBadRequest, "invalid_body", "give an API key, or a workspace, user and password", "key")
 		return
 	}
-	token, sess := h.sessions.open(workspace, in.User)
+	token, sess := h.sessions.open(workspace, in.User, who)
 	secure := r.TLS != nil
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: secure,
 		SameSite: http.SameSiteStrictMode, MaxAge: int(sessionTTL.Seconds())})
@@ -204,16 +210,16 @@ func (h *handler) deleteSession(w http.ResponseWriter, r *http.Request) {
 // fromSession authenticates a request by its session cookie. A change
 // (any method but GET and HEAD) also needs the session's CSRF token in the
 // X-CSRF-Token header, which another site's page cannot read.
-func (h *handler) fromSession(w http.ResponseWriter, r *http.Request, c *http.Cookie) (string, bool) {
+func (h *handler) fromSession(w http.ResponseWriter, r *http.Request, c *http.Cookie) (session, bool) {
 	sess, ok := h.sessions.find(c.Value)
 	if !ok {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "the session has ended: sign in again", "")
-		return "", false
+		return sess, false
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead &&
 		subtle.ConstantTimeCompare([]byte(r.Header.Get(CSRFHeader)), []byte(sess.csrf)) != 1 {
 		writeError(w, http.StatusForbidden, "csrf", "a change made with a session needs its token in the "+CSRFHeader+" header", CSRFHeader)
-		return "", false
+		return sess, false
 	}
-	return sess.workspace, true
+	return sess, true
 }

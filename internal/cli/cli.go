@@ -11,11 +11,13 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"os/user"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/api"
+	"github.com/omnikpi/omnikpi/internal/audit"
 	"github.com/omnikpi/omnikpi/internal/config"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store"
@@ -45,12 +47,22 @@ func commands() []command {
 		{"serve", "serve HTTP ingestion and the REST API", runServe},
 		{"import", "import .jsonl or .csv event files (gzip too)", runImport},
 		{"report", "print KPIs as a table, JSON or CSV", runReport},
-		{"keys", "create and list API keys of a workspace", runKeys},
+		{"keys", "create, list, rotate and revoke API keys of a workspace", runKeys},
+		{"audit", "print a workspace's audit trail: who changed what, and when", runAudit},
 		{"quarantine", "list or ingest the webhook parts of numbers no workspace maps", runQuarantine},
 		{"users", "add, list and remove the dashboard users of a workspace", runUsers},
 		{"workspace", "show or change a workspace's settings (time zone, phone hashing)", runWorkspace},
 		{"bench", "generate events, then measure import, HTTP ingestion and KPI latency, and print a table", runBench},
 	}
+}
+
+// systemUser names who runs the command, for the audit trail of changes
+// made on the store itself.
+func systemUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "uid " + strconv.Itoa(os.Getuid())
 }
 
 // errUsage marks an error already explained by a usage message.
@@ -76,7 +88,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if c.name != args[0] {
 			continue
 		}
-		err := c.run(ctx, e, args[1:])
+		err := c.run(audit.As(ctx, "cli "+systemUser()), e, args[1:])
 		switch {
 		case err == nil:
 			return 0

@@ -81,7 +81,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer served.close()
-	opts := api.Options{MaxBodyBytes: cfg.MaxBody, Sources: sources, MaxInFlight: cfg.MaxInFlight, MaxLag: time.Duration(cfg.Journal.MaxLag)}
+	opts := api.Options{MaxBodyBytes: cfg.MaxBody, Sources: sources, MaxInFlight: cfg.MaxInFlight, MaxLag: time.Duration(cfg.Journal.MaxLag),
+		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst}
 	opts.AdminToken = served.token
 	return serveHTTP(ctx, e, s, cfg, opts, func(base string) {
 		served.listening(e, base) // before saying so: whoever waits for the line finds the server
@@ -119,6 +120,16 @@ func serveHTTP(ctx context.Context, e *env, s store.Store, cfg config.Config, op
 	if err := api.StartSources(ctx, s, opts.WebhookSources(), journaled(ingester), e.log); err != nil {
 		return err
 	}
+	if opts.KeyUses == nil {
+		opts.KeyUses = api.NewKeyUses(s, e.log)
+	}
+	// Runs after the HTTP server has stopped: the last uses of keys noted
+	// since the last batch are written.
+	defer func() {
+		if err := opts.KeyUses.Flush(context.Background()); err != nil {
+			e.log.Warn("record the last use of keys", "err", err)
+		}
+	}()
 	srv := &http.Server{
 		Handler:           api.New(s, ingester, engine, e.log, opts),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/omnikpi/omnikpi/internal/api"
+	"github.com/omnikpi/omnikpi/internal/audit"
 )
 
 // runUsers manages the dashboard users of a workspace. A password is read
@@ -90,6 +91,13 @@ func runUsers(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if err := s.PutWorkspace(ctx, ws); err != nil {
+		return err
+	}
+	action := audit.UserPut
+	if args[0] == "remove" {
+		action = audit.UserRemove
+	}
+	if err := audit.Record(ctx, s, ws.Name, action, *name, nil); err != nil {
 		return err
 	}
 	return done()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/omnikpi/omnikpi/client"
 	"github.com/omnikpi/omnikpi/internal/api"
+	"github.com/omnikpi/omnikpi/internal/audit"
 	"github.com/omnikpi/omnikpi/internal/store"
 )
 
@@ -124,6 +125,9 @@ func runWorkspace(ctx context.Context, e *env, args []string) error {
 		}
 		if changed {
 			if err := s.PutWorkspace(ctx, stored); err != nil {
+				return err
+			}
+			if err := audit.Record(ctx, s, stored.Name, audit.WorkspaceUpdate, stored.Name, map[string]any{"fields": change.Fields()}); err != nil {
 				return err
 			}
 		}

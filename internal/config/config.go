@@ -22,6 +22,10 @@ type Config struct {
 	Addr        string `json:"addr,omitempty"`         // HOST:PORT to listen on
 	MaxBody     int64  `json:"max_body,omitempty"`     // largest accepted request body, in bytes
 	MaxInFlight int    `json:"max_inflight,omitempty"` // ingestion requests served at once
+	// RateLimit is the requests a second each API key (and each signed-in
+	// dashboard user) may make on average; 0 turns the limit off.
+	RateLimit float64 `json:"rate_limit,omitempty"`
+	RateBurst int     `json:"rate_burst,omitempty"` // requests a key may make at once, above its rate
 	// MemoryLimit is the memory DuckDB may take for its buffers, such as
 	// 512MB.
 	MemoryLimit string `json:"memory_limit,omitempty"`

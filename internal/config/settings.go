@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"reflect"
 	"sort"
@@ -51,6 +52,8 @@ func Default() Config {
 		Addr:              "127.0.0.1:8080",
 		MaxBody:           16 << 20,
 		MaxInFlight:       64,
+		RateLimit:         100,
+		RateBurst:         200,
 		MemoryLimit:       "512MB",
 		AlertInterval:     store.Duration(time.Minute),
 		RetentionInterval: store.Duration(24 * time.Hour),
@@ -103,6 +106,22 @@ func Settings() []Setting {
 				var n int64
 				err := parseInt(v, &n)
 				c.MaxInFlight = int(n)
+				return err
+			}},
+		{Key: "rate_limit", Flag: "rate-limit", Env: "OMNIKPI_RATE_LIMIT", Usage: "`requests` a second each API key may make on average; beyond its burst they are answered 429 with Retry-After; 0 turns the limit off",
+			set: func(c *Config, v string) error {
+				n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				if err != nil {
+					return fmt.Errorf("%q is not a number", v)
+				}
+				c.RateLimit = n
+				return nil
+			}},
+		{Key: "rate_burst", Flag: "rate-burst", Env: "OMNIKPI_RATE_BURST", Usage: "`requests` each API key may make at once, above its rate limit",
+			set: func(c *Config, v string) error {
+				var n int64
+				err := parseInt(v, &n)
+				c.RateBurst = int(n)
 				return err
 			}},
 		{Key: "memory_limit", Flag: "memory-limit", Env: "OMNIKPI_MEMORY_LIMIT", Usage: "`memory` DuckDB may take for its buffers (cached blocks, indexes, queries), such as 512MB; beyond it, it evicts and spills to disk",
@@ -170,6 +189,10 @@ func (s Setting) Default() string {
 		return strconv.FormatInt(c.MaxBody, 10)
 	case "max_inflight":
 		return strconv.Itoa(c.MaxInFlight)
+	case "rate_limit":
+		return strconv.FormatFloat(c.RateLimit, 'f', -1, 64)
+	case "rate_burst":
+		return strconv.Itoa(c.RateBurst)
 	case "memory_limit":
 		return c.MemoryLimit
 	case "alert_interval":
@@ -492,6 +515,8 @@ func (c *Config) validateServe() error {
 		{"addr", c.Addr != "", "names no address"},
 		{"max_body", c.MaxBody > 0, "must be a positive number of bytes"},
 		{"max_inflight", c.MaxInFlight > 0, "must be a positive number of requests"},
+		{"rate_limit", c.RateLimit >= 0 && !math.IsInf(c.RateLimit, 0), "must be a number of requests a second, 0 for no limit"},
+		{"rate_burst", c.RateBurst > 0, "must be a positive number of requests"},
 		{"memory_limit", c.MemoryLimit != "", "names no memory limit"},
 		{"alert_interval", c.AlertInterval >= 0, "must not be negative"},
 		{"retention_interval", c.RetentionInterval >= 0, "must not be negative"},

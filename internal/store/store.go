@@ -72,6 +72,16 @@ type Store interface {
 	// longer finds it and Keys no longer lists it. Revoking a key that is
 	// not stored, or already revoked, is not an error.
 	RevokeKey(ctx context.Context, hash string) error
+	// SetKeySettings replaces the name, scopes and expiry of the key with
+	// this hash (AddKey stores them for a new key).
+	SetKeySettings(ctx context.Context, hash string, ks KeySettings) error
+	// RecordKeyUses stores when keys were last used, by hash, in one
+	// write; a use older than the one stored changes nothing.
+	RecordKeyUses(ctx context.Context, uses map[string]time.Time) error
+	// AddAudit appends entries to the audit trail.
+	AddAudit(ctx context.Context, entries ...AuditEntry) error
+	// Audit reads a workspace's audit trail, newest first.
+	Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
 	// Size is the bytes the store takes on disk.
 	Size(ctx context.Context) (int64, error)
 	Eraser
@@ -324,6 +334,13 @@ type Key struct {
 	Prefix    string // first characters of the key, to tell keys apart in lists
 	Workspace string
 	Created   time.Time
+	Name      string    // what the key is for, such as shopify-webhook; may be empty
+	Scopes    []string  // ScopeIngest, ScopeRead, ScopeAdmin; nil: every scope (a key made before scopes)
+	Expires   time.Time // zero: never; from then on the key is refused
+	// LastUsed is when the key was last used, as recorded (the API records
+	// uses in batches, a minute apart); zero when never. Keys sets it;
+	// KeyByHash leaves it zero.
+	LastUsed time.Time
 }
 
 // AlertRule watches one KPI over a rolling window.

@@ -523,17 +523,19 @@ func (s *Store) AddKey(ctx context.Context, k store.Key) error {
 	if err != nil {
 		return fmt.Errorf("save key: %w", err)
 	}
-	return nil
+	return s.SetKeySettings(ctx, k.Hash, k.Settings())
 }
 
 // KeyByHash finds a key by its hash.
 func (s *Store) KeyByHash(ctx context.Context, hash string) (store.Key, error) {
-	return store.ReadKey(ctx, s.db, "SELECT prefix, workspace, created FROM api_keys WHERE hash = ? AND hash NOT IN (SELECT hash FROM api_key_revocations) LIMIT 1", hash)
+	k, err := store.ReadKey(ctx, s.db, "SELECT prefix, workspace, created FROM api_keys WHERE hash = ? AND hash NOT IN (SELECT hash FROM api_key_revocations) LIMIT 1", hash)
+	return s.keyWithSettings(ctx, k, err)
 }
 
 // Keys lists a workspace's keys, oldest first.
 func (s *Store) Keys(ctx context.Context, workspace string) ([]store.Key, error) {
-	return store.ReadKeys(ctx, s.db, "SELECT DISTINCT hash, prefix, created FROM api_keys WHERE workspace = ? AND hash NOT IN (SELECT hash FROM api_key_revocations) ORDER BY created, hash", workspace)
+	keys, err := store.ReadKeys(ctx, s.db, "SELECT DISTINCT hash, prefix, created FROM api_keys WHERE workspace = ? AND hash NOT IN (SELECT hash FROM api_key_revocations) ORDER BY created, hash", workspace)
+	return s.keysWithSettings(ctx, workspace, keys, err)
 }
 
 // RevokeKey records the key's hash as revoked. Rows of a MergeTree table

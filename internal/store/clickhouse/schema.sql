@@ -101,6 +101,38 @@ CREATE TABLE IF NOT EXISTS {{front "api_key_revocations"}} (
 ) ENGINE = {{everywhere "ReplacingMergeTree" "api_key_revocations"}}
 ORDER BY hash;
 
+-- A key's name, scopes and expiry (store.KeySettings); the newest row
+-- wins. A key of api_keys without a row here was made before keys had
+-- them and has every scope.
+CREATE TABLE IF NOT EXISTS {{front "api_key_settings"}} (
+    hash    String,
+    name    String,
+    scopes  String, -- comma separated: ingest,read,admin
+    expires Int64,  -- Unix milliseconds; 0: never
+    updated UInt64
+) ENGINE = {{everywhere "ReplacingMergeTree(updated)" "api_key_settings"}}
+ORDER BY hash;
+
+-- When each key was last used, as the API records it in batches: the
+-- latest row counts.
+CREATE TABLE IF NOT EXISTS {{front "api_key_uses"}} (
+    hash String,
+    used Int64 -- Unix milliseconds
+) ENGINE = {{everywhere "ReplacingMergeTree(used)" "api_key_uses"}}
+ORDER BY hash;
+
+-- The audit trail (store.AuditEntry): never touched by an erasure.
+CREATE TABLE IF NOT EXISTS {{front "audit"}} (
+    id        String,
+    ts        Int64, -- Unix milliseconds
+    workspace String,
+    actor     String,
+    action    String,
+    target    String,
+    details   String -- JSON object
+) ENGINE = {{everywhere "ReplacingMergeTree" "audit"}}
+ORDER BY (workspace, ts, id);
+
 -- Webhook parts for a number no workspace maps yet (store.QuarantinedPart).
 -- Marking a part ingested adds a row of a higher version; reads use FINAL.
 CREATE TABLE IF NOT EXISTS {{front "quarantine"}} (

@@ -340,8 +340,14 @@ func (s *Store) PutWorkspace(ctx context.Context, ws store.Workspace) error {
 func (s *Store) AddKey(ctx context.Context, k store.Key) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, err := s.writer.ExecContext(ctx, "INSERT INTO api_keys VALUES (?, ?, ?, ?)",
-		k.Hash, k.Prefix, k.Workspace, k.Created.UnixMilli())
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO api_keys VALUES (?, ?, ?, ?)",
+			k.Hash, k.Prefix, k.Workspace, k.Created.UnixMilli())
+		if err == nil {
+			err = putKeySettings(ctx, tx, k.Hash, k.Settings())
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("save key: %w", err)
 	}
@@ -350,19 +356,29 @@ func (s *Store) AddKey(ctx context.Context, k store.Key) error {
 
 // KeyByHash finds a key by its hash.
 func (s *Store) KeyByHash(ctx context.Context, hash string) (store.Key, error) {
-	return store.ReadKey(ctx, s.db, "SELECT prefix, workspace, created FROM api_keys WHERE hash = ?", hash)
+	k, err := store.ReadKey(ctx, s.db, "SELECT prefix, workspace, created FROM api_keys WHERE hash = ?", hash)
+	return s.keyWithSettings(ctx, k, err)
 }
 
 // Keys lists a workspace's keys, oldest first.
 func (s *Store) Keys(ctx context.Context, workspace string) ([]store.Key, error) {
-	return store.ReadKeys(ctx, s.db, "SELECT DISTINCT hash, prefix, created FROM api_keys WHERE workspace = ? ORDER BY created, hash", workspace)
+	keys, err := store.ReadKeys(ctx, s.db, "SELECT DISTINCT hash, prefix, created FROM api_keys WHERE workspace = ? ORDER BY created, hash", workspace)
+	return s.keysWithSettings(ctx, workspace, keys, err)
 }
 
 // RevokeKey deletes a key's hash: nothing is left to find it by.
 func (s *Store) RevokeKey(ctx context.Context, hash string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.writer.ExecContext(ctx, "DELETE FROM api_keys WHERE hash = ?", hash); err != nil {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, table := range []string{"api_keys", "api_key_settings", "api_key_uses"} {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE hash = ?", hash); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("revoke key: %w", err)
 	}
 	return nil

@@ -41,6 +41,32 @@ CREATE TABLE IF NOT EXISTS api_keys (
     created   BIGINT  NOT NULL
 );
 
+-- A key's name, scopes and expiry (store.KeySettings); a key of api_keys
+-- without a row here was made before keys had them and has every scope.
+CREATE TABLE IF NOT EXISTS api_key_settings (
+    hash    VARCHAR PRIMARY KEY,
+    name    VARCHAR NOT NULL,
+    scopes  VARCHAR NOT NULL, -- comma separated: ingest,read,admin
+    expires BIGINT  NOT NULL  -- Unix milliseconds; 0: never
+);
+
+-- When each key was last used, as the API records it in batches.
+CREATE TABLE IF NOT EXISTS api_key_uses (
+    hash VARCHAR PRIMARY KEY,
+    used BIGINT  NOT NULL -- Unix milliseconds
+);
+
+-- The audit trail (store.AuditEntry): never touched by an erasure.
+CREATE TABLE IF NOT EXISTS audit (
+    id        VARCHAR NOT NULL,
+    ts        BIGINT  NOT NULL, -- Unix milliseconds
+    workspace VARCHAR NOT NULL,
+    actor     VARCHAR NOT NULL,
+    action    VARCHAR NOT NULL,
+    target    VARCHAR NOT NULL,
+    details   VARCHAR NOT NULL  -- JSON object
+);
+
 -- Webhook parts for a number no workspace maps yet (store.QuarantinedPart).
 CREATE TABLE IF NOT EXISTS quarantine (
     id              VARCHAR PRIMARY KEY, -- from the content: a re-sent part is kept once
