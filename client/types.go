@@ -20,6 +20,8 @@ type IngestResult struct {
 	Accepted   int           `json:"accepted"`
 	Duplicates int           `json:"duplicates"`
 	Queued     int           `json:"queued"`
+	Forgotten  int           `json:"forgotten,omitempty"` // dropped: they name an erased customer
+	Expired    int           `json:"expired,omitempty"`   // dropped: older than the workspace's retention keeps
 	Rejected   []Rejected    `json:"rejected"`
 	Results    []EventResult `json:"results"` // valid events, in body order
 }
@@ -128,6 +130,8 @@ type Workspace struct {
 	// Receipts are the channels whose receipts differ from the server's
 	// defaults: which statuses each reports.
 	Receipts map[string]Receipts `json:"receipts,omitempty"`
+	// Retention is how long the workspace's data is kept; nil: forever.
+	Retention *Retention `json:"retention,omitempty"`
 }
 
 // Windows are a workspace's counting windows.

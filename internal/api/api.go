@@ -147,6 +147,7 @@ func (h *handler) routes() []route {
 		rs = append(rs, route{"GET " + v.Path, h.auth(h.view(v))})
 	}
 	rs = append(rs, h.adminRoutes()...)
+	rs = append(rs, h.erasureRoutes()...)
 	rs = append(rs, h.quarantineRoutes()...)
 	rs = append(rs, h.webhookRoutes()...)
 	dashboard := web.Handler()

@@ -21,9 +21,11 @@ type Submitter interface {
 
 // Submitted counts what became of a request's valid events.
 type Submitted struct {
-	Accepted   int `json:"accepted"`   // new in the store (wait=applied)
-	Duplicates int `json:"duplicates"` // held by the store already (wait=applied)
-	Queued     int `json:"queued"`     // durable in the journal, checked for duplicates when applied
+	Accepted   int `json:"accepted"`            // new in the store (wait=applied)
+	Duplicates int `json:"duplicates"`          // held by the store already (wait=applied)
+	Queued     int `json:"queued"`              // durable in the journal, checked for duplicates when applied
+	Forgotten  int `json:"forgotten,omitempty"` // dropped: they name an erased customer (store.Forgotten)
+	Expired    int `json:"expired,omitempty"`   // dropped: older than the workspace's retention keeps (store.Expired)
 }
 
 // submit hands a request's valid events to the ingester and counts their
@@ -36,7 +38,20 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request, source string, 
 	if !ok {
 		return nil, Submitted{}, false
 	}
-	outcomes, err := h.ingester.Submit(r.Context(), events, wait)
+	// What the store would drop is dropped here, so that the answer says
+	// so; the store drops it again if it comes through the journal.
+	drops, err := h.store.Dropped(r.Context(), events)
+	if err != nil {
+		serverError(w, h.log, r, err)
+		return nil, Submitted{}, false
+	}
+	kept := make([]event.Event, 0, len(events))
+	for i, d := range drops {
+		if d == 0 {
+			kept = append(kept, events[i])
+		}
+	}
+	outcomes, err := h.ingester.Submit(r.Context(), kept, wait)
 	switch {
 	case errors.Is(err, journal.ErrFull):
 		h.countIngested(source, map[string]int{"shed": len(events)})
@@ -51,6 +66,14 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request, source string, 
 		serverError(w, h.log, r, err)
 		return nil, Submitted{}, false
 	}
+	j := 0
+	for i := range drops {
+		if drops[i] == 0 {
+			drops[i] = outcomes[j]
+			j++
+		}
+	}
+	outcomes = drops
 	var n Submitted
 	for _, o := range outcomes {
 		switch o {
@@ -58,11 +81,16 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request, source string, 
 			n.Accepted++
 		case store.Duplicate:
 			n.Duplicates++
+		case store.Forgotten:
+			n.Forgotten++
+		case store.Expired:
+			n.Expired++
 		default:
 			n.Queued++
 		}
 	}
-	h.countIngested(source, map[string]int{"accepted": n.Accepted, "duplicate": n.Duplicates, "queued": n.Queued, "rejected": rejected})
+	h.countIngested(source, map[string]int{"accepted": n.Accepted, "duplicate": n.Duplicates, "queued": n.Queued, "rejected": rejected,
+		"forgotten": n.Forgotten, "expired": n.Expired})
 	return outcomes, n, true
 }
 
@@ -88,6 +116,10 @@ func status(o store.Outcome) string {
 		return "accepted"
 	case store.Duplicate:
 		return "duplicate"
+	case store.Forgotten:
+		return "forgotten"
+	case store.Expired:
+		return "expired"
 	default:
 		return "queued"
 	}

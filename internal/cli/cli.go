@@ -52,6 +52,8 @@ func commands() []command {
 		{"quarantine", "list or ingest the webhook parts of numbers no workspace maps", runQuarantine},
 		{"users", "add, list and remove the dashboard users of a workspace", runUsers},
 		{"workspace", "show or change a workspace's settings (time zone, phone hashing)", runWorkspace},
+		{"forget", "erase a customer, by id or phone number, or a whole workspace", runForget},
+		{"retention", "show, set or apply a workspace's retention policy", runRetention},
 		{"bench", "generate events, then measure import, HTTP ingestion and KPI latency, and print a table", runBench},
 	}
 }

@@ -105,6 +105,11 @@ func serveHTTP(ctx context.Context, e *env, s store.Store, cfg config.Config, op
 		defer stop()
 		go ev.Run(evalCtx, every)
 	}
+	if every := time.Duration(cfg.RetentionInterval); every > 0 {
+		retCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		go api.RunRetention(retCtx, s, every, e.log.With("part", "retention"))
+	}
 	if opts.Metrics == nil {
 		opts.Metrics = metrics.New()
 	}
@@ -211,16 +216,21 @@ func openJournal(j config.Journal, s store.Store, log *slog.Logger, reg *metrics
 // appliedMetrics counts the events the applier writes to the store.
 func appliedMetrics(reg *metrics.Registry) func(int, []store.Outcome, time.Duration) {
 	return func(n int, outcomes []store.Outcome, took time.Duration) {
-		var accepted, duplicates int
+		var accepted, duplicates, forgotten, expired int
 		for _, o := range outcomes {
-			if o == store.Accepted {
+			switch o {
+			case store.Accepted:
 				accepted++
-			} else {
+			case store.Forgotten:
+				forgotten++
+			case store.Expired:
+				expired++
+			default:
 				duplicates++
 			}
 		}
-		for result, n := range map[string]int{"accepted": accepted, "duplicate": duplicates} {
-			reg.Add("omnikpi_applied_events_total", "Journaled events written to the store, by result (accepted: new; duplicate: the store held them already).",
+		for result, n := range map[string]int{"accepted": accepted, "duplicate": duplicates, "forgotten": forgotten, "expired": expired} {
+			reg.Add("omnikpi_applied_events_total", "Journaled events written to the store, by result (accepted: new; duplicate: the store held them already; forgotten or expired: dropped, naming an erased customer or older than retention keeps).",
 				[]string{"result"}, []string{result}, float64(n))
 		}
 		reg.Observe("omnikpi_apply_batch_duration_seconds", "Time the store takes to write one batch of journaled events.", nil, nil, took)
