@@ -569,6 +569,92 @@ func (p *page) checkTable(table, src string, dims ...string) {
 	}
 }
 
+// checkEconomics compares the campaign economics table with the API's
+// report by campaign: the message funnel's counts, and per currency the
+// spend and revenue (ROCS's terms), ROCS and cost per conversion.
+func (p *page) checkEconomics() {
+	p.t.Helper()
+	var rep struct {
+		Rows []struct {
+			Group map[string]*string `json:"group"`
+			KPIs  []struct {
+				ID                     string
+				Value                  *float64
+				Numerator, Denominator float64
+				Currency, Label        string
+			} `json:"kpis"`
+		} `json:"rows"`
+	}
+	p.getJSON(p.src("economics"), &rep)
+	cells := map[string]string{}
+	texts := map[string]string{}
+	for _, f := range p.figures("[data-table=economics] td[data-kpi]") {
+		cells[f.Row+"|"+f.KPI] = f.Value
+		texts[f.Row+"|"+f.KPI] = f.Text
+	}
+	check := func(row, kpi string, want *float64) {
+		if v, ok := cells[row+"|"+kpi]; !ok || !same(v, want) {
+			p.t.Errorf("economics of %s: %s = %q, API %s", row, kpi, v, show(want))
+		}
+	}
+	rows, spent := 0, 0
+	for _, r := range rep.Rows {
+		campaign := str(r.Group["campaign"])
+		if campaign == "" {
+			continue
+		}
+		var sent *float64
+		converted := 0.0
+		var money []int
+		for i, k := range r.KPIs {
+			switch {
+			case k.Label != "":
+			case k.ID == "messages_sent":
+				sent = k.Value
+			case k.ID == "campaign_conversion_rate":
+				converted = k.Numerator
+			case k.ID == "rocs" && k.Currency != "":
+				money = append(money, i)
+			}
+		}
+		if len(money) == 0 {
+			rows++
+			check(campaign+"|", "sent", sent)
+			continue
+		}
+		for _, i := range money {
+			k := r.KPIs[i]
+			row := campaign + "|" + k.Currency
+			rows++
+			check(row, "sent", sent)
+			check(row, "converted", num(converted))
+			// No spend recorded is shown as none, and so is its cost per
+			// conversion.
+			var spend, cpc *float64
+			if k.Denominator > 0 {
+				spend = num(k.Denominator)
+				if converted > 0 {
+					cpc = num(k.Denominator / converted)
+				}
+			}
+			check(row, "spend", spend)
+			check(row, "revenue", num(k.Numerator))
+			check(row, "rocs", k.Value)
+			check(row, "cpc", cpc)
+			if k.Denominator > 0 {
+				spent++
+			}
+			if sent != nil && *sent > 0 && (texts[row+"|first"] == "" || texts[row+"|first"] == "—") {
+				p.t.Errorf("economics of %s: no send date for %v messages", row, *sent)
+			}
+		}
+	}
+	if rows == 0 || len(cells) == 0 {
+		p.t.Errorf("the economics table shows %d cells for %d campaign rows", len(cells), rows)
+	}
+	p.t.Logf("campaign economics: %d rows, %d with spend", rows, spent)
+}
+
 func TestDashboard_EndToEnd(t *testing.T) {
 	exec := chromium(t)
 	shots := artifacts(t)
@@ -800,6 +886,7 @@ func TestDashboard_EndToEnd(t *testing.T) {
 				t.Errorf("the %s chart of campaigns draws %d bars: %q", chart, marks, text)
 			}
 		}
+		p.checkEconomics()
 		p.checkView("campaigns", 2, false)
 		p.shot("04-campaigns")
 
@@ -896,6 +983,24 @@ func TestDashboard_EndToEnd(t *testing.T) {
 			if got[r.Code+"|messages"] != strconv.Itoa(r.Messages) {
 				t.Errorf("failures with code %s = %q, API %d", r.Code, got[r.Code+"|messages"], r.Messages)
 			}
+		}
+		// WhatsApp's codes come with what they mean and what to do.
+		explained := 0
+		for _, r := range fails.Reasons {
+			want, ok := map[string]string{"131026": "no WhatsApp account", "131047": "24 hours"}[r.Code]
+			if !ok {
+				continue
+			}
+			explained++
+			if m := got[r.Code+"|meaning"]; !strings.Contains(m, want) {
+				t.Errorf("code %s is explained as %q, want it to say %q", r.Code, m, want)
+			}
+			if a := got[r.Code+"|action"]; len(a) < 10 {
+				t.Errorf("code %s says to do %q", r.Code, a)
+			}
+		}
+		if explained == 0 {
+			t.Errorf("no failure with a WhatsApp code to explain: %+v", fails.Reasons)
 		}
 		var recs struct {
 			Total      int

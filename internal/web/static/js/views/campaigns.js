@@ -4,6 +4,7 @@ import * as api from '../api.js';
 import * as fmt from '../fmt.js';
 import { h, panel, table, message } from '../dom.js';
 import { bars } from '../chart.js';
+import { explain } from '../whatsapp.js';
 
 const none = '(none)';
 
@@ -36,7 +37,9 @@ export function reportRows(ctx, rep) {
 export async function campaigns(ctx) {
   const ids = Object.values(ctx.catalogue).filter((k) => k.section === 'messages').map((k) => k.id);
   const src = api.url('/v1/kpis', ctx.q({ kpi: ids.join(','), group_by: 'campaign,template' }));
-  const rep = await api.get(src);
+  const econSrc = api.url('/v1/kpis', ctx.q({ kpi: ECONOMICS.join(','), group_by: 'campaign' }));
+  const daysSrc = api.url('/v1/kpis', ctx.q({ kpi: 'messages_sent', group_by: 'campaign', bucket: 'day' }));
+  const [rep, econ, days] = await Promise.all([api.get(src), api.get(econSrc), api.get(daysSrc).catch(() => ({ rows: [] }))]);
   const rows = reportRows(ctx, rep);
   const drill = (r) => ctx.href({ view: 'recipients', campaign: r.campaign, template: r.template || '' });
   const cols = [
@@ -64,12 +67,71 @@ export async function campaigns(ctx) {
         ctr.length ? bars(ctr, { max: 100, label: 'Click-through rate by campaign', labelWidth: 190 }) : message('No campaign messages in this period.')),
       panel('open', 'Open rate', { note: 'Read ÷ sent, against the 85–90 % band.' },
         open.length ? bars(open, { max: 100, label: 'Open rate by campaign', labelWidth: 190 }) : message('No campaign messages in this period.'))),
+    economics(ctx, econ, days, econSrc),
     panel('campaigns', 'Campaigns and templates', {
       src, wide: true,
       note: 'Every message KPI per campaign and template; click a column to sort, a campaign for its recipients and failures. Messages sent by agents and bots have no campaign.',
     },
     table({ id: 'campaigns', columns: cols, rows, rowKey: (r) => (r.campaign || '') + '/' + (r.template || ''), empty: 'No messages in this period.' })),
   ];
+}
+
+// The KPIs whose terms make a campaign's economics: the message funnel's
+// counts, and spend and revenue per currency (the terms of ROCS).
+const ECONOMICS = ['messages_sent', 'messages_read', 'ctr', 'campaign_conversion_rate', 'rocs'];
+
+// economics is a campaign's send dates, message funnel and money: spend and
+// attributed revenue (ROCS's denominator and numerator, per currency),
+// ROCS, and cost per conversion (spend ÷ converted messages).
+function economics(ctx, econ, days, src) {
+  const sentOn = {};
+  for (const r of days.rows) {
+    const c = r.group.campaign, k = r.kpis.find((x) => x.id === 'messages_sent');
+    if (!c || !k || !k.value) continue;
+    const d = sentOn[c] || (sentOn[c] = { first: r.group.bucket, last: r.group.bucket });
+    if (r.group.bucket < d.first) d.first = r.group.bucket;
+    if (r.group.bucket > d.last) d.last = r.group.bucket;
+  }
+  const rows = [];
+  for (const r of econ.rows) {
+    const campaign = r.group.campaign;
+    if (!campaign) continue;
+    const one = (id) => r.kpis.find((k) => k.id === id && !k.label) || {};
+    const base = {
+      campaign, sent: one('messages_sent').value ?? null, read: one('messages_read').value ?? null,
+      clicked: one('ctr').numerator ?? null, converted: one('campaign_conversion_rate').numerator ?? null,
+      first: (sentOn[campaign] || {}).first, last: (sentOn[campaign] || {}).last,
+    };
+    const terms = r.kpis.filter((k) => k.id === 'rocs' && !k.label && k.currency && ctx.currencyOK(k.currency));
+    if (!terms.length) rows.push(Object.assign({ currency: '', spend: null, revenue: null, rocs: null, cpc: null }, base));
+    for (const k of terms) {
+      rows.push(Object.assign({}, base, {
+        // No spend recorded reads as none, not as a free campaign.
+        currency: k.currency, spend: k.denominator || null, revenue: k.numerator, rocs: k.value ?? null,
+        cpc: base.converted && k.denominator ? k.denominator / base.converted : null,
+      }));
+    }
+  }
+  const when = (r) => (!r.first ? '—' : r.first === r.last ? fmt.date(r.first, ctx.tz) : fmt.date(r.first, ctx.tz) + ' – ' + fmt.date(r.last, ctx.tz));
+  const money = (key, label) => ({ key, label, num: true, unit: 'money', currency: (r) => r.currency || undefined });
+  const cols = [
+    { key: 'campaign', label: 'Campaign', cls: 'name' },
+    { key: 'first', label: 'Sent on', text: (v, r) => when(r), title: 'The days of the period on which the campaign sent messages' },
+    { key: 'sent', label: 'Sent', num: true, unit: 'count' },
+    { key: 'read', label: 'Read', num: true, unit: 'count' },
+    { key: 'clicked', label: 'Clicked', num: true, unit: 'count' },
+    { key: 'converted', label: 'Converted', num: true, unit: 'count', title: 'Messages followed by an order or goal within the conversion window' },
+    { key: 'currency', label: 'Currency', text: (v) => v || '—' },
+    money('spend', 'Spend'),
+    money('revenue', 'Revenue'),
+    { key: 'rocs', label: 'ROCS', num: true, unit: 'ratio', title: ctx.info('rocs').formula },
+    money('cpc', 'Cost per conversion'),
+  ];
+  return panel('economics', 'Campaign economics', {
+    src, wide: true,
+    note: 'Each campaign\'s send days and message funnel beside its spend and the revenue attributed to it, per currency: ROCS is revenue ÷ spend, cost per conversion spend ÷ converted messages.',
+  },
+  table({ id: 'economics', columns: cols, rows, rowKey: (r) => r.campaign + '|' + r.currency, empty: 'No campaign messages in this period.' }));
 }
 
 async function load(src) {
@@ -90,7 +152,7 @@ export async function recipients(ctx) {
   const recSrc = api.url('/v1/campaigns/recipients', ctx.q({ limit: 100 }));
   const [fails, recs] = await Promise.all([load(failSrc), load(recSrc)]);
   const title = p.campaign + (p.template ? ' · ' + p.template : '');
-  const reasonText = (r) => [r.code, r.reason].filter((x) => x).join(' · ') || 'no reason given';
+  const reasonText = (r) => [r.code, r.reason || (explain(r.code) || {}).title].filter((x) => x).join(' · ') || 'no reason given';
   const failPanel = () => {
     const f = fails.data;
     const reasons = f.reasons || [];
@@ -105,8 +167,11 @@ export async function recipients(ctx) {
         id: 'failures', rows: reasons, rowKey: (r) => r.code || '', empty: 'No message failed.',
         columns: [
           { key: 'code', label: 'Code', text: (v) => v || '—' },
-          { key: 'reason', label: 'Reason', text: (v) => v || '—', cls: 'reason' },
+          { key: 'reason', label: 'Reason', get: (r) => r.reason || (explain(r.code) || {}).title || null, text: (v) => v || '—', cls: 'reason' },
           { key: 'messages', label: 'Messages', num: true, unit: 'count' },
+          // WhatsApp's codes, explained: Meta's list in whatsapp.js.
+          { key: 'meaning', label: 'What it means', get: (r) => (explain(r.code) || {}).meaning || null, text: (v) => v || '—', cls: 'reason' },
+          { key: 'action', label: 'What to do', get: (r) => (explain(r.code) || {}).action || null, text: (v) => v || '—', cls: 'reason' },
         ],
       }),
     ];
@@ -130,7 +195,7 @@ export async function recipients(ctx) {
           { key: 'read', label: 'Read', text: time },
           { key: 'clicked', label: 'Clicked', text: time },
           { key: 'failed', label: 'Failed', text: time },
-          { key: 'failure_code', label: 'Failure', get: (x) => [x.failure_code, x.failure_reason].filter((y) => y).join(' · ') || null, text: (v) => v || '' },
+          { key: 'failure_code', label: 'Failure', get: (x) => [x.failure_code, x.failure_reason || (explain(x.failure_code) || {}).title].filter((y) => y).join(' · ') || null, text: (v) => v || '' },
         ],
       }),
     ];
