@@ -136,6 +136,9 @@ func (s *Store) Dropped(ctx context.Context, events []event.Event) ([]store.Outc
 }
 
 func (s *Store) dropped(ctx context.Context, events []event.Event) ([]store.Outcome, map[string][]string, error) {
+	if len(events) == 0 {
+		return nil, nil, nil
+	}
 	var pairs [][2]string
 	seen := map[[2]string]bool{}
 	workspaces := map[string]bool{}
