@@ -116,7 +116,7 @@ function economics(ctx, econ, days, src) {
   const money = (key, label) => ({ key, label, num: true, unit: 'money', currency: (r) => r.currency || undefined });
   const cols = [
     { key: 'campaign', label: 'Campaign', cls: 'name' },
-    { key: 'first', label: 'Sent on', text: (v, r) => when(r), title: 'The days of the period on which the campaign sent messages' },
+    { key: 'first', label: 'Sent on', text: (v, r) => when(r), cls: 'date', title: 'The days of the period on which the campaign sent messages' },
     { key: 'sent', label: 'Sent', num: true, unit: 'count' },
     { key: 'read', label: 'Read', num: true, unit: 'count' },
     { key: 'clicked', label: 'Clicked', num: true, unit: 'count' },
@@ -247,7 +247,7 @@ export async function abtest(ctx) {
       names.map((c) => h('option', { value: c, selected: c === campaign }, `${c} (${tests[c].length} variants)`))));
   if (!campaign) {
     return [h('div', { class: 'toolbar' }, chooser),
-      message(`${p.campaign}, the chosen campaign, is no A/B test in this period: choose one of the ${names.length} tests.`)];
+      message(`${p.campaign}, the chosen campaign, is no A/B test in this period: choose ${names.length === 1 ? 'the test' : `one of the ${names.length} tests`} above.`)];
   }
   const src = api.url('/v1/abtest', Object.assign(ctx.q(), { campaign }));
   const { data: res, error } = await load(src);
