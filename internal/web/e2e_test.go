@@ -1414,6 +1414,12 @@ func TestDashboard_EndToEnd(t *testing.T) {
 				p.click("a[data-nav=" + v.view + "]")
 			}
 			p.wait(v.view)
+			var inSight bool
+			p.eval(`(() => { const n = document.querySelector('#nav'), a = n.querySelector('[aria-current=page]');
+				const r = a.getBoundingClientRect(), b = n.getBoundingClientRect(); return r.left >= b.left - 1 && r.right <= b.right + 1; })()`, &inSight)
+			if !inSight {
+				t.Errorf("on a phone the tab of %s is scrolled out of sight", v.view)
+			}
 			p.checkView(v.view, v.charts, true)
 			p.shot("13-" + v.view + "-phone")
 		}

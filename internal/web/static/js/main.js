@@ -145,6 +145,11 @@ function drawNav(view) {
     const current = v.id === view.id || v.id === view.parent;
     return h('a', { href: '?' + q, dataset: { nav: v.id }, 'aria-current': current ? 'page' : false }, v.title);
   }));
+  // On a phone the tabs scroll sideways: keep the current one in sight.
+  const a = nav.querySelector('[aria-current=page]');
+  if (a && nav.scrollWidth > nav.clientWidth) {
+    nav.scrollLeft += a.getBoundingClientRect().left - nav.getBoundingClientRect().left - (nav.clientWidth - a.offsetWidth) / 2;
+  }
 }
 
 function select(name, label, values, current, all) {
