@@ -48,6 +48,9 @@ func duration(sec float64) string {
 	return strconv.FormatFloat(sec/86400, 'f', 1, 64) + " d"
 }
 
+// secondsPer are the seconds in each unit duration writes.
+var secondsPer = map[string]float64{"s": 1, "min": 60, "h": 3600, "d": 86400}
+
 // precision keeps small rates such as opt-outs (0.25 %) readable.
 func precision(x float64) int {
 	if x != 0 && x < 1 && x > -1 {
@@ -97,7 +100,17 @@ func FormatBand(b *Band, u Unit, dir Direction) string {
 	var parts []string
 	switch {
 	case b.Low != nil && b.High != nil:
-		parts = append(parts, strings.TrimSuffix(num(*b.Low), unitSuffix(u, b.Currency))+"–"+num(*b.High))
+		high := num(*b.High)
+		low, dash := strings.TrimSuffix(num(*b.Low), unitSuffix(u, b.Currency)), "–"
+		if u == Seconds { // in the high end's unit, "1.0–5.0 min" rather than "60.0–5.0 min", unless too small for it
+			_, unit, _ := strings.Cut(high, " ")
+			if in := *b.Low / secondsPer[unit]; in >= 0.1 {
+				low = strconv.FormatFloat(in, 'f', 1, 64)
+			} else {
+				low, dash = num(*b.Low), " – "
+			}
+		}
+		parts = append(parts, low+dash+high)
 	case b.Low != nil:
 		parts = append(parts, "≥ "+num(*b.Low))
 	case b.High != nil:
