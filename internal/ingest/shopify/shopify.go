@@ -13,16 +13,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"maps"
-	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/omnikpi/omnikpi/internal/event"
 	"github.com/omnikpi/omnikpi/internal/ingest"
 	"github.com/omnikpi/omnikpi/internal/ingest/shop"
-	"github.com/omnikpi/omnikpi/internal/store"
 )
 
 // Name is the source's name, and its address /webhooks/shopify.
@@ -42,105 +38,18 @@ var orderTopics = []string{"orders/create", "orders/paid", "orders/cancelled", "
 // RefundTopic carries a refund.
 const RefundTopic = "refunds/create"
 
-// Source is Shopify's webhooks as an ingest.Source.
-type Source struct{ settings Settings }
+// platform is Shopify as package shop reads its webhooks.
+var platform = shop.Platform{Title: "Shopify", Name: Name, Field: "shops", Kind: "shop", KeyNoun: "the shop's domain", Prefix: "shq_", NameType: true,
+	SignatureHeader: SignatureHeader, TopicHeader: TopicHeader, KeyHeader: ShopHeader}
+
+// Source is Shopify's webhooks as an ingest.Source: package shop's
+// Webhooks verify them, read the webhook of the shop its
+// X-Shopify-Shop-Domain names as its X-Shopify-Topic says, keep a shop no
+// workspace maps in the quarantine, and list the shops.
+type Source struct{ shop.Webhooks }
 
 // New returns the source with its settings.
-func New(s Settings) *Source { return &Source{settings: s} }
-
-var (
-	_ ingest.Source       = (*Source)(nil)
-	_ ingest.HeaderParser = (*Source)(nil)
-)
-
-// Name is "shopify".
-func (s *Source) Name() string { return Name }
-
-// Configured is nil once any setting is given (config.Validate checks that
-// all that are needed are).
-func (s *Source) Configured() error {
-	if !s.settings.Enabled() {
-		return errors.New("the Shopify webhook is not configured: start serve with shopify settings in --config or --shopify-* flags")
-	}
-	return nil
-}
-
-// Verify checks X-Shopify-Hmac-Sha256 against every secret.
-func (s *Source) Verify(header http.Header, body []byte) error {
-	return shop.Verify(header.Get(SignatureHeader), SignatureHeader, body, s.settings.AllSecrets())
-}
-
-// Parse refuses a body alone: the topic and shop are in the headers.
-func (s *Source) Parse([]byte, func(string) store.Workspace) (ingest.Batch, error) {
-	return ingest.Batch{}, errors.New("a Shopify webhook is read with its " + TopicHeader + " and " + ShopHeader + " headers")
-}
-
-// ParseWebhook reads a webhook of the shop its X-Shopify-Shop-Domain
-// names, as its X-Shopify-Topic says; a shop no workspace maps is kept in
-// the quarantine.
-func (s *Source) ParseWebhook(header http.Header, body []byte, _ func(string) store.Workspace) (ingest.Batch, error) {
-	topic, domain := strings.TrimSpace(header.Get(TopicHeader)), shop.NormalizeKey(header.Get(ShopHeader))
-	if topic == "" {
-		return ingest.Batch{}, errors.New("missing " + TopicHeader + " header")
-	}
-	if domain == "" {
-		return ingest.Batch{}, errors.New("missing " + ShopHeader + " header")
-	}
-	if err := checkObject(body); err != nil {
-		return ingest.Batch{}, err
-	}
-	ws, ok := s.settings.Route(domain)
-	if !ok {
-		return ingest.Batch{
-			Problems: []ingest.Problem{{Where: topic, Reason: fmt.Sprintf("no workspace is configured for shop %q; kept in quarantine until one is", domain)}},
-			Unrouted: []ingest.Part{shop.Unrouted("shq_", topic, domain, body)},
-		}, nil
-	}
-	return parse(topic, domain, ws, body)
-}
-
-// Route maps a shop's domain.
-func (s *Source) Route(k ingest.Keys) (string, bool) { return s.settings.Route(k.Key) }
-
-// ParsePart reads a quarantined webhook into events of workspace.
-func (s *Source) ParsePart(p ingest.Part, workspace string, _ store.Workspace) ([]event.Event, error) {
-	part, err := shop.ReadPart(p.Raw)
-	if err != nil {
-		return nil, err
-	}
-	b, err := parse(part.Topic, part.Key, workspace, part.Body)
-	return b.Events, err
-}
-
-// Mappings lists the shops by domain.
-func (s *Source) Mappings() []ingest.Mapping {
-	var out []ingest.Mapping
-	for _, d := range slices.Sorted(maps.Keys(s.settings.Shops)) {
-		out = append(out, ingest.Mapping{Kind: "shop", ID: shop.NormalizeKey(d), Workspace: s.settings.Shops[d]})
-	}
-	return out
-}
-
-// LogAttrs count the shops and secrets.
-func (s *Source) LogAttrs() []slog.Attr {
-	return []slog.Attr{slog.Int("shops", len(s.settings.Shops)), slog.Int("secrets", len(s.settings.AllSecrets()))}
-}
-
-// checkObject refuses a body that is not one JSON object.
-func checkObject(body []byte) error {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(body, &m); err != nil {
-		var typ *json.UnmarshalTypeError
-		if errors.As(err, &typ) {
-			return errors.New("not a Shopify webhook body: not a JSON object but " + typ.Value)
-		}
-		return fmt.Errorf("not a Shopify webhook body: %s", shop.JSONReason(err))
-	}
-	if m == nil {
-		return errors.New("not a Shopify webhook body: not a JSON object")
-	}
-	return nil
-}
+func New(s Settings) *Source { return &Source{shop.Webhooks{Settings: s.common(), Events: parse}} }
 
 type money struct {
 	Amount       shop.Text `json:"amount"`

@@ -1,13 +1,6 @@
 package woocommerce
 
-import (
-	"fmt"
-	"maps"
-	"slices"
-	"strings"
-
-	"github.com/omnikpi/omnikpi/internal/ingest/shop"
-)
+import "github.com/omnikpi/omnikpi/internal/ingest/shop"
 
 // Settings configure WooCommerce's webhooks at /webhooks/woocommerce: the
 // "woocommerce" object of serve's configuration file.
@@ -23,46 +16,17 @@ type Settings struct {
 	Sites map[string]string `json:"sites"`
 }
 
-// Enabled reports whether any setting is given.
-func (s Settings) Enabled() bool { return s.Secret != "" || len(s.Secrets) > 0 || len(s.Sites) > 0 }
+// common are the settings as package shop reads them.
+func (s Settings) common() shop.Settings {
+	return shop.Settings{Platform: platform, Secret: s.Secret, Secrets: s.Secrets, Keys: s.Sites}
+}
 
 // AllSecrets lists every accepted secret.
-func (s Settings) AllSecrets() []string { return shop.Secrets(s.Secret, s.Secrets) }
+func (s Settings) AllSecrets() []string { return s.common().AllSecrets() }
 
 // Check names what is missing or wrong once any setting is given.
-func (s Settings) Check() error {
-	if !s.Enabled() {
-		return nil
-	}
-	var missing []string
-	if len(s.AllSecrets()) == 0 {
-		missing = append(missing, "woocommerce.secret")
-	}
-	if len(s.Sites) == 0 {
-		missing = append(missing, "woocommerce.sites")
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("the WooCommerce webhook needs %s", strings.Join(missing, ", "))
-	}
-	for _, site := range slices.Sorted(maps.Keys(s.Sites)) {
-		if shop.NormalizeKey(site) == "" || strings.TrimSpace(s.Sites[site]) == "" {
-			return fmt.Errorf("woocommerce.sites: %q → %q: both the site's address and the workspace are required", site, s.Sites[site])
-		}
-	}
-	return nil
-}
+func (s Settings) Check() error { return s.common().Check() }
 
 // Route names the workspace of a site's address, with or without scheme
 // and trailing slash.
-func (s Settings) Route(site string) (string, bool) {
-	key := shop.NormalizeKey(site)
-	if key == "" {
-		return "", false
-	}
-	for a, ws := range s.Sites {
-		if shop.NormalizeKey(a) == key {
-			return ws, true
-		}
-	}
-	return "", false
-}
+func (s Settings) Route(site string) (string, bool) { return s.common().Route(site) }

@@ -13,8 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -43,28 +41,18 @@ var Topics = []string{"order.created", "order.updated"}
 // active, to check the delivery URL answers 200.
 var pingRE = regexp.MustCompile(`^webhook_id=[0-9]+$`)
 
-// Source is WooCommerce's webhooks as an ingest.Source.
-type Source struct{ settings Settings }
+// platform is WooCommerce as package shop reads its webhooks.
+var platform = shop.Platform{Title: "WooCommerce", Name: Name, Field: "sites", Kind: "site", KeyNoun: "the site's address", Prefix: "wcq_",
+	SignatureHeader: SignatureHeader, TopicHeader: TopicHeader, KeyHeader: SourceHeader}
+
+// Source is WooCommerce's webhooks as an ingest.Source: package shop's
+// Webhooks verify them, read the webhook of the site its
+// X-WC-Webhook-Source names, keep a site no workspace maps in the
+// quarantine, and list the sites; the ping passes.
+type Source struct{ shop.Webhooks }
 
 // New returns the source with its settings.
-func New(s Settings) *Source { return &Source{settings: s} }
-
-var (
-	_ ingest.Source       = (*Source)(nil)
-	_ ingest.HeaderParser = (*Source)(nil)
-)
-
-// Name is "woocommerce".
-func (s *Source) Name() string { return Name }
-
-// Configured is nil once any setting is given (config.Validate checks that
-// all that are needed are).
-func (s *Source) Configured() error {
-	if !s.settings.Enabled() {
-		return errors.New("the WooCommerce webhook is not configured: start serve with woocommerce settings in --config or --woocommerce-* flags")
-	}
-	return nil
-}
+func New(s Settings) *Source { return &Source{shop.Webhooks{Settings: s.common(), Events: parse}} }
 
 // isPing reports whether a request is WooCommerce's ping: no topic, and
 // the ping's body.
@@ -79,72 +67,17 @@ func (s *Source) Verify(header http.Header, body []byte) error {
 	if isPing(header, body) {
 		return nil
 	}
-	return shop.Verify(header.Get(SignatureHeader), SignatureHeader, body, s.settings.AllSecrets())
-}
-
-// Parse refuses a body alone: the topic and site are in the headers.
-func (s *Source) Parse([]byte, func(string) store.Workspace) (ingest.Batch, error) {
-	return ingest.Batch{}, errors.New("a WooCommerce webhook is read with its " + TopicHeader + " and " + SourceHeader + " headers")
+	return s.Webhooks.Verify(header, body)
 }
 
 // ParseWebhook reads a webhook of the site its X-WC-Webhook-Source names;
 // a site no workspace maps is kept in the quarantine. The ping is
 // answered with nothing stored.
-func (s *Source) ParseWebhook(header http.Header, body []byte, _ func(string) store.Workspace) (ingest.Batch, error) {
+func (s *Source) ParseWebhook(header http.Header, body []byte, settings func(string) store.Workspace) (ingest.Batch, error) {
 	if isPing(header, body) {
 		return ingest.Batch{}, nil
 	}
-	topic, site := strings.TrimSpace(header.Get(TopicHeader)), shop.NormalizeKey(header.Get(SourceHeader))
-	if topic == "" {
-		return ingest.Batch{}, errors.New("missing " + TopicHeader + " header")
-	}
-	if site == "" {
-		return ingest.Batch{}, errors.New("missing " + SourceHeader + " header")
-	}
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(body, &probe); err != nil || probe == nil {
-		reason := "not a JSON object"
-		var syntax *json.SyntaxError
-		if errors.As(err, &syntax) {
-			reason = shop.JSONReason(err)
-		}
-		return ingest.Batch{}, errors.New("not a WooCommerce webhook body: " + reason)
-	}
-	ws, ok := s.settings.Route(site)
-	if !ok {
-		return ingest.Batch{
-			Problems: []ingest.Problem{{Where: topic, Reason: fmt.Sprintf("no workspace is configured for site %q; kept in quarantine until one is", site)}},
-			Unrouted: []ingest.Part{shop.Unrouted("wcq_", topic, site, body)},
-		}, nil
-	}
-	return parse(topic, site, ws, body)
-}
-
-// Route maps a site's address.
-func (s *Source) Route(k ingest.Keys) (string, bool) { return s.settings.Route(k.Key) }
-
-// ParsePart reads a quarantined webhook into events of workspace.
-func (s *Source) ParsePart(p ingest.Part, workspace string, _ store.Workspace) ([]event.Event, error) {
-	part, err := shop.ReadPart(p.Raw)
-	if err != nil {
-		return nil, err
-	}
-	b, err := parse(part.Topic, part.Key, workspace, part.Body)
-	return b.Events, err
-}
-
-// Mappings lists the sites by address.
-func (s *Source) Mappings() []ingest.Mapping {
-	var out []ingest.Mapping
-	for _, a := range slices.Sorted(maps.Keys(s.settings.Sites)) {
-		out = append(out, ingest.Mapping{Kind: "site", ID: shop.NormalizeKey(a), Workspace: s.settings.Sites[a]})
-	}
-	return out
-}
-
-// LogAttrs count the sites and secrets.
-func (s *Source) LogAttrs() []slog.Attr {
-	return []slog.Attr{slog.Int("sites", len(s.settings.Sites)), slog.Int("secrets", len(s.settings.AllSecrets()))}
+	return s.Webhooks.ParseWebhook(header, body, settings)
 }
 
 type address struct {
