@@ -6,7 +6,6 @@
 package shop
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -25,29 +24,13 @@ import (
 // exactly as received, under one of secrets, compared in constant time.
 func ValidSignature(body []byte, header string, secrets []string) bool {
 	got, err := base64.StdEncoding.DecodeString(strings.TrimSpace(header))
-	if err != nil || len(got) != sha256.Size {
-		return false
-	}
-	valid := false
-	for _, secret := range secrets {
-		if secret == "" {
-			continue
-		}
-		mac := hmac.New(sha256.New, []byte(secret))
-		mac.Write(body)
-		if hmac.Equal(mac.Sum(nil), got) {
-			valid = true
-		}
-	}
-	return valid
+	return err == nil && ingest.SignedByAny(body, got, secrets)
 }
 
 // Sign returns the signature header of body under secret, as Shopify and
 // WooCommerce compute it; for clients and tests.
 func Sign(body []byte, secret string) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	return base64.StdEncoding.EncodeToString(ingest.HMACSHA256(body, secret))
 }
 
 // Verify checks the signature in header name of body against secrets, as a

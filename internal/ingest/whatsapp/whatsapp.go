@@ -6,11 +6,11 @@
 package whatsapp
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"strings"
+
+	"github.com/omnikpi/omnikpi/internal/ingest"
 )
 
 // Channel is the channel name of every event from this adapter.
@@ -30,29 +30,13 @@ func ValidSignature(body []byte, header string, secrets ...string) bool {
 		return false
 	}
 	got, err := hex.DecodeString(hexSum)
-	if err != nil || len(got) != sha256.Size {
-		return false
-	}
-	valid := false
-	for _, secret := range secrets {
-		if secret == "" {
-			continue
-		}
-		mac := hmac.New(sha256.New, []byte(secret))
-		mac.Write(body)
-		if hmac.Equal(mac.Sum(nil), got) {
-			valid = true
-		}
-	}
-	return valid
+	return err == nil && ingest.SignedByAny(body, got, secrets)
 }
 
 // Sign returns the X-Hub-Signature-256 value of body under secret, as
 // Meta computes it; for clients and tests.
 func Sign(body []byte, secret string) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	return "sha256=" + hex.EncodeToString(ingest.HMACSHA256(body, secret))
 }
 
 // ValidVerifyToken reports whether token matches the configured verify
