@@ -527,23 +527,29 @@ func (h *handler) rotateKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	plain, key, old, err := RotateKey(r.Context(), h.store, WorkspaceFrom(r.Context()), r.PathValue("prefix"), time.Duration(body.Grace))
-	switch {
-	case badChange(w, err):
-		return
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", err.Error(), "prefix")
-		return
-	case errors.Is(err, ErrAmbiguousPrefix):
-		writeError(w, http.StatusConflict, "ambiguous_prefix", err.Error(), "prefix")
-		return
-	case err != nil:
-		serverError(w, h.log, r, err)
+	if badChange(w, err) || h.keyPrefixFailed(w, r, err) {
 		return
 	}
 	h.keys.forget(old.Hash)
 	out := RotatedKey{KeyInfo: KeyInfoOf(key), Old: KeyInfoOf(old)}
 	out.Key = plain
 	writeJSON(w, http.StatusCreated, out)
+}
+
+// keyPrefixFailed answers an error of finding a key by its prefix: 404
+// for none, 409 for several, 500 for anything else; false when err is nil.
+func (h *handler) keyPrefixFailed(w http.ResponseWriter, r *http.Request, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", err.Error(), "prefix")
+	case errors.Is(err, ErrAmbiguousPrefix):
+		writeError(w, http.StatusConflict, "ambiguous_prefix", err.Error(), "prefix")
+	default:
+		serverError(w, h.log, r, err)
+	}
+	return true
 }
 
 // badChange answers 400 for a *ChangeError.
@@ -560,15 +566,7 @@ func badChange(w http.ResponseWriter, err error) bool {
 // request with it is refused.
 func (h *handler) revokeKey(w http.ResponseWriter, r *http.Request) {
 	key, err := RevokeKey(r.Context(), h.store, WorkspaceFrom(r.Context()), r.PathValue("prefix"))
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", err.Error(), "prefix")
-		return
-	case errors.Is(err, ErrAmbiguousPrefix):
-		writeError(w, http.StatusConflict, "ambiguous_prefix", err.Error(), "prefix")
-		return
-	case err != nil:
-		serverError(w, h.log, r, err)
+	if h.keyPrefixFailed(w, r, err) {
 		return
 	}
 	h.keys.forget(key.Hash)
