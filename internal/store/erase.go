@@ -179,3 +179,28 @@ func DropEvents(events []event.Event, forgotten func(workspace, hash string) boo
 	}
 	return out, added
 }
+
+// Kept lists the events that drops (as DropEvents gives them) leaves to
+// store: those whose outcome is still zero.
+func Kept(events []event.Event, drops []Outcome) []event.Event {
+	kept := make([]event.Event, 0, len(events))
+	for i, d := range drops {
+		if d == 0 {
+			kept = append(kept, events[i])
+		}
+	}
+	return kept
+}
+
+// WithDrops gives every event its outcome: its drop, or, in order, the
+// outcome of inserting the kept ones.
+func WithDrops(drops, kept []Outcome) []Outcome {
+	j := 0
+	for i := range drops {
+		if drops[i] == 0 {
+			drops[i] = kept[j]
+			j++
+		}
+	}
+	return drops
+}

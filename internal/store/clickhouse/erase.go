@@ -212,12 +212,7 @@ func (s *Store) Insert(ctx context.Context, events []event.Event) ([]store.Outco
 	if err != nil {
 		return nil, err
 	}
-	kept := make([]event.Event, 0, len(events))
-	for i, d := range drops {
-		if d == 0 {
-			kept = append(kept, events[i])
-		}
-	}
+	kept := store.Kept(events, drops)
 	if len(kept) == len(events) {
 		return s.insert(ctx, events)
 	}
@@ -230,14 +225,7 @@ func (s *Store) Insert(ctx context.Context, events []event.Event) ([]store.Outco
 	if err != nil {
 		return nil, err
 	}
-	j := 0
-	for i := range drops {
-		if drops[i] == 0 {
-			drops[i] = outcomes[j]
-			j++
-		}
-	}
-	return drops, nil
+	return store.WithDrops(drops, outcomes), nil
 }
 
 // addForgotten records hashes in a workspace's forgotten list.

@@ -93,12 +93,7 @@ func (s *Store) Insert(ctx context.Context, events []event.Event) ([]store.Outco
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	drops, added := store.DropEvents(events, s.isForgotten, s.expired)
-	kept := make([]event.Event, 0, len(events))
-	for i, d := range drops {
-		if d == 0 {
-			kept = append(kept, events[i])
-		}
-	}
+	kept := store.Kept(events, drops)
 	if len(kept) == len(events) {
 		return s.insert(ctx, events)
 	}
@@ -109,14 +104,7 @@ func (s *Store) Insert(ctx context.Context, events []event.Event) ([]store.Outco
 	if err != nil {
 		return nil, err
 	}
-	j := 0
-	for i := range drops {
-		if drops[i] == 0 {
-			drops[i] = outcomes[j]
-			j++
-		}
-	}
-	return drops, nil
+	return store.WithDrops(drops, outcomes), nil
 }
 
 // addForgotten records hashes in the forgotten lists, by workspace.
