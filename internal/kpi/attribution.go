@@ -120,9 +120,9 @@ var AttributionDims = []string{"channel", "campaign", "source"}
 
 // Attribution credits each order of the period to the customer's
 // touchpoints in the lookback window before it, under every model, by the
-// touch dimensions by (default channel). An order without a touchpoint is
-// credited to a row without values, so each model's rows add up to the
-// period's revenue.
+// touch dimensions by (default channel). An order without a touchpoint
+// (one that names no customer has none) is credited to a row without
+// values, so each model's rows add up to the period's revenue.
 func (e *Engine) Attribution(ctx context.Context, r Request, by []string) (AttributionReport, error) {
 	if len(by) == 0 {
 		by = []string{"channel"}

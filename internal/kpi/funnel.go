@@ -11,9 +11,25 @@ import (
 	"github.com/omnikpi/omnikpi/internal/store"
 )
 
-// StepKinds is the quoted list of the ordered funnel's kinds (checked
-// against the known kinds before they get here).
-func (c *sqlCtx) StepKinds() string { return store.SQLList(c.req.steps) }
+// EventStepKinds is the quoted list of the ordered funnel's kinds that are
+// read as events (checked against the known kinds before they get here).
+func (c *sqlCtx) EventStepKinds() string { return store.SQLList(stepKinds(c.req.steps, false)) }
+
+// MessageStepKinds is the quoted list of the ordered funnel's message
+// kinds, which are read per message.
+func (c *sqlCtx) MessageStepKinds() string { return store.SQLList(stepKinds(c.req.steps, true)) }
+
+// stepKinds are the distinct kinds of steps that are message kinds (a
+// status, a click, an inbound message), or those that are not.
+func stepKinds(steps []string, messages bool) []string {
+	var out []string
+	for _, k := range steps {
+		if contains(store.MessageFacts.Kinds, k) == messages && !contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
 
 // FunnelStep is one step of an ordered funnel.
 type FunnelStep struct {
@@ -47,6 +63,12 @@ type stepEvent struct {
 // each next step with its first event after the previous step, within
 // within of it. Strict, no event of another step may come between two
 // steps. Of a customer's entries, the one that gets furthest counts.
+//
+// A message step (a status, a click, an inbound message) is counted by
+// message, never by event (KPIS.md §7): each message reaches it once, at
+// its earliest event of the kind, for the customer of the message, since
+// statuses often name only their message. Events at the same time are
+// taken in the order of the steps.
 func (e *Engine) OrderedFunnel(ctx context.Context, r Request, steps []string, within time.Duration, strict bool) (FunnelReport, error) {
 	if len(steps) < 2 {
 		return FunnelReport{}, &RequestError{Field: "steps", Reason: "name at least two event kinds, such as message_read,order_placed"}
@@ -65,32 +87,36 @@ func (e *Engine) OrderedFunnel(ctx context.Context, r Request, steps []string, w
 		return FunnelReport{}, err
 	}
 	res.steps = steps
-	rows, err := e.queryOver(ctx, res, "funnel-steps", span{res.from, res.to.Add(within * time.Duration(len(steps)-1))})
-	if err != nil {
-		return FunnelReport{}, err
-	}
-	defer rows.Close()
+	sp := span{res.from, res.to.Add(within * time.Duration(len(steps)-1))}
 	byCustomer := map[string][]stepEvent{}
-	for rows.Next() {
-		var ev stepEvent
-		var customer string
-		if err := rows.Scan(&ev.id, &customer, &ev.ts, &ev.kind); err != nil {
-			return FunnelReport{}, fmt.Errorf("read funnel-steps: %w", err)
+	for _, q := range []struct {
+		name     string
+		messages bool
+	}{{"funnel-steps", false}, {"funnel-message-steps", true}} {
+		if len(stepKinds(steps, q.messages)) == 0 {
+			continue
 		}
-		byCustomer[customer] = append(byCustomer[customer], ev)
+		if err := e.readSteps(ctx, res, q.name, sp, byCustomer); err != nil {
+			return FunnelReport{}, err
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return FunnelReport{}, err
+	position := map[string]int{}
+	for i := len(steps) - 1; i >= 0; i-- {
+		position[steps[i]] = i
 	}
 	reached := make([]int, len(steps))
 	var durations []float64
 	from, to := res.from.UnixMilli(), res.to.UnixMilli()
 	for _, list := range byCustomer {
 		sort.Slice(list, func(a, b int) bool {
-			if list[a].ts != list[b].ts {
-				return list[a].ts < list[b].ts
+			x, y := list[a], list[b]
+			if x.ts != y.ts {
+				return x.ts < y.ts
 			}
-			return list[a].id < list[b].id
+			if position[x.kind] != position[y.kind] {
+				return position[x.kind] < position[y.kind]
+			}
+			return x.id < y.id
 		})
 		best, bestTime := 0, 0.0
 		for i, ev := range list {
@@ -121,6 +147,24 @@ func (e *Engine) OrderedFunnel(ctx context.Context, r Request, steps []string, w
 	}
 	rep.MedianSeconds = statistic(durations, statMedian).value
 	return rep, nil
+}
+
+// readSteps adds the rows of the named funnel query to byCustomer.
+func (e *Engine) readSteps(ctx context.Context, res *resolved, name string, sp span, byCustomer map[string][]stepEvent) error {
+	rows, err := e.queryOver(ctx, res, name, sp)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ev stepEvent
+		var customer string
+		if err := rows.Scan(&ev.id, &customer, &ev.ts, &ev.kind); err != nil {
+			return fmt.Errorf("read %s: %w", name, err)
+		}
+		byCustomer[customer] = append(byCustomer[customer], ev)
+	}
+	return rows.Err()
 }
 
 // walk follows steps through a customer's events starting at an entry

@@ -11,15 +11,17 @@ import (
 
 // Customer journeys (KPIS.md §4): the touchpoints before a purchase, read
 // per customer in Go. Chat touches are campaign messages read or clicked
-// and inbound messages; web touches are site sessions that carry a source
-// or campaign (UTM parameters, an ad click id), and orders that carry the
-// source of the visit they were placed in (a shop's landing page or
-// referrer); a lead is a touch on its channel and source (a
-// click-to-WhatsApp ad). Events are sorted by (time,
-// id) first, so nothing depends on arrival order.
+// and inbound messages, each message once whatever events it came in
+// (KPIS.md §7), for the customer of the message; web touches are site
+// sessions that carry a source or campaign (UTM parameters, an ad click
+// id), and orders that carry the source of the visit they were placed in
+// (a shop's landing page or referrer); a lead is a touch on its channel
+// and source (a click-to-WhatsApp ad). Events are sorted by (time, id)
+// first, so nothing depends on arrival order.
 
-// TouchKinds are the event kinds the journeys read.
-var touchKinds = []string{"message_received", "lead_created", "site_session", "product_recommended", "order_placed"}
+// TouchKinds are the event kinds the journeys read as events; messages
+// come from the message facts.
+var touchKinds = []string{"lead_created", "site_session", "product_recommended", "order_placed"}
 
 // TouchKinds is the quoted list for the SQL.
 func (c *sqlCtx) TouchKinds() string { return store.SQLList(touchKinds) }
@@ -48,8 +50,9 @@ func (t *touch) counts() bool {
 
 // order is a conversion to attribute.
 type order struct {
-	id, customer, currency string
-	ts, amount             int64
+	id, currency string
+	customer     *string // nil when the order names none: it has no touch
+	ts, amount   int64
 }
 
 // journeys holds what the journey figures and attribution read.
@@ -75,7 +78,7 @@ func (res *resolved) halfLife() time.Duration {
 
 // readJourneys fetches the touch events from a lookback before the period
 // to a conversion window after it, the campaign messages read or clicked
-// then, and the period's orders.
+// and the inbound messages then, and the period's orders.
 func (e *Engine) readJourneys(ctx context.Context, res *resolved) (*journeys, error) {
 	sp := span{res.from.Add(-res.lookback()), res.to.Add(time.Duration(res.ws.Windows.Conversion))}
 	j := &journeys{byCustomer: map[string][]*touch{}}
@@ -105,17 +108,20 @@ func (e *Engine) readJourneys(ctx context.Context, res *resolved) (*journeys, er
 	}
 	for rows.Next() {
 		var message, customer string
-		var read, clicked *int64
+		var read, clicked, received *int64
 		var channel, campaign *string
-		if err := rows.Scan(&message, &customer, &read, &clicked, &channel, &campaign); err != nil {
+		if err := rows.Scan(&message, &customer, &read, &clicked, &received, &channel, &campaign); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read message-touches: %w", err)
 		}
-		if read != nil {
+		if read != nil && campaign != nil {
 			j.byCustomer[customer] = append(j.byCustomer[customer], &touch{id: "r:" + message, kind: "message_read", ts: *read, channel: channel, campaign: campaign})
 		}
-		if clicked != nil {
+		if clicked != nil && campaign != nil {
 			j.byCustomer[customer] = append(j.byCustomer[customer], &touch{id: "c:" + message, kind: "click", ts: *clicked, channel: channel, campaign: campaign})
+		}
+		if received != nil {
+			j.byCustomer[customer] = append(j.byCustomer[customer], &touch{id: "i:" + message, kind: "message_received", ts: *received, channel: channel, campaign: campaign})
 		}
 	}
 	rows.Close()
@@ -151,11 +157,14 @@ func (e *Engine) readJourneys(ctx context.Context, res *resolved) (*journeys, er
 }
 
 // touchesBefore are the customer's touchpoints in the lookback window up to
-// and including ts.
-func (j *journeys) touchesBefore(customer string, ts int64, lookback time.Duration) []*touch {
+// and including ts; none without a customer.
+func (j *journeys) touchesBefore(customer *string, ts int64, lookback time.Duration) []*touch {
+	if customer == nil {
+		return nil
+	}
 	var out []*touch
 	from := ts - lookback.Milliseconds()
-	for _, t := range j.byCustomer[customer] {
+	for _, t := range j.byCustomer[*customer] {
 		if t.ts > ts {
 			break
 		}
@@ -182,14 +191,17 @@ func (e *Engine) runJourneys(ctx context.Context, res *resolved, groups map[stri
 	lookback := res.lookback()
 	firstOrder := map[string]order{}
 	for _, o := range j.orders {
-		if _, seen := firstOrder[o.customer]; !seen {
-			firstOrder[o.customer] = o
+		if o.customer == nil { // no buyer, no touch
+			continue
+		}
+		if _, seen := firstOrder[*o.customer]; !seen {
+			firstOrder[*o.customer] = o
 		}
 		touches := j.touchesBefore(o.customer, o.ts, lookback)
 		if len(touches) == 0 {
 			continue
 		}
-		g, err := touchGroup(res, groups, o.customer, nil, o.ts)
+		g, err := touchGroup(res, groups, *o.customer, nil, o.ts)
 		if err != nil || g == nil {
 			if err != nil {
 				return err
