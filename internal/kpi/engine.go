@@ -54,7 +54,7 @@ var goFamilies = []struct {
 	family
 	run func(e *Engine, ctx context.Context, res *resolved, groups map[string]*groupData) error
 }{
-	{family{"conversation-events", serviceComponents}, (*Engine).runService},
+	{family{"session-facts", serviceComponents}, (*Engine).runService},
 	{family{"feedback-tags", []string{"feedback_n", "feedback_tags"}}, (*Engine).runFeedback},
 	{family{"inbound-text", []string{"keywords"}}, (*Engine).runKeywords},
 	{family{"touch-events", journeyComponents}, (*Engine).runJourneys},

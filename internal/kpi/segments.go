@@ -213,9 +213,9 @@ func (e *Engine) segment(ctx context.Context, res *resolved) (map[string]map[str
 	}
 	frts := map[string][]float64{}
 	for _, s := range sessions {
-		if s.firstReply != nil && s.dims["customer"] != nil {
-			c := *s.dims["customer"]
-			frts[c] = append(frts[c], float64(s.firstReply.at-s.firstReply.from)/1000)
+		if s.FirstReply != nil && s.Dims["customer"] != nil {
+			c := *s.Dims["customer"]
+			frts[c] = append(frts[c], float64(s.FirstReply.At-s.FirstReply.From)/1000)
 		}
 	}
 	for c, samples := range frts {

@@ -262,6 +262,16 @@ func (c *sqlCtx) MessageRows(alias string) string {
 	return ""
 }
 
+// SessionColumns lists the session facts' columns but the workspace, in
+// the order store.ScanSession reads them.
+func (c *sqlCtx) SessionColumns(alias string) string {
+	var cols []string
+	for _, col := range store.SessionColumns[1:] {
+		cols = append(cols, alias+"."+col.Name)
+	}
+	return strings.Join(cols, ", ")
+}
+
 // Events is the raw event table under alias, each event once.
 func (c *sqlCtx) Events(alias string) string {
 	c.eventAliases[alias] = true

@@ -1,24 +1,13 @@
 -- Responsiveness, service and satisfaction (KPIS.md §3).
 
--- The events that make up conversations, around the period: the engine
--- splits them into sessions (by conversation id, or by customer and channel
--- after a silence) and measures response and resolution times in Go, in
--- wall-clock or business time. The span reaches back to see sessions that
--- began before the period and forward to see late replies and resolutions.
--- name: conversation-events
-SELECT e.id AS ev_id, e.ts AS ev_ts, e.kind AS ev_kind, e.conversation AS ev_conversation,
-    e.actor AS ev_actor, e.agent AS ev_agent, e.team AS ev_team, e.channel AS ev_channel,
-    e.customer AS ev_customer, e.message AS ev_message, e.campaign AS ev_campaign,
-    e.template AS ev_template, e.variant AS ev_variant, {{.Prop "e" "goal"}} AS ev_goal
-FROM {{.Events "e"}}
-WHERE e.workspace = {{.Arg .Workspace}}
-  AND e.kind IN ('message_received', 'message_sent', 'conversation_opened', 'conversation_assigned',
-                 'conversation_resolved', 'conversation_reopened', 'goal_reached')
-  AND e.ts >= {{.Arg .SpanFromMS}} AND e.ts < {{.Arg .SpanToMS}}
-  AND (e.conversation IS NOT NULL OR e.kind IN ('message_received', 'message_sent'))
-  -- Only agents and bots reply: campaign sends and their statuses are
-  -- neither replies nor the start of a conversation.
-  AND (e.kind <> 'message_sent' OR e.actor IN ('agent', 'bot'))
+-- The conversation sessions that start in the period, kept on ingest
+-- (store.SessionColumns): the engine measures their response and
+-- resolution times in Go, in wall-clock or business time.
+-- name: session-facts
+SELECT {{.SessionColumns "s"}}
+FROM {{.Facts "session_facts" "s"}}
+WHERE s.workspace = {{.Arg .Workspace}} AND s.counted = 1
+  AND s.start_ms >= {{.Arg .FromMS}} AND s.start_ms < {{.Arg .ToMS}}
 
 -- Survey answers of the period, by the dimensions they carry.
 -- name: surveys

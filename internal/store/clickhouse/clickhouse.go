@@ -136,6 +136,10 @@ func OpenConfig(ctx context.Context, c Config) (*Store, error) {
 		}
 		s.refreshes = append(s.refreshes, r)
 	}
+	if err := s.rebuildMissingSessions(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("build the sessions of %s: %w", c.Database, err)
+	}
 	return s, nil
 }
 
@@ -251,7 +255,11 @@ func (l Layout) Schema(database string) ([]string, error) {
 		events = append(events, c.Name+" "+sqlType(c))
 	}
 	var b bytes.Buffer
-	if err := t.Execute(&b, map[string]any{"Events": events, "Facts": facts}); err != nil {
+	var sessions []string
+	for _, c := range store.SessionColumns {
+		sessions = append(sessions, c.Name+" "+sqlType(c))
+	}
+	if err := t.Execute(&b, map[string]any{"Events": events, "Facts": facts, "Sessions": sessions}); err != nil {
 		return nil, fmt.Errorf("render schema: %w", err)
 	}
 	shards := l.ShardDatabases
@@ -356,6 +364,9 @@ func (s *Store) insert(ctx context.Context, events []event.Event) ([]store.Outco
 	// the events and their facts, the client's retry mends the facts.
 	if err := s.refreshFacts(ctx, events); err != nil {
 		return nil, fmt.Errorf("update facts: %w", err)
+	}
+	if err := s.updateSessions(ctx, events); err != nil {
+		return nil, err
 	}
 	return outcomes, nil
 }
@@ -505,12 +516,20 @@ func (s *Store) PutWorkspace(ctx context.Context, ws store.Workspace) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	oldGap, err := store.SessionGapOf(ctx, s, ws.Name)
+	if err != nil {
+		return err
+	}
 	s.updated = max(s.updated+1, uint64(s.now().UnixNano()))
 	err = s.insertRows(ctx, "INSERT INTO workspaces (name, settings, updated)", 1, func(int) []any {
 		return []any{ws.Name, string(b), s.updated}
 	})
 	if err != nil {
 		return fmt.Errorf("save workspace %q: %w", ws.Name, err)
+	}
+	if ws.Windows.SessionGap() != oldGap {
+		// Sessions split by silence follow the new gap, back to the start.
+		return s.rebuildSessions(ctx, ws.Name)
 	}
 	return nil
 }

@@ -28,6 +28,9 @@ func (dialect) Events(alias string) string { return "events AS " + alias + " FIN
 // still pushed into it.
 func (dialect) Facts(table, alias string) string {
 	name := "(SELECT * FROM " + table + " FINAL)"
+	if table == store.SessionFactsTable {
+		name = sessionsCurrent()
+	}
 	if alias != "" {
 		name += " AS " + alias
 	}

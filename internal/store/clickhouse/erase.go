@@ -12,6 +12,7 @@ import (
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/omnikpi/omnikpi/internal/event"
+	"github.com/omnikpi/omnikpi/internal/session"
 	"github.com/omnikpi/omnikpi/internal/store"
 )
 
@@ -323,6 +324,11 @@ func (s *Store) forget(ctx context.Context, er *store.Erasure, workspace string,
 		return err
 	}
 	er.Events = int64(len(ids))
+	erased, err := store.ReadSessionEvents(s.db.QueryContext(bigQueries(ctx), "SELECT "+sessionEventCols+
+		" FROM events AS e WHERE "+cond+" AND kind IN ("+store.SQLList(session.Kinds)+")", workspace))
+	if err != nil {
+		return err
+	}
 	if len(ids) > 0 {
 		if err := s.mutate(ctx, "events", "DELETE WHERE "+cond, workspace); err != nil {
 			return fmt.Errorf("remove the customers' events: %w", err)
@@ -361,6 +367,15 @@ func (s *Store) forget(ctx context.Context, er *store.Erasure, workspace string,
 			return err
 		}
 		er.Recomputed += n
+	}
+	// Every version of the customers' sessions goes; the sessions the
+	// removed events were part of are split anew from the events left.
+	sessionsOf := map[string][]string{"customer": customers, "key_customer": customers, "key_conversation": own["conversation"]}
+	if err := s.mutate(ctx, store.SessionFactsTable, "DELETE WHERE workspace = ? AND "+anyIn(sessionsOf), workspace); err != nil {
+		return err
+	}
+	if err := s.resplitSessions(ctx, workspace, erased); err != nil {
+		return err
 	}
 	for _, phone := range phones {
 		quoted := `"` + phone + `"`
@@ -456,7 +471,7 @@ func (s *Store) ForgetWorkspace(ctx context.Context, workspace string) (store.Er
 	for _, f := range store.Facts {
 		tables = append(tables, f.Name+"_state", f.Name)
 	}
-	tables = append(tables, "quarantine", "api_keys", "forgotten", "retention_marks")
+	tables = append(tables, store.SessionFactsTable, "quarantine", "api_keys", "forgotten", "retention_marks")
 	for _, t := range tables {
 		if err := s.mutate(ctx, t, "DELETE WHERE workspace = ?", workspace); err != nil {
 			return er, fmt.Errorf("forget workspace %s: %w", workspace, err)
@@ -563,6 +578,16 @@ func (s *Store) applyRetention(ctx context.Context, run *store.RetentionRun, wor
 			}
 			run.Facts += int64(len(ids))
 		}
+		n, err := s.count(ctx, "SELECT count() FROM "+sessionsCurrent()+" WHERE workspace = ? AND start_ms < ?", workspace, cut.Facts.UnixMilli())
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			if err := s.mutate(ctx, store.SessionFactsTable, "DELETE WHERE workspace = ? AND start_ms < ?", workspace, cut.Facts.UnixMilli()); err != nil {
+				return fmt.Errorf("remove old sessions: %w", err)
+			}
+		}
+		run.Facts += n
 	}
 	return nil
 }

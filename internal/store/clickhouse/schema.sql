@@ -80,6 +80,21 @@ ORDER BY (workspace, {{.Key}});
 {{distributed .Name (printf "cityHash64(workspace, %s)" .Key)}}
 {{end}}
 
+-- One row per conversation session (store.SessionColumns), laid out by
+-- the month and day it starts, so a period's sessions are read from its
+-- days alone. The store writes a key's sessions anew after each batch that
+-- touches it, every row with a newer version, and a deleted row for a
+-- start that no longer begins a session; reads take each row's newest
+-- version with argMax.
+CREATE TABLE IF NOT EXISTS {{table "session_facts"}} (
+    {{join .Sessions ",\n    "}},
+    version UInt64,
+    deleted UInt8
+) ENGINE = {{engine "ReplacingMergeTree" "session_facts" "version"}}
+PARTITION BY toYYYYMM(toDateTime(intDiv(start_ms, 1000), 'UTC'))
+ORDER BY (workspace, intDiv(start_ms, 86400000), key_conversation, key_customer, key_channel, start_ms);
+{{distributed "session_facts" "cityHash64(workspace, key_conversation, key_customer, key_channel)"}}
+
 CREATE TABLE IF NOT EXISTS {{front "workspaces"}} (
     name     String,
     settings String, -- JSON of store.Workspace

@@ -27,7 +27,7 @@ var schemaSQL string
 // stageSQL creates the per-connection staging tables of the write path.
 const stageSQL = `
 CREATE TEMP TABLE IF NOT EXISTS stage AS SELECT *, 0::BIGINT AS seq FROM events LIMIT 0;
-CREATE TEMP TABLE IF NOT EXISTS fresh (seq BIGINT);`
+CREATE TEMP TABLE IF NOT EXISTS fresh (seq BIGINT);` + sessionTempSQL
 
 // eventColumns lists the events table's columns (store.EventColumns);
 // stage has the same columns followed by seq.
@@ -105,6 +105,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.upserts = append(s.upserts, upsert{table: f, stmt: stmt})
 	}
 	if err := s.openErase(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.rebuildMissingSessions(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -230,6 +234,13 @@ func (s *Store) insert(ctx context.Context, events []event.Event) ([]store.Outco
 				return nil, fmt.Errorf("update facts: %w", err)
 			}
 		}
+		fresh := make([]event.Event, len(freshSeqs))
+		for i, seq := range freshSeqs {
+			fresh[i] = events[seq]
+		}
+		if err := s.updateSessions(ctx, fresh); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := s.writer.ExecContext(ctx, "COMMIT"); err != nil {
 		return nil, fmt.Errorf("commit insert: %w", err)
@@ -328,12 +339,22 @@ func (s *Store) PutWorkspace(ctx context.Context, ws store.Workspace) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, err = s.writer.ExecContext(ctx, `INSERT INTO workspaces VALUES (?, ?)
-		ON CONFLICT (name) DO UPDATE SET settings = excluded.settings`, ws.Name, string(b))
+	oldGap, err := store.SessionGapOf(ctx, s, ws.Name)
 	if err != nil {
-		return fmt.Errorf("save workspace %q: %w", ws.Name, err)
+		return err
 	}
-	return nil
+	return s.writerTx(ctx, func() error {
+		_, err = s.writer.ExecContext(ctx, `INSERT INTO workspaces VALUES (?, ?)
+			ON CONFLICT (name) DO UPDATE SET settings = excluded.settings`, ws.Name, string(b))
+		if err != nil {
+			return fmt.Errorf("save workspace %q: %w", ws.Name, err)
+		}
+		if ws.Windows.SessionGap() != oldGap {
+			// Sessions split by silence follow the new gap, back to the start.
+			return s.rebuildSessions(ctx, ws.Name, ws.Windows.SessionGap())
+		}
+		return nil
+	})
 }
 
 // AddKey stores a key's hash.

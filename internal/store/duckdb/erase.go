@@ -121,9 +121,9 @@ func (s *Store) addForgotten(ctx context.Context, hashes map[string][]string) er
 	return nil
 }
 
-// eraseTx runs fn in one transaction on the writer connection, with s.mu
+// writerTx runs fn in one transaction on the writer connection, with s.mu
 // held by the caller.
-func (s *Store) eraseTx(ctx context.Context, fn func() error) error {
+func (s *Store) writerTx(ctx context.Context, fn func() error) error {
 	if _, err := s.writer.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return err
 	}
@@ -157,7 +157,7 @@ func (s *Store) Forget(ctx context.Context, workspace string, customers, phones 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var hashes []string
-	err := s.eraseTx(ctx, func() error {
+	err := s.writerTx(ctx, func() error {
 		if _, err := s.writer.ExecContext(ctx, "DELETE FROM erase_keys"); err != nil {
 			return err
 		}
@@ -205,11 +205,21 @@ func (s *Store) Forget(ctx context.Context, workspace string, customers, phones 
 				return fmt.Errorf("find the facts to merge anew: %w", err)
 			}
 		}
+		erased, err := store.ReadSessionEvents(s.writer.QueryContext(ctx, `SELECT `+sessionEventCols+` FROM events e
+			WHERE e.workspace = ? AND e.id IN (SELECT id FROM erase_events)`, workspace))
+		if err != nil {
+			return err
+		}
 		n, err := s.exec(ctx, "DELETE FROM events WHERE workspace = ? AND id IN (SELECT id FROM erase_events)", workspace)
 		if err != nil {
 			return fmt.Errorf("remove the customers' events: %w", err)
 		}
 		er.Events = n
+		// The sessions the removed events were part of are split anew
+		// from the events left.
+		if err := s.resplitSessions(ctx, workspace, erased); err != nil {
+			return err
+		}
 		for _, f := range store.Facts {
 			if _, err := s.writer.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE workspace = ?
 				AND %s IN (SELECT id FROM erase_keys WHERE what IN ('%[3]s', 'r:%[3]s'))`, f.Name, f.Key, whatOf(f)), workspace); err != nil {
@@ -291,9 +301,12 @@ func (s *Store) ForgetWorkspace(ctx context.Context, workspace string) (store.Er
 	er := store.Erasure{Workspace: workspace}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	err := s.eraseTx(ctx, func() error {
+	err := s.writerTx(ctx, func() error {
 		var err error
 		if er.Events, err = s.exec(ctx, "DELETE FROM events WHERE workspace = ?", workspace); err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, "DELETE FROM session_facts WHERE workspace = ?", workspace); err != nil {
 			return err
 		}
 		for _, f := range store.Facts {
@@ -339,7 +352,7 @@ func (s *Store) ApplyRetention(ctx context.Context, workspace string, cut store.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	mark := s.expired[workspace]
-	err := s.eraseTx(ctx, func() error {
+	err := s.writerTx(ctx, func() error {
 		var err error
 		if !cut.Texts.IsZero() {
 			if run.Texts, err = s.exec(ctx, "UPDATE events SET text = NULL WHERE workspace = ? AND ts < ? AND text IS NOT NULL",
@@ -365,6 +378,11 @@ func (s *Store) ApplyRetention(ctx context.Context, workspace string, cut store.
 				}
 				run.Facts += n
 			}
+			n, err := s.exec(ctx, "DELETE FROM session_facts WHERE workspace = ? AND start_ms < ?", workspace, cut.Facts.UnixMilli())
+			if err != nil {
+				return fmt.Errorf("remove old sessions: %w", err)
+			}
+			run.Facts += n
 		}
 		return nil
 	})

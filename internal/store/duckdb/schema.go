@@ -48,14 +48,18 @@ func newFactDDL(f store.FactTable) factDDL {
 
 // schema renders schema.sql.
 func schema() (string, error) {
-	t, err := template.New("schema.sql").Parse(schemaSQL)
+	t, err := template.New("schema.sql").Funcs(template.FuncMap{"join": strings.Join}).Parse(schemaSQL)
 	if err != nil {
 		return "", fmt.Errorf("parse schema: %w", err)
 	}
 	data := struct {
-		Events []string
-		Facts  []factDDL
+		Events   []string
+		Facts    []factDDL
+		Sessions []string
 	}{}
+	for _, c := range store.SessionColumns {
+		data.Sessions = append(data.Sessions, sqlType(c))
+	}
 	for _, c := range store.EventColumns {
 		data.Events = append(data.Events, sqlType(c))
 	}

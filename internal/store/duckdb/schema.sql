@@ -29,6 +29,13 @@ CREATE TABLE IF NOT EXISTS {{.Name}} (
 );
 {{range .Added}}ALTER TABLE {{.}};
 {{end}}{{end}}
+-- One row per conversation session (store.SessionColumns), replaced for
+-- the keys each batch touches. Without a primary key: the upkeep deletes a
+-- key's rows from a time on and appends them anew in one transaction.
+CREATE TABLE IF NOT EXISTS session_facts (
+    {{join .Sessions ",\n    "}}
+);
+
 CREATE TABLE IF NOT EXISTS workspaces (
     name     VARCHAR PRIMARY KEY,
     settings VARCHAR NOT NULL -- JSON of store.Workspace

@@ -29,6 +29,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("SizeGrows", func(t *testing.T) { sizeGrows(t, open) })
 	t.Run("RevokeKey", func(t *testing.T) { revokeKey(t, open) })
 	t.Run("EventsKeepEveryColumn", func(t *testing.T) { eventsKeepEveryColumn(t, open) })
+	t.Run("SessionsIndependentOfOrderAndBatches", func(t *testing.T) { sessionsIndependentOfOrderAndBatches(t, open) })
 }
 
 // eventsKeepEveryColumn: the events table has store.EventColumns, in
