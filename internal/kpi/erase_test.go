@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -162,8 +163,13 @@ func TestForget_Customer(t *testing.T) {
 				"SELECT count(*) FROM message_facts WHERE customer = ? OR message LIKE '%-2-%'",
 				"SELECT count(*) FROM order_facts WHERE customer = ? OR order_id LIKE '%-2-%'",
 				"SELECT count(*) FROM conversation_facts WHERE customer = ? OR conversation LIKE '%-2-%'",
+				"SELECT count(*) FROM session_facts WHERE customer = ? OR key_customer = ? OR key_conversation LIKE '%-2-%'",
 			} {
-				if n := countRows(t, s, q, hashed); n != 0 {
+				args := []any{hashed}
+				if strings.Count(q, "?") == 2 {
+					args = append(args, hashed)
+				}
+				if n := countRows(t, s, q, args...); n != 0 {
 					t.Errorf("%d rows of hers left: %s", n, q)
 				}
 			}
@@ -213,7 +219,7 @@ func TestForget_Workspace(t *testing.T) {
 			if er.Events != 60 || er.Orders != 6 {
 				t.Errorf("erasure %+v, want 60 events and 6 orders", er)
 			}
-			for _, table := range []string{"events", "message_facts", "order_facts", "conversation_facts"} {
+			for _, table := range []string{"events", "message_facts", "order_facts", "conversation_facts", "session_facts"} {
 				if n := countRows(t, s, "SELECT count(*) FROM "+table+" WHERE workspace = 'w'"); n != 0 {
 					t.Errorf("%d rows left in %s", n, table)
 				}
@@ -225,10 +231,11 @@ func TestForget_Workspace(t *testing.T) {
 	}
 }
 
-// factFigures are the KPIs computed from the message, order and
-// conversation facts alone.
+// factFigures are the KPIs computed from the message, order,
+// conversation and session facts alone.
 var factFigures = []string{"messages_sent", "delivery_rate", "open_rate", "response_rate", "gross_revenue", "net_revenue",
-	"aov", "refund_rate", "rpc", "chat_to_purchase_rate"}
+	"aov", "refund_rate", "rpc", "chat_to_purchase_rate",
+	"conversations", "first_response_time", "avg_response_time", "resolution_time", "unclosed_conversations"}
 
 // TestRetention_KeepsFactFigures: a policy that expires January's raw
 // events removes them, while the figures the facts give for January stay
