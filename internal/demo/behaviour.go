@@ -51,25 +51,36 @@ func (g *gen) customer() {
 			g.campaignMessage(&g.camps[i])
 		}
 	}
-	for range g.poisson(1.2) {
+	for range g.poisson(1.2 * g.scale) {
 		g.conversation()
 	}
-	for range g.poisson(1.5) {
+	for range g.poisson(1.5 * g.scale) {
 		g.visit()
 	}
-	if g.chance(0.1) {
+	for range g.times(0.1) {
 		t := g.busyTime()
 		g.ev(t, "lead_created").s("customer", g.cust).s("channel", "web").s("source", "popup").end()
 		if g.chance(0.45) {
 			g.ev(t.Add(time.Duration(g.rng.IntN(72))*time.Hour), "lead_qualified").s("customer", g.cust).s("channel", "web").end()
 		}
 	}
-	if g.chance(0.02) {
+	for range g.times(0.02) {
 		g.ev(g.busyTime(), "referral").s("customer", g.cust).raw("props", `{"referrer":"cus_`+strconv.Itoa(g.rng.IntN(g.stats.Customers+1))+`"}`).end()
 	}
-	if g.chance(0.01) {
+	for range g.times(0.01) {
 		g.ev(g.busyTime(), "ugc_shared").s("customer", g.cust).s("channel", "instagram").end()
 	}
+}
+
+// times is how often something a customer does with chance p per season
+// happens over the span: p·scale, its fraction by chance.
+func (g *gen) times(p float64) int {
+	x := p * g.scale
+	n := int(x)
+	if g.chance(x - float64(n)) {
+		n++
+	}
+	return n
 }
 
 func (g *gen) poisson(mean float64) int {

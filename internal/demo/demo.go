@@ -19,7 +19,34 @@ type Options struct {
 	Seed   int64     // default 1
 	Events int       // about how many events, default 1,000,000
 	End    time.Time // exclusive end of the data, default today 00:00 UTC
-	Days   int       // span, default 120
+	// Days is the span, default 120 (one season). The data is a run of
+	// seasons of 120 days that ends at End, the earliest cut short: each
+	// season has the same campaigns on the same days of it, and customers
+	// are as active on any day, so a longer span at Events in proportion
+	// keeps the same daily volume and the same last 30 days.
+	Days int
+}
+
+// SeasonDays is the length of the demo's season: its calendar of eight
+// campaigns, with the A/B test and the sales peak.
+const SeasonDays = 120
+
+// ABCampaign is the campaign whose variants A and B make the demo's A/B
+// test, in the last season.
+const ABCampaign = "spring_sale"
+
+// HasABTest reports whether data of days days holds the last season's A/B
+// test, which is sent on day 24 of the season.
+func HasABTest(days int) bool {
+	if days <= 0 {
+		days = SeasonDays
+	}
+	for _, c := range campaigns(days) {
+		if c.name == ABCampaign {
+			return true
+		}
+	}
+	return false
 }
 
 // Stats describes what was generated.
@@ -58,7 +85,30 @@ type campaign struct {
 	spike         bool      // the opt-out spike
 }
 
+// campaigns is the calendar of data of days days: each season's campaigns
+// on their days from the start, oldest first, those before the start left
+// out. The last season's campaigns have their plain names; an earlier
+// season's are suffixed with how many seasons back it lies (spring_sale-1),
+// so each season's campaigns, and its A/B test, stay apart.
 func campaigns(days int) []campaign {
+	var out []campaign
+	for back := (days - 1) / SeasonDays; back >= 0; back-- {
+		start := days - (back+1)*SeasonDays
+		for _, c := range season(SeasonDays) {
+			if c.day += start; c.day < 0 {
+				continue
+			}
+			if back > 0 {
+				c.name += "-" + strconv.Itoa(back)
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// season is one season's campaigns, their days from its start.
+func season(days int) []campaign {
 	at := func(frac float64) int { return int(frac * float64(days)) }
 	return []campaign{
 		{"welcome", "whatsapp", []string{"welcome_v1"}, []string{""}, []float64{0.18}, at(0.05), false},
@@ -92,6 +142,10 @@ func Generate(ctx context.Context, w io.Writer, opts Options) (Stats, error) {
 		start: opts.End.AddDate(0, 0, -opts.Days),
 		days:  opts.Days,
 		camps: campaigns(opts.Days),
+		scale: float64(opts.Days) / SeasonDays,
+		// The first season starts this many days before the data (0 or
+		// less), so each season ends a multiple of SeasonDays before End.
+		offset: float64(opts.Days - (opts.Days+SeasonDays-1)/SeasonDays*SeasonDays),
 	}
 	g.shared()
 	for g.stats.Events < opts.Events {
@@ -115,10 +169,14 @@ type gen struct {
 	start time.Time
 	days  int
 	camps []campaign
-	stats Stats
-	ids   int
-	buf   []byte
-	last  []byte // the previous line, for duplicate deliveries
+	// scale is the span in seasons: a customer's activity over the span
+	// grows with it, so the daily volume stays the same.
+	scale  float64
+	offset float64 // the first season's start, in days from the start
+	stats  Stats
+	ids    int
+	buf    []byte
+	last   []byte // the previous line, for duplicate deliveries
 
 	// per customer
 	cust     string
@@ -136,11 +194,11 @@ func (g *gen) at(day float64) time.Time {
 }
 
 // busyTime picks a time of activity: weekdays and evenings are busier, and
-// a sales peak sits at 60 % of the period.
+// a sales peak sits at 60 % of each season.
 func (g *gen) busyTime() time.Time {
 	for {
 		day := g.rng.Float64() * float64(g.days)
-		peak := math.Exp(-math.Pow((day/float64(g.days)-0.6)/0.06, 2))
+		peak := math.Exp(-math.Pow((math.Mod(day-g.offset, SeasonDays)/SeasonDays-0.6)/0.06, 2))
 		t := g.at(math.Floor(day))
 		hour := 7 + g.rng.NormFloat64()*3 + 6*g.rng.Float64()
 		if hour < 0 || hour >= 24 {

@@ -125,3 +125,49 @@ func BenchmarkGenerate(b *testing.B) {
 type countWriter int
 
 func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
+
+// TestGenerate_Seasons: a longer history at the same daily volume has the
+// same last 30 days (within chance), its earlier seasons' campaigns apart,
+// and the A/B test only when the last season reaches back to it.
+func TestGenerate_Seasons(t *testing.T) {
+	perDay := 300
+	if testing.Short() {
+		perDay = 100
+	}
+	last30 := map[int]int{}
+	for _, days := range []int{60, 120, 395} {
+		data := generate(t, Options{Seed: 5, Events: perDay * days, Days: days, End: testEnd})
+		campaigns := map[string]bool{}
+		var first time.Time
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		for sc.Scan() {
+			e, err := event.ParseJSON(sc.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Kind == event.MessageSent && e.Campaign != "" {
+				campaigns[e.Campaign] = true
+			}
+			if first.IsZero() || e.TS.Before(first) {
+				first = e.TS
+			}
+			if !e.TS.Before(testEnd.AddDate(0, 0, -30)) && e.TS.Before(testEnd) {
+				last30[days]++
+			}
+		}
+		if span := testEnd.Sub(first); span > time.Duration(days)*24*time.Hour || span < time.Duration(days-1)*24*time.Hour {
+			t.Errorf("%d days: the data starts %s before its end", days, span)
+		}
+		if got := campaigns[ABCampaign]; got != HasABTest(days) {
+			t.Errorf("%d days: %s sent %v, HasABTest %v", days, ABCampaign, got, HasABTest(days))
+		}
+		if days == 395 && (!campaigns["spring_sale-1"] || !campaigns["daily_deals-3"] || campaigns["welcome-3"]) {
+			t.Errorf("395 days: campaigns %v: want each season's, the first cut short", campaigns)
+		}
+	}
+	for _, days := range []int{60, 395} {
+		if r := float64(last30[days]) / float64(last30[120]); r < 0.8 || r > 1.2 {
+			t.Errorf("last 30 days: %d events over %d days of history, %d over 120", last30[days], days, last30[120])
+		}
+	}
+}
