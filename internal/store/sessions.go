@@ -295,3 +295,22 @@ func ReadSessionEvents(rows Rows, err error) ([]*session.Event, error) {
 	}
 	return out, rows.Err()
 }
+
+// ReadSessionStarts reads rows of (key_conversation, key_customer,
+// key_channel, start_ms) into each key's starts.
+func ReadSessionStarts(rows Rows, err error) (map[session.Key][]int64, error) {
+	if err != nil {
+		return nil, fmt.Errorf("read stored sessions: %w", err)
+	}
+	defer rows.Close()
+	out := map[session.Key][]int64{}
+	for rows.Next() {
+		var k session.Key
+		var start int64
+		if err := rows.Scan(&k.Conversation, &k.Customer, &k.Channel, &start); err != nil {
+			return nil, fmt.Errorf("read stored sessions: %w", err)
+		}
+		out[k] = append(out[k], start)
+	}
+	return out, rows.Err()
+}

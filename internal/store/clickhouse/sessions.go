@@ -94,25 +94,11 @@ func (r sessionReads) SessionStarts(ctx context.Context, workspace string, keys 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := r.s.db.QueryContext(ch.Context(ctx, ch.WithExternalTable(t)), `SELECT key_conversation, key_customer, key_channel, start_ms
+	return store.ReadSessionStarts(r.s.db.QueryContext(ch.Context(ctx, ch.WithExternalTable(t)), `SELECT key_conversation, key_customer, key_channel, start_ms
 		FROM `+store.SessionFactsTable+`
 		WHERE workspace = ? AND (key_conversation, key_customer, key_channel) GLOBAL IN (SELECT key_conversation, key_customer, key_channel FROM sess_keys)
 		GROUP BY key_conversation, key_customer, key_channel, start_ms
-		HAVING argMax(deleted, version) = 0`, workspace)
-	if err != nil {
-		return nil, fmt.Errorf("read stored sessions: %w", err)
-	}
-	defer rows.Close()
-	out := map[session.Key][]int64{}
-	for rows.Next() {
-		var k session.Key
-		var start int64
-		if err := rows.Scan(&k.Conversation, &k.Customer, &k.Channel, &start); err != nil {
-			return nil, fmt.Errorf("read stored sessions: %w", err)
-		}
-		out[k] = append(out[k], start)
-	}
-	return out, rows.Err()
+		HAVING argMax(deleted, version) = 0`, workspace))
 }
 
 func (r sessionReads) SessionEventsOfKeys(ctx context.Context, workspace string, from map[session.Key]int64) ([]*session.Event, error) {
@@ -259,24 +245,10 @@ func (s *Store) rebuildSessions(ctx context.Context, workspace string) error {
 }
 
 func (s *Store) allSessionStarts(ctx context.Context, workspace string) (map[session.Key][]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT key_conversation, key_customer, key_channel, start_ms
+	return store.ReadSessionStarts(s.db.QueryContext(ctx, `SELECT key_conversation, key_customer, key_channel, start_ms
 		FROM `+store.SessionFactsTable+` WHERE workspace = ?
 		GROUP BY key_conversation, key_customer, key_channel, start_ms
-		HAVING argMax(deleted, version) = 0`, workspace)
-	if err != nil {
-		return nil, fmt.Errorf("read stored sessions: %w", err)
-	}
-	defer rows.Close()
-	out := map[session.Key][]int64{}
-	for rows.Next() {
-		var k session.Key
-		var start int64
-		if err := rows.Scan(&k.Conversation, &k.Customer, &k.Channel, &start); err != nil {
-			return nil, err
-		}
-		out[k] = append(out[k], start)
-	}
-	return out, rows.Err()
+		HAVING argMax(deleted, version) = 0`, workspace))
 }
 
 // rebuildMissingSessions fills the session facts of a database whose

@@ -43,23 +43,9 @@ func (w writerSessions) SessionStarts(ctx context.Context, workspace string, key
 	if err := w.s.fillKeys(ctx, keys, nil); err != nil {
 		return nil, err
 	}
-	rows, err := w.s.writer.QueryContext(ctx, `SELECT s.key_conversation, s.key_customer, s.key_channel, s.start_ms
+	return store.ReadSessionStarts(w.s.writer.QueryContext(ctx, `SELECT s.key_conversation, s.key_customer, s.key_channel, s.start_ms
 		FROM session_facts s JOIN sess_keys k USING (key_conversation, key_customer, key_channel)
-		WHERE s.workspace = ?`, workspace)
-	if err != nil {
-		return nil, fmt.Errorf("read stored sessions: %w", err)
-	}
-	defer rows.Close()
-	out := map[session.Key][]int64{}
-	for rows.Next() {
-		var k session.Key
-		var start int64
-		if err := rows.Scan(&k.Conversation, &k.Customer, &k.Channel, &start); err != nil {
-			return nil, fmt.Errorf("read stored sessions: %w", err)
-		}
-		out[k] = append(out[k], start)
-	}
-	return out, rows.Err()
+		WHERE s.workspace = ?`, workspace))
 }
 
 func (w writerSessions) SessionEventsOfKeys(ctx context.Context, workspace string, from map[session.Key]int64) ([]*session.Event, error) {
