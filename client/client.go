@@ -235,6 +235,22 @@ func (c *Client) DeleteUser(ctx context.Context, name string) error {
 	return c.call(ctx, http.MethodDelete, "/v1/users/"+url.PathEscape(name), nil, nil)
 }
 
+// Links lists the workspace's click-to-chat links.
+func (c *Client) Links(ctx context.Context) ([]LinkWithURL, error) {
+	var out struct {
+		Links []LinkWithURL `json:"links"`
+	}
+	return out.Links, c.get(ctx, "/v1/links", &out)
+}
+
+// CreateLink makes a click-to-chat link; the server picks its reference.
+func (c *Client) CreateLink(ctx context.Context, link ChatLink) (LinkWithURL, error) {
+	var out LinkWithURL
+	body := map[string]string{"channel": link.Channel, "to": link.To, "source": link.Source,
+		"medium": link.Medium, "campaign": link.Campaign, "text": link.Text}
+	return out, c.call(ctx, http.MethodPost, "/v1/links", body, &out)
+}
+
 // call sends body (none when nil) as JSON and decodes a 2xx answer into
 // into (when not nil); any other answer is an *APIError.
 func (c *Client) call(ctx context.Context, method, path string, body, into any) error {

@@ -60,6 +60,7 @@ func TestTypes_MirrorTheAPI(t *testing.T) {
 		{"rotated key", &api.RotatedKey{}, &client.RotatedKey{}},
 		{"audit entry", &api.AuditEntry{}, &client.AuditEntry{}},
 		{"user", &store.User{}, &client.User{}},
+		{"chat link", &api.ChatLinkAnswer{}, &client.LinkWithURL{}},
 		{"quarantine list", &api.QuarantineList{}, &client.QuarantineList{}},
 		{"quarantine mapping", &api.QuarantineMapping{}, &client.QuarantineMapping{}},
 		{"quarantine result", &api.QuarantineResult{}, &client.QuarantineResult{}},

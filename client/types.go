@@ -122,6 +122,7 @@ type Workspace struct {
 	Windows          Windows                 `json:"windows"`
 	StopWords        []string                `json:"stop_words,omitempty"`
 	RateCard         *RateCard               `json:"rate_card,omitempty"`
+	ChatLinks        []ChatLink              `json:"chat_links,omitempty"`
 	Alerts           []AlertRule             `json:"alerts,omitempty"`
 	AlertHistory     []AlertFiring           `json:"alert_history,omitempty"` // newest last
 	BusinessHours    *BusinessHours          `json:"business_hours,omitempty"`
@@ -366,4 +367,23 @@ func (d *Duration) UnmarshalText(b []byte) error {
 func (d Duration) String() string {
 	b, _ := d.MarshalText()
 	return string(b)
+}
+
+// ChatLink is a click-to-chat link (wa.me, m.me, ig.me) with the reference
+// that makes the chats it starts touches with its source.
+type ChatLink struct {
+	Ref      string    `json:"ref"`
+	Channel  string    `json:"channel"` // whatsapp, facebook or instagram
+	To       string    `json:"to"`      // the WhatsApp number, the Page, the Instagram username
+	Source   string    `json:"source"`
+	Medium   string    `json:"medium,omitempty"`
+	Campaign string    `json:"campaign,omitempty"`
+	Text     string    `json:"text,omitempty"`
+	Created  time.Time `json:"created"`
+}
+
+// LinkWithURL is a link with the URL to publish.
+type LinkWithURL struct {
+	ChatLink
+	URL string `json:"url"`
 }

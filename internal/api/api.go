@@ -142,6 +142,8 @@ func (h *handler) routes() []route {
 		{"DELETE /v1/alerts/{id}", h.auth(h.deleteAlert)},
 		{"GET /v1/catalogue", h.auth(h.getCatalogue)},
 		{"GET /v1/workspace", h.auth(h.getWorkspace)},
+		{"GET /v1/links", h.auth(h.getLinks)},
+		{"POST /v1/links", h.auth(h.postLink)},
 	}
 	for _, v := range kpi.Views() { // GET /v1/kpis, /v1/funnel, /v1/alerts…
 		rs = append(rs, route{"GET " + v.Path, h.auth(h.view(v))})

@@ -53,10 +53,9 @@ func (h *handler) postEvents(w http.ResponseWriter, r *http.Request) {
 		serverError(w, h.log, r, err)
 		return
 	}
-	if !ws.KeepPhoneNumbers {
-		ingest.HashPhoneCustomers(events, workspace)
-	}
-	res := IngestResult{Rejected: rejected, Results: make([]EventResult, 0, len(events))}
+	sent := len(events)
+	events = ingest.Prepare(events, ws)
+	res := IngestResult{Rejected: rejected, Results: make([]EventResult, 0, sent)}
 	if res.Rejected == nil {
 		res.Rejected = []ingest.Rejected{}
 	}
@@ -65,7 +64,7 @@ func (h *handler) postEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res.Submitted = n
-	for i, o := range outcomes {
+	for i, o := range outcomes[:min(sent, len(outcomes))] { // the leads of chat links are not the client's
 		res.Results = append(res.Results, EventResult{ID: events[i].ID, Status: status(o)})
 	}
 	status := http.StatusOK

@@ -214,10 +214,7 @@ func IngestQuarantine(ctx context.Context, s store.Store, sources []ingest.Sourc
 		if err != nil {
 			return res, fmt.Errorf("quarantined part %s: %w", p.ID, err)
 		}
-		if !ws.KeepPhoneNumbers {
-			ingest.HashPhoneCustomers(parsed, name)
-		}
-		events = append(events, parsed...)
+		events = append(events, ingest.Prepare(parsed, ws)...)
 		p.Ingested, p.Workspace = now, name
 		done = append(done, p)
 		if len(events) >= quarantineBatch {

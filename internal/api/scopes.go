@@ -23,6 +23,7 @@ var routeScopes = map[string]string{
 	"POST /v1/events":        store.ScopeIngest,
 	"GET /v1/catalogue":      store.ScopeRead,
 	"GET /v1/workspace":      store.ScopeRead,
+	"GET /v1/links":          store.ScopeRead,
 	"PUT /v1/alerts/{id}":    store.ScopeAdmin,
 	"DELETE /v1/alerts/{id}": store.ScopeAdmin,
 	"DELETE /v1/session":     "", // signing out needs no scope

@@ -54,6 +54,8 @@ var scopeRequests = map[string]struct {
 	"POST /v1/retention/apply":       {store.ScopeAdmin, "/v1/retention/apply?nonsense=1", ""},
 	"GET /v1/campaigns/recipients":   {store.ScopeRead, "/v1/campaigns/recipients", ""},
 	"GET /v1/conversations/unclosed": {store.ScopeRead, "/v1/conversations/unclosed", ""},
+	"GET /v1/links":                  {store.ScopeRead, "/v1/links", ""},
+	"POST /v1/links":                 {store.ScopeAdmin, "/v1/links", `{"channel":"sms"}`}, // refused: nothing made
 }
 
 // unkeyed routes take no key: probes, the document, signing in, the

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/omnikpi/omnikpi/internal/event"
 	"github.com/omnikpi/omnikpi/internal/ingest"
 	"github.com/omnikpi/omnikpi/internal/ingest/whatsapp"
 	"github.com/omnikpi/omnikpi/internal/store"
@@ -135,11 +136,11 @@ func (h *handler) webhook(src ingest.Source) http.HandlerFunc {
 		if len(batch.Unrouted) > 0 && !h.keepUnrouted(w, r, name, batch.Unrouted) {
 			return
 		}
+		var prepared []event.Event
 		for i := range batch.Events {
-			if !workspace(batch.Events[i].Workspace).KeepPhoneNumbers {
-				ingest.HashPhoneCustomers(batch.Events[i:i+1], batch.Events[i].Workspace)
-			}
+			prepared = append(prepared, ingest.Prepare(batch.Events[i:i+1], workspace(batch.Events[i].Workspace))...)
 		}
+		batch.Events = prepared
 		if lookupErr != nil {
 			serverError(w, h.log, r, lookupErr)
 			return

@@ -25,6 +25,7 @@ const (
 	UserRemove      = "user.remove"
 	WorkspaceUpdate = "workspace.update" // settings, rate card, business hours…
 	AlertPut        = "alert.put"
+	LinkCreate      = "link.create"
 	AlertRemove     = "alert.remove"
 	CustomerErase   = "customer.erase"
 	WorkspaceErase  = "workspace.erase"

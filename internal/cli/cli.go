@@ -51,6 +51,7 @@ func commands() []command {
 		{"audit", "print a workspace's audit trail: who changed what, and when", runAudit},
 		{"quarantine", "list or ingest the webhook parts of numbers no workspace maps", runQuarantine},
 		{"users", "add, list and remove the dashboard users of a workspace", runUsers},
+		{"links", "make and list click-to-chat links (wa.me, m.me, ig.me) that count as touches", runLinks},
 		{"workspace", "show or change a workspace's settings (time zone, phone hashing)", runWorkspace},
 		{"forget", "erase a customer, by id or phone number, or a whole workspace", runForget},
 		{"retention", "show, set or apply a workspace's retention policy", runRetention},

@@ -252,6 +252,7 @@ func (imp *importer) file(ctx context.Context, path string) (importSummary, erro
 
 	type parsed struct {
 		events   []event.Event
+		lines    int // events from the file, before the leads of chat links
 		rejected []ingest.Rejected
 		err      error
 	}
@@ -270,11 +271,12 @@ func (imp *importer) file(ctx context.Context, path string) (importSummary, erro
 				batches <- parsed{err: err}
 				return
 			}
-			if !imp.ws.KeepPhoneNumbers && imp.remote == nil { // a server hashes them itself
-				ingest.HashPhoneCustomers(events, imp.ws.Name)
+			lines := len(events)
+			if imp.remote == nil { // a server readies them itself
+				events = ingest.Prepare(events, imp.ws)
 			}
 			select {
-			case batches <- parsed{events: events, rejected: rejected}:
+			case batches <- parsed{events: events, lines: lines, rejected: rejected}:
 			case <-readCtx.Done():
 				return
 			}
@@ -295,7 +297,7 @@ func (imp *importer) file(ctx context.Context, path string) (importSummary, erro
 			if err != nil {
 				return sum, err
 			}
-			for _, o := range outcomes {
+			for _, o := range outcomes[:min(p.lines, len(outcomes))] {
 				if o == store.Accepted {
 					sum.accepted++
 				} else {

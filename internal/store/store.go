@@ -102,6 +102,8 @@ type Workspace struct {
 	StopWords []string `json:"stop_words,omitempty"`
 	// RateCard prices billable messages into messaging cost; none when nil.
 	RateCard *RateCard `json:"rate_card,omitempty"`
+	// ChatLinks are the workspace's click-to-chat links, by reference.
+	ChatLinks []ChatLink `json:"chat_links,omitempty"`
 	// Alerts are the workspace's alert rules and what became of them.
 	Alerts []AlertRule `json:"alerts,omitempty"`
 	// AlertHistory holds the latest firings, newest last (at most
