@@ -19,7 +19,8 @@ import (
 )
 
 // viewEvents give every view something to show: a campaign with two
-// variants, reads, a failure, replies, an open conversation, orders.
+// variants, reads, a failure, replies, an open conversation, orders, an
+// opt-out.
 const viewEvents = `{"id":"s1","ts":"2026-01-05T10:00:00Z","kind":"message_sent","channel":"whatsapp","message":"m1","customer":"k1","actor":"campaign","campaign":"spring","template":"promo","variant":"A"}
 {"id":"s2","ts":"2026-01-05T10:00:00Z","kind":"message_sent","channel":"whatsapp","message":"m2","customer":"k2","actor":"campaign","campaign":"spring","template":"promo","variant":"B"}
 {"id":"s3","ts":"2026-01-05T10:00:00Z","kind":"message_sent","channel":"whatsapp","message":"m3","customer":"k3","actor":"campaign","campaign":"spring","template":"promo","variant":"A"}
@@ -29,7 +30,8 @@ const viewEvents = `{"id":"s1","ts":"2026-01-05T10:00:00Z","kind":"message_sent"
 {"id":"i1","ts":"2026-01-05T12:00:00Z","kind":"message_received","channel":"whatsapp","conversation":"c1","customer":"k1","message":"m4","text":"ada baju merah?"}
 {"id":"o1","ts":"2026-01-06T10:00:00Z","kind":"order_placed","channel":"whatsapp","customer":"k1","order":"o1","amount":"25.50","currency":"EUR"}
 {"id":"o2","ts":"2026-01-20T10:00:00Z","kind":"order_placed","channel":"web","customer":"k2","order":"o2","amount":"150000","currency":"IDR"}
-{"id":"v1","ts":"2026-01-04T10:00:00Z","kind":"site_session","channel":"web","customer":"k2","duration_ms":60000,"props":{"url":"https://shop.example.com/?utm_source=instagram"}}`
+{"id":"v1","ts":"2026-01-04T10:00:00Z","kind":"site_session","channel":"web","customer":"k2","duration_ms":60000,"props":{"url":"https://shop.example.com/?utm_source=instagram"}}
+{"id":"x3","ts":"2026-01-05T10:30:00Z","kind":"opted_out","channel":"whatsapp","customer":"k3","props":{"reason":"stop_word"}}`
 
 // viewArgs are the parameters each view is asked with, as flags and as a
 // query; the A/B test needs a campaign.

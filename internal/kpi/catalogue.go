@@ -115,6 +115,10 @@ var catalogueEntries = []entry{
 	{Definition{ID: "opt_out_rate", Name: "Opt-out rate", Section: "messages", Unit: Percent, Direction: LowerIsBetter,
 		Formula: "recipients who opted out within the opt-out window (7 days) of their latest campaign message ÷ recipients of campaign messages × 100",
 		Band:    &Band{Low: f(0.3), High: f(0.6), Best: f(0.2), Source: "benchmark 0.3–0.6 %, ideal ≤ 0.2 %"}}, plain("opted_out", "recipients_e", 100)},
+	{Definition{ID: "opt_outs", Name: "Opt-outs", Section: "messages", Unit: Count, Direction: LowerIsBetter,
+		Formula: "customers who opted out in the period (a stop word, an unsubscribe button, WhatsApp's stop of marketing messages), each once"}, plain("opt_outs_n", "", 1)},
+	{Definition{ID: "opt_ins", Name: "Opt-ins", Section: "messages", Unit: Count, Direction: HigherIsBetter,
+		Formula: "customers who opted in, or resumed marketing messages, in the period, each once"}, plain("opt_ins_n", "", 1)},
 
 	// 2. Revenue and campaign economics.
 	{Definition{ID: "rpc", Name: "Revenue per conversation", Section: "revenue", Unit: Money, Direction: HigherIsBetter,

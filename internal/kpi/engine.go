@@ -32,6 +32,7 @@ var families = []family{
 	{"campaign-conversions", []string{"converted"}},
 	{"campaign-revenue", []string{"campaign_revenue"}},
 	{"opt-outs", []string{"opted_out"}},
+	{"consent", []string{"opt_outs_n", "opt_ins_n"}},
 	{"orders", []string{"orders", "orders_undone", "orders_cur", "gross", "net"}},
 	{"costs", []string{"cost", "cost_msg_sw"}},
 	{"leads", []string{"leads", "leads_qualified"}},
