@@ -25,12 +25,20 @@ var sessionKeyColumns = []string{"workspace", "key_conversation", "key_customer"
 
 // sessionsCurrent is the session table as its newest live rows. The
 // newest version is picked as one tuple: argMax of a Nullable column
-// alone would skip a newer null for an older value.
+// alone would skip a newer null for an older value. The tuple holds no
+// null (a Nullable column is there as isNull and assumeNotNull): 18.16
+// crashes when a shard sends the initiator an argMax state whose tuple
+// holds one, as the sharded layout's Distributed table has each shard do.
 func sessionsCurrent() string {
 	var values, cols []string
 	for _, c := range store.SessionColumns {
 		if contains(sessionKeyColumns, c.Name) {
 			cols = append(cols, c.Name)
+			continue
+		}
+		if c.Nullable {
+			values = append(values, "isNull("+c.Name+")", "assumeNotNull("+c.Name+")")
+			cols = append(cols, fmt.Sprintf("if(tupleElement(newest, %d) = 1, NULL, tupleElement(newest, %d)) AS %s", len(values)-1, len(values), c.Name))
 			continue
 		}
 		values = append(values, c.Name)
