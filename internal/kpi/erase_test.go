@@ -33,6 +33,21 @@ var eraseStores = map[string]func(t *testing.T) eraseStore{
 		return s
 	},
 	"clickhouse": func(t *testing.T) eraseStore { return chtest.Open(t) },
+	// The sharded layout on a test cluster of two shards on one server,
+	// and the replicated layout on a cluster of one replicated shard.
+	"clickhouse-sharded":    func(t *testing.T) eraseStore { return chtest.OpenTwoShards(t) },
+	"clickhouse-replicated": func(t *testing.T) eraseStore { return chtest.OpenReplicated(t) },
+}
+
+// eraseReference opens the store that holds TestForget_Customer's events
+// without carol's: another store like the one erased, but for the sharded
+// layout, of which one store can be open at a time, ClickHouse on one
+// server (the conformance test holds the layouts to the same figures).
+func eraseReference(name string) func(t *testing.T) eraseStore {
+	if name == "clickhouse-sharded" {
+		return eraseStores["clickhouse"]
+	}
+	return eraseStores[name]
 }
 
 // customerEvents are one customer's month: a campaign message delivered
@@ -133,9 +148,8 @@ func TestForget_Customer(t *testing.T) {
 	for name, open := range eraseStores {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			s, ref := open(t), open(t)
-			// The reference holds the same events without carol's, in a
-			// workspace of its own name on ClickHouse's shared database.
+			s, ref := open(t), eraseReference(name)(t)
+			// The reference holds the same events without carol's.
 			loadErase(t, s, eraseData(""))
 			loadErase(t, ref, eraseData(carol))
 			from, to := "2026-01-01", "2026-04-01"

@@ -38,7 +38,8 @@ type Store struct {
 	mu      sync.Mutex // one insert at a time, so the duplicate check and the insert are atomic for this process
 	updated uint64     // last workspaces.updated written
 	now     func() time.Time
-	layout  Layout // erasure and retention need a single server
+	layout  Layout
+	cfg     Config // the database and user that erasure and retention reach each node of a cluster with
 }
 
 // IsURL reports whether a --db value names a ClickHouse server.
@@ -128,7 +129,7 @@ func OpenConfig(ctx context.Context, c Config) (*Store, error) {
 			return nil, fmt.Errorf("apply schema to %s: %w\n%s", c.Database, err, q)
 		}
 	}
-	s := &Store{db: db, now: time.Now, layout: c.Layout}
+	s := &Store{db: db, now: time.Now, layout: c.Layout, cfg: c}
 	for _, f := range store.Facts {
 		r := factRefresh{table: f, kinds: map[string]bool{}, sql: newFactDDL(f).Refresh()}
 		for _, k := range f.Kinds {

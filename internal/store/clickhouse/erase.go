@@ -2,7 +2,6 @@ package clickhouse
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -23,10 +22,27 @@ import (
 // the ids travel as literal lists; the server is told to take queries and
 // expressions that large. A month of events held by one workspace alone
 // is removed by dropping its partition.
+//
+// On a sharded layout the rows are in each shard's NAME_local tables, as a
+// Distributed table takes no mutation: the statements name those. In the
+// replicated layout they run ON CLUSTER (18.16 runs them on one replica a
+// shard, which needs internal_replication in the cluster's shards, and
+// ZooKeeper hands them to the other replicas), and the tables every node
+// holds whole are changed on this node, ZooKeeper doing the rest. Every
+// node of the cluster is then asked, through remote(), until it has no
+// mutation of the table left to do and holds no row the statement
+// removes (a replica lists a mutation only once it has pulled it from
+// ZooKeeper), or, for a partition drop, no part of the partition. The
+// statements of that layout pass through ZooKeeper, whose nodes take at
+// most 1 MB, and are parsed again on each node under its own limits, so
+// their id lists are cut into statements of at most replicatedIDBytes.
+// In the test layout the shards' tables are in databases of this server,
+// each changed and waited for here.
 
-// errCluster refuses erasure and retention on a sharded layout, whose
-// mutations would have to run ON CLUSTER against every shard's tables.
-var errCluster = errors.New("erasure and retention are not supported on a sharded ClickHouse layout yet: run them on a single server")
+// replicatedIDBytes bounds the id lists of one statement in the replicated
+// layout: under 18.16's default max_query_size (256 KiB), with room for the
+// rest of the statement.
+const replicatedIDBytes = 200_000
 
 // bigQueries lets a statement carry long literal lists of ids.
 func bigQueries(ctx context.Context) context.Context {
@@ -37,20 +53,18 @@ func bigQueries(ctx context.Context) context.Context {
 	}))
 }
 
+// quote writes s as a ClickHouse string literal.
+func quote(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
 // literals writes ids as a ClickHouse IN list: ('a', 'b').
 func literals(ids []string) string {
-	var b strings.Builder
-	b.WriteByte('(')
+	quoted := make([]string, len(ids))
 	for i, id := range ids {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('\'')
-		b.WriteString(strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(id))
-		b.WriteByte('\'')
+		quoted[i] = quote(id)
 	}
-	b.WriteByte(')')
-	return b.String()
+	return "(" + strings.Join(quoted, ", ") + ")"
 }
 
 // anyIn is "(a IN (…) OR b IN (…))" over the columns whose lists are not
@@ -73,18 +87,228 @@ func anyIn(lists map[string][]string) string {
 	return "(" + strings.Join(parts, " OR ") + ")"
 }
 
-// mutate runs ALTER TABLE table cmd and waits until the server has
-// applied it.
-func (s *Store) mutate(ctx context.Context, table, cmd string, args ...any) error {
-	if _, err := s.db.ExecContext(bigQueries(ctx), "ALTER TABLE "+table+" "+cmd, args...); err != nil {
-		return fmt.Errorf("%s: %w", table, err)
+// where is each of conds after the same prefix.
+func where(prefix string, conds []string) []string {
+	out := make([]string, len(conds))
+	for i, c := range conds {
+		out[i] = prefix + c
 	}
-	for {
-		var pending uint64
-		if err := s.db.QueryRowContext(ctx, "SELECT count() FROM system.mutations WHERE database = currentDatabase() AND table = ? AND is_done = 0", table).Scan(&pending); err != nil {
-			return fmt.Errorf("wait for the change of %s: %w", table, err)
+	return out
+}
+
+// anyInParts is anyIn cut into conditions whose ids take at most limit
+// bytes each (one condition when limit is 0); none when every list is
+// empty.
+func anyInParts(lists map[string][]string, limit int) []string {
+	cols := make([]string, 0, len(lists))
+	for c := range lists {
+		cols = append(cols, c)
+	}
+	sort.Strings(cols)
+	var out []string
+	part, size := map[string][]string{}, 0
+	for _, c := range cols {
+		for _, id := range lists[c] {
+			n := len(id) + 4 // quotes, comma and space
+			if limit > 0 && size > 0 && size+n > limit {
+				out = append(out, anyIn(part))
+				part, size = map[string][]string{}, 0
+			}
+			part[c] = append(part[c], id)
+			size += n
 		}
-		if pending == 0 {
+	}
+	if size > 0 {
+		out = append(out, anyIn(part))
+	}
+	return out
+}
+
+// inParts is "col IN (…)" over ids, cut as anyInParts cuts.
+func (s *Store) inParts(col string, ids []string) []string {
+	return anyInParts(map[string][]string{col: ids}, s.idBytes())
+}
+
+// idBytes is the most bytes of ids one statement takes; 0 for no bound.
+func (s *Store) idBytes() int {
+	if s.layout.Cluster != "" && s.layout.Replicated {
+		return replicatedIDBytes
+	}
+	return 0
+}
+
+// shardTable reports whether each shard holds part of a table's rows, in
+// NAME_local behind a Distributed NAME; the other tables are held whole.
+func shardTable(table string) bool {
+	switch table {
+	case "events", "event_ids", store.SessionFactsTable:
+		return true
+	}
+	for _, f := range store.Facts {
+		if table == f.Name || table == f.Name+"_state" {
+			return true
+		}
+	}
+	return false
+}
+
+// copyOf is a table that holds rows of a table the queries name.
+type copyOf struct{ database, table string }
+
+func (c copyOf) String() string { return c.database + "." + c.table }
+
+// copies are the tables that hold a table's rows, as ALTER TABLE names
+// them: one per shard database in the test layout; in the replicated
+// layout the one name that each node of the cluster has.
+func (s *Store) copies(table string) []copyOf {
+	if s.layout.Cluster == "" || !shardTable(table) {
+		return []copyOf{{s.cfg.Database, table}}
+	}
+	if s.layout.Replicated {
+		return []copyOf{{s.cfg.Database, table + "_local"}}
+	}
+	dbs := s.layout.ShardDatabases
+	if len(dbs) == 0 {
+		dbs = []string{s.cfg.Database}
+	}
+	out := make([]copyOf, len(dbs))
+	for i, db := range dbs {
+		out[i] = copyOf{db, table + "_local"}
+	}
+	return out
+}
+
+// alter is the ALTER TABLE of a copy: ON CLUSTER for a shard table of the
+// replicated layout.
+func (s *Store) alter(table string, c copyOf, cmd string) string {
+	on := ""
+	if shardTable(table) {
+		on = s.layout.onCluster()
+	}
+	return "ALTER TABLE " + c.String() + on + " " + cmd
+}
+
+// nodes is the remote() address of every node of the replicated layout's
+// cluster: every replica of every shard, each as a shard of its own.
+func (s *Store) nodes(ctx context.Context) (string, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT DISTINCT host_name, port FROM system.clusters WHERE cluster = ? ORDER BY host_name, port", s.layout.Cluster)
+	if err != nil {
+		return "", fmt.Errorf("list the nodes of cluster %s: %w", s.layout.Cluster, err)
+	}
+	defer rows.Close()
+	var addrs []string
+	for rows.Next() {
+		var host string
+		var port uint16
+		if err := rows.Scan(&host, &port); err != nil {
+			return "", err
+		}
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+		addrs = append(addrs, fmt.Sprintf("%s:%d", host, port))
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	if len(addrs) == 0 {
+		return "", fmt.Errorf("cluster %s is not in system.clusters", s.layout.Cluster)
+	}
+	return strings.Join(addrs, ","), nil
+}
+
+// everyNode is a table of every node of the cluster, read with this
+// store's user.
+func (s *Store) everyNode(nodes string, c copyOf) string {
+	return fmt.Sprintf("remote(%s, %s, %s, %s, %s)", quote(nodes), c.database, c.table, quote(s.cfg.User), quote(s.cfg.Password))
+}
+
+// mutate runs ALTER TABLE … DELETE WHERE cond, or UPDATE set WHERE cond,
+// for each cond of wheres against every copy of table, and waits until
+// every copy has applied them.
+func (s *Store) mutate(ctx context.Context, table, set string, wheres []string, args ...any) error {
+	if len(wheres) == 0 {
+		return nil
+	}
+	for _, cond := range wheres {
+		cmd := "DELETE WHERE " + cond
+		if set != "" {
+			cmd = "UPDATE " + set + " WHERE " + cond
+		}
+		for _, c := range s.copies(table) {
+			if _, err := s.db.ExecContext(bigQueries(ctx), s.alter(table, c, cmd), args...); err != nil {
+				return fmt.Errorf("%s: %w", c, err)
+			}
+		}
+	}
+	var nodes string
+	if s.layout.Cluster != "" && s.layout.Replicated {
+		var err error
+		if nodes, err = s.nodes(ctx); err != nil {
+			return err
+		}
+	}
+	return s.await(ctx, "the change of "+table, func() (bool, error) {
+		for _, c := range s.copies(table) {
+			mutations := "system.mutations"
+			if nodes != "" {
+				mutations = s.everyNode(nodes, copyOf{"system", "mutations"})
+			}
+			n, err := s.count(ctx, "SELECT count() FROM "+mutations+" WHERE database = ? AND table = ? AND is_done = 0", c.database, c.table)
+			if err != nil || n > 0 {
+				return false, err
+			}
+			if nodes == "" {
+				continue
+			}
+			for _, cond := range wheres {
+				if n, err := s.count(ctx, "SELECT count() FROM "+s.everyNode(nodes, c)+" WHERE "+cond, args...); err != nil || n > 0 {
+					return false, err
+				}
+			}
+		}
+		return true, nil
+	})
+}
+
+// dropPartition drops a month of events from every copy of the table,
+// and waits until no node has a part of it.
+func (s *Store) dropPartition(ctx context.Context, table, month string) error {
+	if _, err := strconv.Atoi(month); err != nil {
+		return fmt.Errorf("partition %q", month)
+	}
+	for _, c := range s.copies(table) {
+		if _, err := s.db.ExecContext(ctx, s.alter(table, c, "DROP PARTITION "+month)); err != nil {
+			return fmt.Errorf("%s: %w", c, err)
+		}
+	}
+	if s.layout.Cluster == "" || !s.layout.Replicated {
+		return nil // done when the statement returns
+	}
+	nodes, err := s.nodes(ctx)
+	if err != nil {
+		return err
+	}
+	return s.await(ctx, "the drop of "+table+" "+month, func() (bool, error) {
+		for _, c := range s.copies(table) {
+			n, err := s.count(ctx, "SELECT count() FROM "+s.everyNode(nodes, copyOf{"system", "parts"})+
+				" WHERE database = ? AND table = ? AND partition = ? AND active", c.database, c.table, month)
+			if err != nil || n > 0 {
+				return false, err
+			}
+		}
+		return true, nil
+	})
+}
+
+// await asks done until it says so.
+func (s *Store) await(ctx context.Context, what string, done func() (bool, error)) error {
+	for {
+		ok, err := done()
+		if err != nil {
+			return fmt.Errorf("wait for %s: %w", what, err)
+		}
+		if ok {
 			return nil
 		}
 		select {
@@ -247,9 +471,6 @@ func (s *Store) addForgotten(ctx context.Context, workspace string, hashes []str
 // Forget erases customers of a workspace (see store.Eraser).
 func (s *Store) Forget(ctx context.Context, workspace string, customers, phones []string) (store.Erasure, error) {
 	er := store.Erasure{Workspace: workspace, Customers: customers}
-	if s.layout.Cluster != "" {
-		return er, errCluster
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.forget(ctx, &er, workspace, customers, phones); err != nil {
@@ -330,10 +551,10 @@ func (s *Store) forget(ctx context.Context, er *store.Erasure, workspace string,
 		return err
 	}
 	if len(ids) > 0 {
-		if err := s.mutate(ctx, "events", "DELETE WHERE "+cond, workspace); err != nil {
+		if err := s.mutate(ctx, "events", "", where("workspace = ? AND ", anyInParts(lists, s.idBytes())), workspace); err != nil {
 			return fmt.Errorf("remove the customers' events: %w", err)
 		}
-		if err := s.mutate(ctx, "event_ids", "DELETE WHERE workspace = ? AND id IN "+literals(ids), workspace); err != nil {
+		if err := s.mutate(ctx, "event_ids", "", where("workspace = ? AND ", s.inParts("id", ids)), workspace); err != nil {
 			return fmt.Errorf("remove the customers' event ids: %w", err)
 		}
 	}
@@ -356,10 +577,10 @@ func (s *Store) forget(ctx context.Context, er *store.Erasure, workspace string,
 		if len(gone) == 0 {
 			continue
 		}
-		if err := s.mutate(ctx, f.Name+"_state", "DELETE WHERE workspace = ? AND entity IN "+literals(gone), workspace); err != nil {
+		if err := s.mutate(ctx, f.Name+"_state", "", where("workspace = ? AND ", s.inParts("entity", gone)), workspace); err != nil {
 			return err
 		}
-		if err := s.mutate(ctx, f.Name, "DELETE WHERE workspace = ? AND "+f.Key+" IN "+literals(gone), workspace); err != nil {
+		if err := s.mutate(ctx, f.Name, "", where("workspace = ? AND ", s.inParts(f.Key, gone)), workspace); err != nil {
 			return err
 		}
 		n, err := s.remerge(ctx, r, workspace, again)
@@ -371,7 +592,7 @@ func (s *Store) forget(ctx context.Context, er *store.Erasure, workspace string,
 	// Every version of the customers' sessions goes; the sessions the
 	// removed events were part of are split anew from the events left.
 	sessionsOf := map[string][]string{"customer": customers, "key_customer": customers, "key_conversation": own["conversation"]}
-	if err := s.mutate(ctx, store.SessionFactsTable, "DELETE WHERE workspace = ? AND "+anyIn(sessionsOf), workspace); err != nil {
+	if err := s.mutate(ctx, store.SessionFactsTable, "", where("workspace = ? AND ", anyInParts(sessionsOf, s.idBytes())), workspace); err != nil {
 		return err
 	}
 	if err := s.resplitSessions(ctx, workspace, erased); err != nil {
@@ -384,7 +605,7 @@ func (s *Store) forget(ctx context.Context, er *store.Erasure, workspace string,
 			return err
 		}
 		if n > 0 {
-			if err := s.mutate(ctx, "quarantine", "DELETE WHERE position(part, ?) > 0", quoted); err != nil {
+			if err := s.mutate(ctx, "quarantine", "", []string{"position(part, ?) > 0"}, quoted); err != nil {
 				return fmt.Errorf("remove quarantined parts: %w", err)
 			}
 		}
@@ -432,9 +653,6 @@ GROUP BY workspace, entity`, d.State, strings.Join(states, ", "), d.Source, stri
 // trail.
 func (s *Store) ForgetWorkspace(ctx context.Context, workspace string) (store.Erasure, error) {
 	er := store.Erasure{Workspace: workspace}
-	if s.layout.Cluster != "" {
-		return er, errCluster
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var err error
@@ -473,11 +691,11 @@ func (s *Store) ForgetWorkspace(ctx context.Context, workspace string) (store.Er
 	}
 	tables = append(tables, store.SessionFactsTable, "quarantine", "api_keys", "forgotten", "retention_marks")
 	for _, t := range tables {
-		if err := s.mutate(ctx, t, "DELETE WHERE workspace = ?", workspace); err != nil {
+		if err := s.mutate(ctx, t, "", []string{"workspace = ?"}, workspace); err != nil {
 			return er, fmt.Errorf("forget workspace %s: %w", workspace, err)
 		}
 	}
-	if err := s.mutate(ctx, "workspaces", "DELETE WHERE name = ?", workspace); err != nil {
+	if err := s.mutate(ctx, "workspaces", "", []string{"name = ?"}, workspace); err != nil {
 		return er, fmt.Errorf("forget workspace %s: %w", workspace, err)
 	}
 	return er, nil
@@ -488,9 +706,6 @@ func (s *Store) ForgetWorkspace(ctx context.Context, workspace string) (store.Er
 // rest by mutations.
 func (s *Store) ApplyRetention(ctx context.Context, workspace string, cut store.Cutoffs) (store.RetentionRun, error) {
 	run := store.RetentionRun{Workspace: workspace, Cutoffs: cut}
-	if s.layout.Cluster != "" {
-		return run, errCluster
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.applyRetention(ctx, &run, workspace, cut); err != nil {
@@ -507,7 +722,7 @@ func (s *Store) applyRetention(ctx context.Context, run *store.RetentionRun, wor
 			return err
 		}
 		if run.Texts > 0 {
-			if err := s.mutate(ctx, "events", "UPDATE text = NULL WHERE "+texts, workspace, cut.Texts.UnixMilli()); err != nil {
+			if err := s.mutate(ctx, "events", "text = NULL", []string{texts}, workspace, cut.Texts.UnixMilli()); err != nil {
 				return fmt.Errorf("clear old texts: %w", err)
 			}
 		}
@@ -548,15 +763,12 @@ func (s *Store) applyRetention(ctx context.Context, run *store.RetentionRun, wor
 			return err
 		}
 		for _, month := range run.Partitions {
-			if _, err := strconv.Atoi(month); err != nil {
-				return fmt.Errorf("partition %q", month)
-			}
-			if _, err := s.db.ExecContext(ctx, "ALTER TABLE events DROP PARTITION "+month); err != nil {
+			if err := s.dropPartition(ctx, "events", month); err != nil {
 				return fmt.Errorf("drop the events of %s: %w", month, err)
 			}
 		}
 		if rest {
-			if err := s.mutate(ctx, "events", "DELETE WHERE workspace = ? AND ts < ?", workspace, before); err != nil {
+			if err := s.mutate(ctx, "events", "", []string{"workspace = ? AND ts < ?"}, workspace, before); err != nil {
 				return fmt.Errorf("remove old events: %w", err)
 			}
 		}
@@ -570,10 +782,10 @@ func (s *Store) applyRetention(ctx context.Context, run *store.RetentionRun, wor
 			if len(ids) == 0 {
 				continue
 			}
-			if err := s.mutate(ctx, f.Name+"_state", "DELETE WHERE workspace = ? AND entity IN "+literals(ids), workspace); err != nil {
+			if err := s.mutate(ctx, f.Name+"_state", "", where("workspace = ? AND ", s.inParts("entity", ids)), workspace); err != nil {
 				return err
 			}
-			if err := s.mutate(ctx, f.Name, "DELETE WHERE workspace = ? AND "+f.Key+" IN "+literals(ids), workspace); err != nil {
+			if err := s.mutate(ctx, f.Name, "", where("workspace = ? AND ", s.inParts(f.Key, ids)), workspace); err != nil {
 				return err
 			}
 			run.Facts += int64(len(ids))
@@ -583,7 +795,7 @@ func (s *Store) applyRetention(ctx context.Context, run *store.RetentionRun, wor
 			return err
 		}
 		if n > 0 {
-			if err := s.mutate(ctx, store.SessionFactsTable, "DELETE WHERE workspace = ? AND start_ms < ?", workspace, cut.Facts.UnixMilli()); err != nil {
+			if err := s.mutate(ctx, store.SessionFactsTable, "", []string{"workspace = ? AND start_ms < ?"}, workspace, cut.Facts.UnixMilli()); err != nil {
 				return fmt.Errorf("remove old sessions: %w", err)
 			}
 		}
