@@ -60,6 +60,8 @@ func TestTypes_MirrorTheAPI(t *testing.T) {
 		{"rotated key", &api.RotatedKey{}, &client.RotatedKey{}},
 		{"audit entry", &api.AuditEntry{}, &client.AuditEntry{}},
 		{"user", &store.User{}, &client.User{}},
+		{"tracker", &api.TrackerInfo{}, &client.TrackerInfo{}},
+		{"tracker change", &api.TrackerChange{}, &client.TrackerChange{}},
 		{"chat link", &api.ChatLinkAnswer{}, &client.LinkWithURL{}},
 		{"quarantine list", &api.QuarantineList{}, &client.QuarantineList{}},
 		{"quarantine mapping", &api.QuarantineMapping{}, &client.QuarantineMapping{}},

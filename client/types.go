@@ -133,6 +133,8 @@ type Workspace struct {
 	Receipts map[string]Receipts `json:"receipts,omitempty"`
 	// Retention is how long the workspace's data is kept; nil: forever.
 	Retention *Retention `json:"retention,omitempty"`
+	// Tracker is the site tracker; nil until first asked for (Tracker).
+	Tracker *Tracker `json:"tracker,omitempty"`
 }
 
 // Windows are a workspace's counting windows.

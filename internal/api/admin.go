@@ -755,12 +755,14 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, what string) bool
 	return true
 }
 
-// withoutPasswords is ws with its users' names only.
+// withoutPasswords is ws with its users' names only, and its tracker
+// without its salt.
 func withoutPasswords(ws store.Workspace) store.Workspace {
 	users := make([]store.User, len(ws.Users))
 	for i, u := range ws.Users {
 		users[i] = store.User{Name: u.Name}
 	}
 	ws.Users = users
+	ws.Tracker = ws.Tracker.Public() // nor the day's salt of visitor ids
 	return ws
 }

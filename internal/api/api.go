@@ -51,6 +51,12 @@ type Options struct {
 	// KeyUses records when keys were last used; one of the API's own when
 	// nil. serve makes it to Flush it as it stops.
 	KeyUses *KeyUses
+	// TrackerRateLimit is the hits a second each client address may post
+	// to the site tracker's endpoint, on average, beyond TrackerRateBurst
+	// at once; 0: DefaultTrackerRate and DefaultTrackerBurst; below 0: no
+	// limit.
+	TrackerRateLimit float64
+	TrackerRateBurst int
 }
 
 // DefaultMaxBodyBytes is the default request body limit.
@@ -73,6 +79,7 @@ type handler struct {
 	maxLag     time.Duration
 	limits     *limiter // requests by key
 	uses       *KeyUses // last uses of keys, written in batches
+	track      *trackerState
 }
 
 // New returns the API with every route.
@@ -91,6 +98,7 @@ func New(s store.Store, ingester Submitter, engine *kpi.Engine, log *slog.Logger
 		journal: opts.Journal, maxLag: opts.MaxLag}
 	h.adminToken = opts.AdminToken
 	h.limits, h.uses = newLimiter(opts.RateLimit, opts.RateBurst), opts.KeyUses
+	h.track = newTrackerState(opts.TrackerRateLimit, opts.TrackerRateBurst)
 	if h.uses == nil {
 		h.uses = NewKeyUses(s, log)
 	}
@@ -152,6 +160,7 @@ func (h *handler) routes() []route {
 	rs = append(rs, h.erasureRoutes()...)
 	rs = append(rs, h.quarantineRoutes()...)
 	rs = append(rs, h.webhookRoutes()...)
+	rs = append(rs, h.trackerRoutes()...)
 	dashboard := web.Handler()
 	return append(rs,
 		route{"GET /{$}", dashboard},

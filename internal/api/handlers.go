@@ -130,6 +130,7 @@ func (h *handler) getWorkspace(w http.ResponseWriter, r *http.Request) {
 		users[i] = store.User{Name: u.Name} // never the password hash
 	}
 	ws.Users = users
+	ws.Tracker = ws.Tracker.Public() // never the day's salt of visitor ids
 	writeJSON(w, http.StatusOK, ws)
 }
 

@@ -23,6 +23,8 @@ var routeScopes = map[string]string{
 	"POST /v1/events":        store.ScopeIngest,
 	"GET /v1/catalogue":      store.ScopeRead,
 	"GET /v1/workspace":      store.ScopeRead,
+	"GET /v1/tracker":        store.ScopeRead, // made on the first request: a public id
+	"PUT /v1/tracker":        store.ScopeAdmin,
 	"GET /v1/links":          store.ScopeRead,
 	"PUT /v1/alerts/{id}":    store.ScopeAdmin,
 	"DELETE /v1/alerts/{id}": store.ScopeAdmin,

@@ -32,6 +32,8 @@ var scopeRequests = map[string]struct {
 	"POST /v1/events":                {store.ScopeIngest, "/v1/events", `[{"id":"s1","ts":"2026-01-05T10:00:00Z","kind":"message_sent","channel":"whatsapp","message":"m1","customer":"c1"}]`},
 	"GET /v1/catalogue":              {store.ScopeRead, "/v1/catalogue", ""},
 	"GET /v1/workspace":              {store.ScopeRead, "/v1/workspace", ""},
+	"GET /v1/tracker":                {store.ScopeRead, "/v1/tracker", ""},
+	"PUT /v1/tracker":                {store.ScopeAdmin, "/v1/tracker", `{}`},
 	"PUT /v1/alerts/{id}":            {store.ScopeAdmin, "/v1/alerts/scope-test", `{"kpi":"ctr","condition":"above","value":1,"window":"24h"}`},
 	"DELETE /v1/alerts/{id}":         {store.ScopeAdmin, "/v1/alerts/no-such-rule", ""},
 	"DELETE /v1/session":             {"", "/v1/session", ""},
@@ -59,14 +61,16 @@ var scopeRequests = map[string]struct {
 }
 
 // unkeyed routes take no key: probes, the document, signing in, the
-// dashboard and the webhooks (signed by their platforms).
+// dashboard, the webhooks (signed by their platforms) and the site
+// tracker's script and endpoint (a public id).
 func unkeyed(pattern string) bool {
-	for _, p := range []string{"GET /healthz", "GET /readyz", "GET /metrics", "GET /v1/openapi.json", "POST /v1/session", "GET /v1/session", "GET /{$}", "GET /static/", "/v1/"} {
+	for _, p := range []string{"GET /healthz", "GET /readyz", "GET /metrics", "GET /v1/openapi.json", "POST /v1/session", "GET /v1/session", "GET /{$}", "GET /static/", "/v1/",
+		"GET /t.js"} {
 		if pattern == p {
 			return true
 		}
 	}
-	return strings.Contains(pattern, "/webhooks/")
+	return strings.Contains(pattern, "/webhooks/") || strings.Contains(pattern, " /track/")
 }
 
 // TestScopes_EveryRoute asks every route with a key of each scope alone,

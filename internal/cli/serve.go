@@ -17,6 +17,7 @@ import (
 	"github.com/omnikpi/omnikpi/internal/store"
 	"github.com/omnikpi/omnikpi/internal/store/clickhouse"
 	"github.com/omnikpi/omnikpi/internal/store/duckdb"
+	"github.com/omnikpi/omnikpi/internal/tracker"
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -121,6 +122,13 @@ func serveHTTP(ctx context.Context, e *env, s store.Store, cfg config.Config, op
 	// before the store closes, or on the next start if that takes long.
 	defer ingester.Close(30 * time.Second)
 	opts.Journal = ingester.Journal()
+	// The site tracker's visits are written once they have ended, with
+	// every page view that was received before within serve's max lag.
+	closer := &tracker.Closer{Store: s, Submit: ingester, Log: e.log.With("part", "tracker"),
+		Margin: max(time.Duration(cfg.Journal.MaxLag), 5*time.Second), Pending: func() time.Time { return ingester.Journal().Lag().Oldest }}
+	closeCtx, stopClosing := context.WithCancel(ctx)
+	defer stopClosing()
+	go closer.Run(closeCtx)
 	// Parts of numbers the configuration now maps leave the quarantine.
 	if err := api.StartSources(ctx, s, opts.WebhookSources(), journaled(ingester), e.log); err != nil {
 		return err

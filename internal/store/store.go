@@ -122,6 +122,9 @@ type Workspace struct {
 	// Retention says how long raw events, texts and facts are kept; nil
 	// keeps everything.
 	Retention *Retention `json:"retention,omitempty"`
+	// Tracker is the site tracker's settings, made when first asked for;
+	// none when nil.
+	Tracker *Tracker `json:"tracker,omitempty"`
 }
 
 // Receipts says which statuses a channel reports (KPIS.md §7). A rate that

@@ -87,3 +87,13 @@ func renderIndex(root fs.FS, static string) []byte {
 	}
 	return b.Bytes()
 }
+
+// TrackerScript is the site tracker's script (static/js/tracker.js), which
+// the API serves at /t.js for shops to paste into their pages.
+func TrackerScript() []byte {
+	b, err := static.ReadFile("static/js/tracker.js")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return b
+}

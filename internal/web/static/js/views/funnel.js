@@ -12,13 +12,37 @@ const MODELS = [
   ['time_decay', 'Time decay'], ['position_based', 'Position based'],
 ];
 const BY = ['channel', 'campaign', 'source'];
+const TRACKER_SRC = '/v1/tracker';
+
+// trackerPanel shows the site tracker's tag, with the address the
+// dashboard is reached at, and the call that links a visitor to a customer.
+function trackerPanel(t) {
+  const snippet = `<script defer src="${location.origin}/t.js" data-tracker="${t.id}"></script>`;
+  const code = (id, text) => h('pre', { class: 'snippet', id }, h('code', null, text));
+  const copy = navigator.clipboard ? h('button', {
+    type: 'button', class: 'copy', dataset: { copy: 'tracker' },
+    onclick: (e) => navigator.clipboard.writeText(snippet).then(() => { e.target.textContent = 'Copied'; }, () => {}),
+  }, 'Copy the tag') : null;
+  return panel('tracker', 'Site tracker', {
+    src: TRACKER_SRC, csv: false, wide: true, actions: copy,
+    note: 'Site visits with their UTM source, referrer and ad click id, for the funnel and attribution above.',
+  },
+  h('p', null, 'Paste this tag into every page of the shop, before </head>:'),
+  code('tracker-snippet', snippet),
+  h('p', null, 'After a sign-in or a checkout, link the visitor to the customer id the chats and orders carry (a phone number, an e-mail), so the visit counts in the customer\'s journey:'),
+  code('tracker-identify', 'omnikpi(\'identify\', CUSTOMER_ID);'),
+  h('p', { class: 'note' }, `No cookie: a visitor is an anonymous id of the day. A visit ends after ${t.session_gap} without a page view, and counts from then on.`));
+}
 
 export default async function funnel(ctx) {
   const by = BY.includes(ctx.params.by) ? ctx.params.by : 'channel';
   const stagesSrc = api.url('/v1/funnel', ctx.q());
   const stepsSrc = api.url('/v1/funnel', ctx.q({ steps: STEPS, within: '7d' }));
   const attrSrc = api.url('/v1/attribution', ctx.q({ by }));
-  const [stages, steps, attr] = await Promise.all([api.get(stagesSrc), api.get(stepsSrc), api.get(attrSrc)]);
+  // The tracker's id is made the first time it is asked for; a session
+  // that may not read it gets the rest of the view.
+  const [stages, steps, attr, tracker] = await Promise.all([api.get(stagesSrc), api.get(stepsSrc), api.get(attrSrc),
+    api.get(TRACKER_SRC).catch(() => null)]);
 
   const total = (stages.stages || []).find((s) => s.total) || {};
   const stageBars = STAGES.map((s) => ({
@@ -80,5 +104,6 @@ export default async function funnel(ctx) {
     },
     table({ id: 'attribution', columns: attrCols, rows: attrRows, rowKey: keyOf, empty: 'No orders in this period.' }),
     currency ? h('div', { class: 'models' }, chart) : null),
+    tracker ? trackerPanel(tracker) : null,
   ];
 }
