@@ -36,7 +36,7 @@ const SeasonDays = 120
 const ABCampaign = "spring_sale"
 
 // HasABTest reports whether data of days days holds the last season's A/B
-// test, which is sent on day 24 of the season.
+// test, which is sent at a fifth of the season.
 func HasABTest(days int) bool {
 	if days <= 0 {
 		days = SeasonDays
@@ -92,9 +92,10 @@ type campaign struct {
 // so each season's campaigns, and its A/B test, stay apart.
 func campaigns(days int) []campaign {
 	var out []campaign
-	for back := (days - 1) / SeasonDays; back >= 0; back-- {
-		start := days - (back+1)*SeasonDays
-		for _, c := range season(SeasonDays) {
+	length := seasonLength(days)
+	for back := (days - 1) / length; back >= 0; back-- {
+		start := days - (back+1)*length
+		for _, c := range season(length) {
 			if c.day += start; c.day < 0 {
 				continue
 			}
@@ -106,6 +107,11 @@ func campaigns(days int) []campaign {
 	}
 	return out
 }
+
+// seasonLength is the length of the seasons of data of days days: one
+// season over the whole span when it is shorter than SeasonDays, so a
+// short demo still has every campaign, its A/B test and its sales peak.
+func seasonLength(days int) int { return min(days, SeasonDays) }
 
 // season is one season's campaigns, their days from its start.
 func season(days int) []campaign {
@@ -137,15 +143,16 @@ func Generate(ctx context.Context, w io.Writer, opts Options) (Stats, error) {
 		opts.End = time.Now().UTC().Truncate(24 * time.Hour)
 	}
 	g := &gen{
-		rng:   rand.New(rand.NewPCG(uint64(opts.Seed), 0x6f6d6e69)),
-		out:   bufio.NewWriterSize(w, 1<<20),
-		start: opts.End.AddDate(0, 0, -opts.Days),
-		days:  opts.Days,
-		camps: campaigns(opts.Days),
-		scale: float64(opts.Days) / SeasonDays,
+		rng:    rand.New(rand.NewPCG(uint64(opts.Seed), 0x6f6d6e69)),
+		out:    bufio.NewWriterSize(w, 1<<20),
+		start:  opts.End.AddDate(0, 0, -opts.Days),
+		days:   opts.Days,
+		camps:  campaigns(opts.Days),
+		season: float64(seasonLength(opts.Days)),
+		scale:  float64(opts.Days) / float64(seasonLength(opts.Days)),
 		// The first season starts this many days before the data (0 or
-		// less), so each season ends a multiple of SeasonDays before End.
-		offset: float64(opts.Days - (opts.Days+SeasonDays-1)/SeasonDays*SeasonDays),
+		// less), so each season ends a multiple of its length before End.
+		offset: float64(opts.Days - (opts.Days+seasonLength(opts.Days)-1)/seasonLength(opts.Days)*seasonLength(opts.Days)),
 	}
 	g.shared()
 	for g.stats.Events < opts.Events {
@@ -172,6 +179,7 @@ type gen struct {
 	// scale is the span in seasons: a customer's activity over the span
 	// grows with it, so the daily volume stays the same.
 	scale  float64
+	season float64 // the length of a season, in days
 	offset float64 // the first season's start, in days from the start
 	stats  Stats
 	ids    int
@@ -198,7 +206,7 @@ func (g *gen) at(day float64) time.Time {
 func (g *gen) busyTime() time.Time {
 	for {
 		day := g.rng.Float64() * float64(g.days)
-		peak := math.Exp(-math.Pow((math.Mod(day-g.offset, SeasonDays)/SeasonDays-0.6)/0.06, 2))
+		peak := math.Exp(-math.Pow((math.Mod(day-g.offset, g.season)/g.season-0.6)/0.06, 2))
 		t := g.at(math.Floor(day))
 		hour := 7 + g.rng.NormFloat64()*3 + 6*g.rng.Float64()
 		if hour < 0 || hour >= 24 {
