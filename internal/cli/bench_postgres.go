@@ -1092,6 +1092,17 @@ func (a *agreement) same(what string, postgresql, omnikpi float64) {
 }
 
 // values are a report's figures of its one row, by id and currency.
+// computeValues asks the engine for kpis under req and returns the
+// figures by KPI id.
+func computeValues(ctx context.Context, e *kpi.Engine, req kpi.Request, kpis ...string) (map[string]kpi.Value, error) {
+	req.KPIs = kpis
+	rep, err := e.Compute(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return values(rep)
+}
+
 func values(rep kpi.Report) (map[string]kpi.Value, error) {
 	if len(rep.Rows) != 1 {
 		return nil, fmt.Errorf("engine: %d rows, want 1", len(rep.Rows))
@@ -1132,12 +1143,7 @@ func compareWithEngine(ctx context.Context, e *kpi.Engine, req kpi.Request, fami
 // checkMessages compares the message family: sent, delivered, read and
 // clicked messages, the open and opt-out rates' terms.
 func checkMessages(ctx context.Context, e *kpi.Engine, req kpi.Request, f *pgFigures, a *agreement) error {
-	req.KPIs = []string{"messages_sent", "messages_delivered", "messages_read", "ctr", "open_rate", "opt_out_rate"}
-	rep, err := e.Compute(ctx, req)
-	if err != nil {
-		return err
-	}
-	v, err := values(rep)
+	v, err := computeValues(ctx, e, req, "messages_sent", "messages_delivered", "messages_read", "ctr", "open_rate", "opt_out_rate")
 	if err != nil {
 		return err
 	}
@@ -1154,12 +1160,7 @@ func checkMessages(ctx context.Context, e *kpi.Engine, req kpi.Request, f *pgFig
 
 // checkRevenue compares orders, gross and net revenue per currency.
 func checkRevenue(ctx context.Context, e *kpi.Engine, req kpi.Request, f *pgFigures, a *agreement) error {
-	req.KPIs = []string{"aov", "net_revenue"}
-	rep, err := e.Compute(ctx, req)
-	if err != nil {
-		return err
-	}
-	v, err := values(rep)
+	v, err := computeValues(ctx, e, req, "aov", "net_revenue")
 	if err != nil {
 		return err
 	}
@@ -1178,12 +1179,7 @@ func checkRevenue(ctx context.Context, e *kpi.Engine, req kpi.Request, f *pgFigu
 // checkConversations compares sessions, first response and resolution
 // times (sums, counts and the median), CSAT and NPS terms.
 func checkConversations(ctx context.Context, e *kpi.Engine, req kpi.Request, f *pgFigures, a *agreement) error {
-	req.KPIs = []string{"conversations", "first_response_time", "first_response_time_median", "resolution_time", "csat", "nps"}
-	rep, err := e.Compute(ctx, req)
-	if err != nil {
-		return err
-	}
-	v, err := values(rep)
+	v, err := computeValues(ctx, e, req, "conversations", "first_response_time", "first_response_time_median", "resolution_time", "csat", "nps")
 	if err != nil {
 		return err
 	}
@@ -1205,12 +1201,7 @@ func checkConversations(ctx context.Context, e *kpi.Engine, req kpi.Request, f *
 
 // checkFunnel compares the funnel family's terms.
 func checkFunnel(ctx context.Context, e *kpi.Engine, req kpi.Request, f *pgFigures, a *agreement) error {
-	req.KPIs = []string{"impressions", "visits", "social_engagement_rate", "ecommerce_conversion_rate", "cart_abandonment_rate", "transactions_yoy"}
-	rep, err := e.Compute(ctx, req)
-	if err != nil {
-		return err
-	}
-	v, err := values(rep)
+	v, err := computeValues(ctx, e, req, "impressions", "visits", "social_engagement_rate", "ecommerce_conversion_rate", "cart_abandonment_rate", "transactions_yoy")
 	if err != nil {
 		return err
 	}
