@@ -24,6 +24,12 @@ func TestParseJSON_Rejects(t *testing.T) {
 		{"unknown kind", `{"id":"a",` + ts + `,"kind":"teleported"}`, "kind"},
 		{"message kind without channel", `{"id":"a",` + ts + `,"kind":"message_sent","message":"m"}`, "channel"},
 		{"message kind without message", `{"id":"a",` + ts + `,"kind":"message_read","channel":"whatsapp"}`, "message"},
+		{"send without message", `{"id":"a",` + ts + `,"kind":"message_sent","channel":"facebook","customer":"p"}`, "message"},
+		{"watermark as text", `{"id":"a",` + ts + `,"kind":"message_read","channel":"facebook","customer":"p","props":{"watermark":"1767607200000"}}`, "props.watermark"},
+		{"watermark in seconds", `{"id":"a",` + ts + `,"kind":"message_delivered","channel":"facebook","customer":"p","props":{"watermark":1767607200}}`, "props.watermark"},
+		{"watermark after the receipt", `{"id":"a",` + ts + `,"kind":"message_read","channel":"facebook","customer":"p","props":{"watermark":1767607200001}}`, "props.watermark"},
+		{"watermark without customer", `{"id":"a",` + ts + `,"kind":"message_read","channel":"facebook","props":{"watermark":1767607200000}}`, "customer"},
+		{"click without message or customer", `{"id":"a",` + ts + `,"kind":"button_clicked","channel":"facebook"}`, "customer"},
 		{"channel upper case", `{"id":"a",` + ts + `,"kind":"message_read","channel":"WhatsApp","message":"m"}`, "channel"},
 		{"bad actor", `{"id":"a",` + ts + `,"kind":"message_sent","channel":"sms","message":"m","actor":"robot"}`, "actor"},
 		{"inbound by an agent", `{"id":"a",` + ts + `,"kind":"message_received","channel":"sms","message":"m","actor":"agent"}`, "actor"},
@@ -107,6 +113,16 @@ func TestParseJSON_Accepts(t *testing.T) {
 		{"unknown fields go to props", `{"id":"a","ts":1767607200,"kind":"lead_created","utm_id":"x","props":{"k":1}}`, func(t *testing.T, e Event) {
 			if e.Prop("utm_id") != "x" || e.Prop("k") != "1" {
 				t.Errorf("props = %v", e.Props)
+			}
+		}},
+		{"a read watermark names no message", `{"id":"a","ts":1767607200,"kind":"message_read","channel":"facebook","customer":"p","props":{"watermark":1767607200000}}`, func(t *testing.T, e Event) {
+			if wm, ok := e.Watermark(); !ok || wm != 1767607200000 || e.Message != "" {
+				t.Errorf("watermark %d %v, message %q", wm, ok, e.Message)
+			}
+		}},
+		{"a click names its customer instead of a message", `{"id":"a","ts":1767607200,"kind":"button_clicked","channel":"facebook","customer":"p"}`, func(t *testing.T, e Event) {
+			if e.Customer != "p" || e.Message != "" {
+				t.Errorf("customer %q, message %q", e.Customer, e.Message)
 			}
 		}},
 		{"inbound defaults to the customer", `{"id":"a","ts":1767607200,"kind":"message_received","channel":"sms","message":"m"}`, func(t *testing.T, e Event) {

@@ -41,7 +41,9 @@ func (e *Event) Validate() error {
 		return fieldErr("channel", "%q must be a lower-case name such as whatsapp", e.Channel)
 	}
 	if e.Kind.IsMessage() && e.Message == "" {
-		return fieldErr("message", "is required for %s", e.Kind)
+		if err := e.validateConversationWide(); err != nil {
+			return err
+		}
 	}
 	if err := e.validateActor(); err != nil {
 		return err
@@ -175,4 +177,66 @@ func (e *Event) validateKindProps() error {
 // String gives a short description for logs.
 func (e *Event) String() string {
 	return fmt.Sprintf("%s %s@%s", e.Kind, e.ID, e.TS.Format(time.RFC3339))
+}
+
+// WatermarkProp is the prop of a delivery or read that names no message:
+// Unix milliseconds up to which (inclusive) every outbound message of its
+// customer on its channel was delivered or read, as Messenger reports
+// them.
+const WatermarkProp = "watermark"
+
+// Watermark returns a delivery's or read's props.watermark in Unix
+// milliseconds; false when it has none that is a number.
+func (e *Event) Watermark() (int64, bool) {
+	var f float64
+	switch v := e.Props[WatermarkProp].(type) {
+	case json.Number:
+		n, err := v.Int64()
+		if err != nil {
+			return 0, false
+		}
+		return n, true
+	case float64:
+		f = v
+	case int64:
+		return v, true
+	case int:
+		return int64(v), true
+	default:
+		return 0, false
+	}
+	if f != float64(int64(f)) {
+		return 0, false
+	}
+	return int64(f), true
+}
+
+// validateConversationWide checks a message kind that names no message.
+// Only two are allowed, for a customer on a channel: a delivery or read
+// with props.watermark (every outbound message sent at or before it), and
+// a click, which is on the customer's latest outbound message on the
+// channel sent at or before it (the KPIs find which).
+func (e *Event) validateConversationWide() error {
+	switch e.Kind {
+	case MessageDelivered, MessageRead:
+		if _, given := e.Props[WatermarkProp]; !given {
+			return fieldErr("message", "is required for %s (or props.watermark, for every message of the customer up to that time)", e.Kind)
+		}
+		wm, ok := e.Watermark()
+		if !ok || wm < minTS.UnixMilli() || wm >= maxTS.UnixMilli() {
+			return fieldErr("props.watermark", "must be Unix milliseconds between the years 2000 and 2199, as a JSON number")
+		}
+		if wm > e.TSMillis() {
+			// Nothing is delivered or read before it was sent: the KPIs
+			// look for a message's receipts from its send time on.
+			return fieldErr("props.watermark", "%d is after the event's time %d: a receipt happens at or after the messages it covers", wm, e.TSMillis())
+		}
+	case LinkClicked, ButtonClicked:
+	default:
+		return fieldErr("message", "is required for %s", e.Kind)
+	}
+	if e.Customer == "" {
+		return fieldErr("customer", "is required for %s without a message: it counts for the customer's messages on its channel", e.Kind)
+	}
+	return nil
 }

@@ -55,11 +55,12 @@ WHERE e.workspace = {{.Arg .Workspace}} AND e.customer IS NOT NULL
 -- Chat touchpoints around the period, one row per message (KPIS.md §7:
 -- by message id, never by event) with the customer, channel and campaign
 -- of the message, whichever of its events named them: campaign messages
--- read or clicked, and inbound messages.
+-- read or clicked (by a receipt naming no message too), and inbound
+-- messages.
 -- name: message-touches
 SELECT m.message AS t_message, m.customer AS t_customer, m.read_ms AS t_read, m.clicked_ms AS t_clicked,
     m.received_ms AS t_received, m.channel AS t_channel, m.campaign AS t_campaign
-FROM {{.Facts "message_facts" "m"}}
+FROM {{.MessageFacts "m" 0}}
 WHERE m.workspace = {{.Arg .Workspace}} AND m.customer IS NOT NULL
   AND ((m.campaign IS NOT NULL AND m.read_ms IS NOT NULL AND m.read_ms < {{.Arg .SpanToMS}}
         AND coalesce(m.clicked_ms, m.read_ms) >= {{.Arg .SpanFromMS}})
@@ -86,11 +87,12 @@ WHERE e.workspace = {{.Arg .Workspace}} AND e.customer IS NOT NULL
   {{.Filter "e"}}
 
 -- The message steps of an ordered funnel, counted by message (KPIS.md §7):
--- a message reaches a step's kind at its earliest event of that kind, kept
--- when that falls from the period's start to the latest time the last step
--- may come, and counts for the customer of the message, filtered by the
--- message's dimensions (statuses often name only the message). The joins
--- keep to what ClickHouse 18.16 gets right (see sql/messages.sql).
+-- a message reaches a step's kind at its earliest event of that kind (a
+-- receipt naming no message counting as one of each message it covers),
+-- kept when that falls from the period's start to the latest time its last
+-- step may come, and counts for the customer of the message, filtered by
+-- the message's dimensions (statuses often name only the message). The
+-- joins keep to what ClickHouse 18.16 gets right (see sql/messages.sql).
 -- name: funnel-message-steps
 SELECT sm.message AS f_id, sm.customer AS f_customer, sk.sk_ts AS f_ts, sk.sk_kind AS f_kind
 FROM (
@@ -100,10 +102,16 @@ FROM (
       {{.Filter ""}}
 ) sm
 JOIN (
-    SELECT se.message AS sk_message, se.kind AS sk_kind, min(se.ts) AS sk_ts
-    FROM {{.Events "se"}}
-    WHERE se.workspace = {{.Arg .Workspace}} AND se.message IS NOT NULL
-      AND se.kind IN ({{.MessageStepKinds}}) AND se.ts < {{.Arg .SpanToMS}}
-    GROUP BY se.message, se.kind
-    HAVING min(se.ts) >= {{.Arg .FromMS}}
+    SELECT su.su_message AS sk_message, su.su_kind AS sk_kind, min(su.su_ts) AS sk_ts
+    FROM (
+        SELECT se.message AS su_message, se.kind AS su_kind, se.ts AS su_ts
+        FROM {{.Events "se"}}
+        WHERE se.workspace = {{.Arg .Workspace}} AND se.message IS NOT NULL
+          AND se.kind IN ({{.MessageStepKinds}}) AND se.ts < {{.Arg .SpanToMS}}
+        UNION ALL
+        {{.DerivedStatuses "su"}}
+    ) su
+    WHERE su.su_kind IN ({{.MessageStepKinds}}) AND su.su_ts < {{.Arg .SpanToMS}}
+    GROUP BY su.su_message, su.su_kind
+    HAVING min(su.su_ts) >= {{.Arg .FromMS}}
 ) sk ON sk.sk_message = sm.message

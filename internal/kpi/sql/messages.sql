@@ -5,6 +5,8 @@
 -- The engagement counts (suffix _e, and the receipted ones _r, _rd) keep
 -- to the messages the engagement rates count: campaign messages, unless
 -- the request looks at classes (KPIS.md §1).
+-- Receipts that name no message (Messenger's watermarks, its postbacks and
+-- quick replies) count for the messages they cover (see receipts.go).
 -- name: messages
 SELECT {{.Group "m" "coalesce(m.sent_ms, m.first_ms)"}}
     count(CASE WHEN m.outbound_ms IS NOT NULL THEN 1 END) AS sent,
@@ -23,7 +25,7 @@ SELECT {{.Group "m" "coalesce(m.sent_ms, m.first_ms)"}}
     count(CASE WHEN m.read_ms IS NOT NULL AND m.outbound_ms IS NOT NULL AND {{.Engaged "m"}} AND {{.ReportsReads "m"}} AND {{.ReportsDeliveries "m"}} THEN 1 END) AS read_rd,
     count(DISTINCT CASE WHEN m.outbound_ms IS NOT NULL THEN m.customer END) AS recipients,
     count(DISTINCT CASE WHEN m.outbound_ms IS NOT NULL AND {{.Engaged "m"}} THEN m.customer END) AS recipients_e
-FROM {{.Facts "message_facts" "m"}}
+FROM {{.MessageFacts "m" .FromMS}}
 WHERE m.workspace = {{.Arg .Workspace}}
   AND coalesce(m.sent_ms, m.first_ms) >= {{.Arg .FromMS}} AND coalesce(m.sent_ms, m.first_ms) < {{.Arg .ToMS}}
   {{.Filter "m"}}

@@ -1,15 +1,16 @@
 -- Drill-down from a campaign or template to its recipients: one row per
 -- outbound message sent in the period and matching the filters, with the
--- times of its statuses. The failure reasons come from the raw
--- message_failed events, read apart and matched by message in Go (a JOIN
--- here would need a LEFT JOIN that ClickHouse 18.16 fills with defaults).
+-- times of its statuses (a watermark or a click naming no message gives
+-- them too). The failure reasons come from the raw message_failed events,
+-- read apart and matched by message in Go (a JOIN here would need a LEFT
+-- JOIN that ClickHouse 18.16 fills with defaults).
 
 -- name: recipients
 SELECT m.message AS r_message, m.customer AS r_customer, m.channel AS r_channel,
     m.campaign AS r_campaign, m.template AS r_template, m.variant AS r_variant,
     coalesce(m.sent_ms, m.first_ms) AS r_sent, m.delivered_ms AS r_delivered, m.read_ms AS r_read,
     m.clicked_ms AS r_clicked, m.failed_ms AS r_failed
-FROM {{.Facts "message_facts" "m"}}
+FROM {{.MessageFacts "m" .FromMS}}
 WHERE m.workspace = {{.Arg .Workspace}} AND m.outbound_ms IS NOT NULL
   AND coalesce(m.sent_ms, m.first_ms) >= {{.Arg .FromMS}} AND coalesce(m.sent_ms, m.first_ms) < {{.Arg .ToMS}}
   {{.Filter "m"}}

@@ -49,7 +49,7 @@ WHERE e.workspace = {{.Arg .Workspace}} AND e.kind = 'message_received'
 -- week, per channel: when customers read and answer.
 -- name: send-time-reads
 SELECT m.channel AS how_channel, {{.HourOfWeek "m.read_ms"}} AS how, count(*) AS how_n
-FROM {{.Facts "message_facts" "m"}}
+FROM {{.MessageFacts "m" 0}}
 WHERE m.workspace = {{.Arg .Workspace}} AND m.read_ms IS NOT NULL AND m.received_ms IS NULL
   AND m.read_ms >= {{.Arg .FromMS}} AND m.read_ms < {{.Arg .ToMS}}
   {{.Filter "m"}}
