@@ -13,6 +13,7 @@ import (
 
 	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/config"
+	"github.com/omnikpi/omnikpi/internal/ingest/messenger"
 	"github.com/omnikpi/omnikpi/internal/ingest/shopify"
 	"github.com/omnikpi/omnikpi/internal/ingest/woocommerce"
 )
@@ -175,7 +176,8 @@ func TestOpenAPI_EveryRouteDocumented(t *testing.T) {
 	doc := loadOpenAPI(t)
 	wa := config.WhatsApp{AppSecret: "s", VerifyToken: "v", PhoneNumbers: map[string]string{"1": "a"}}
 	cfg := config.Config{WhatsApp: wa, Shopify: shopify.Settings{Secret: "s", Shops: map[string]string{"a.myshopify.com": "a"}},
-		WooCommerce: woocommerce.Settings{Secret: "s", Sites: map[string]string{"a.example.com": "a"}}}
+		WooCommerce: woocommerce.Settings{Secret: "s", Sites: map[string]string{"a.example.com": "a"}},
+		Messenger:   messenger.Settings{AppSecret: "s", VerifyToken: "v", Pages: map[string]string{"1": "a"}}}
 	registered := map[string]bool{}
 	for _, pattern := range api.Routes(api.Options{WhatsApp: wa, Sources: cfg.Webhooks()}) {
 		method, path, ok := strings.Cut(pattern, " ")

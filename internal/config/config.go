@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/omnikpi/omnikpi/internal/ingest"
+	"github.com/omnikpi/omnikpi/internal/ingest/messenger"
 	"github.com/omnikpi/omnikpi/internal/ingest/shopify"
 	"github.com/omnikpi/omnikpi/internal/ingest/whatsapp"
 	"github.com/omnikpi/omnikpi/internal/ingest/woocommerce"
@@ -48,6 +49,9 @@ type Config struct {
 	// WooCommerce configures WooCommerce's order webhooks at
 	// /webhooks/woocommerce.
 	WooCommerce woocommerce.Settings `json:"woocommerce,omitzero"`
+	// Messenger configures the Messenger and Instagram messaging webhook
+	// at /webhooks/messenger.
+	Messenger messenger.Settings `json:"messenger,omitzero"`
 	// Alerts are alert rules by workspace; serve adds them to the
 	// workspaces' own rules (marked as from the configuration) at start.
 	Alerts map[string][]store.AlertRule `json:"alerts,omitempty"`
@@ -64,7 +68,7 @@ type WhatsApp = whatsapp.Settings
 // not (see ingest.Source): a new source is its package, its settings in
 // Config (their keys in Settings) and its line here.
 func (c Config) Webhooks() []ingest.Source {
-	return []ingest.Source{whatsapp.New(c.WhatsApp), shopify.New(c.Shopify), woocommerce.New(c.WooCommerce)}
+	return []ingest.Source{whatsapp.New(c.WhatsApp), shopify.New(c.Shopify), woocommerce.New(c.WooCommerce), messenger.New(c.Messenger)}
 }
 
 // Load reads a JSON config file over the defaults, without the
@@ -88,6 +92,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.WooCommerce.Check(); err != nil {
+		return err
+	}
+	if err := c.Messenger.Check(); err != nil {
 		return err
 	}
 	w := c.WhatsApp

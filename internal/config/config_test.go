@@ -93,6 +93,47 @@ func TestLoad_AlertWindowInDays(t *testing.T) {
 	}
 }
 
+func TestLoad_MessengerWebhook(t *testing.T) {
+	c, err := Build(Sources{
+		Flags: []Flag{{"config", write(t, `{"messenger": {"verify_token": "vt", "pages": {"104652048544312": "shop"}, "bot_apps": ["1517776481860111"]}}`)},
+			{"messenger-instagram", "17841405309211844=shop"}, {"messenger-campaign-app", "880011223344556"}, {"messenger-bot-app", "1517776481860111"}},
+		Environ: []string{EnvMessengerAppSecret + "=s"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := c.Messenger
+	for _, tc := range []struct{ got, want string }{
+		{route(m.Route("104652048544312")), "shop"},
+		{route(m.Route("17841405309211844")), "shop"},
+		{route(m.Route("1")), ""},
+		{strings.Join(m.Secrets(), ","), "s"},
+		{strings.Join(m.BotApps, ","), "1517776481860111"},
+		{strings.Join(m.CampaignApps, ","), "880011223344556"},
+		{c.Name("messenger.app_secret"), "$" + EnvMessengerAppSecret},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+	for _, src := range c.Webhooks() {
+		if err := src.Configured(); (err == nil) != (src.Name() == "messenger") {
+			t.Errorf("%s configured: %v", src.Name(), err)
+		}
+	}
+	for text, want := range map[string]string{
+		`{"messenger": {"pages": {"1": "a"}, "verify_token": "v"}}`:                   "messenger.app_secret",
+		`{"messenger": {"pages": {"1": "a"}, "app_secret": "s"}}`:                     "messenger.verify_token",
+		`{"messenger": {"app_secret": "s", "verify_token": "v"}}`:                     "messenger.pages or messenger.instagram_accounts",
+		`{"messenger": {"app_secret": "s", "verify_token": "v", "pages": {"1": ""}}}`: "both the id and the workspace",
+		`{"messenger": {"app_secret": "s", "verify_token": "v", "page": {"1": "a"}}}`: `unknown key "messenger.page"`,
+	} {
+		if _, err := Build(Sources{Flags: []Flag{{"config", write(t, text)}}}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", text, err, want)
+		}
+	}
+}
+
 func TestLoad_ShopWebhooks(t *testing.T) {
 	c, err := Build(Sources{
 		Flags: []Flag{{"config", write(t, `{"shopify": {"secret": "s", "shops": {"Batik-Sari.myshopify.com": "shop"}},
@@ -118,11 +159,11 @@ func TestLoad_ShopWebhooks(t *testing.T) {
 	var names []string
 	for _, src := range c.Webhooks() {
 		names = append(names, src.Name())
-		if err := src.Configured(); (err == nil) != (src.Name() != "whatsapp") {
+		if err := src.Configured(); (err == nil) != (src.Name() != "whatsapp" && src.Name() != "messenger") {
 			t.Errorf("%s configured: %v", src.Name(), err)
 		}
 	}
-	if strings.Join(names, ",") != "whatsapp,shopify,woocommerce" {
+	if strings.Join(names, ",") != "whatsapp,shopify,woocommerce,messenger" {
 		t.Errorf("webhooks %v", names)
 	}
 	for text, want := range map[string]string{

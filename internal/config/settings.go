@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -82,10 +83,12 @@ const EnvConfig = "OMNIKPI_CONFIG"
 // Environment variables of settings that are secrets, better kept out of
 // files and command lines.
 const (
-	EnvWhatsAppAppSecret   = "OMNIKPI_WHATSAPP_APP_SECRET"
-	EnvWhatsAppVerifyToken = "OMNIKPI_WHATSAPP_VERIFY_TOKEN"
-	EnvShopifySecret       = "OMNIKPI_SHOPIFY_SECRET"
-	EnvWooCommerceSecret   = "OMNIKPI_WOOCOMMERCE_SECRET"
+	EnvWhatsAppAppSecret    = "OMNIKPI_WHATSAPP_APP_SECRET"
+	EnvWhatsAppVerifyToken  = "OMNIKPI_WHATSAPP_VERIFY_TOKEN"
+	EnvShopifySecret        = "OMNIKPI_SHOPIFY_SECRET"
+	EnvWooCommerceSecret    = "OMNIKPI_WOOCOMMERCE_SECRET"
+	EnvMessengerAppSecret   = "OMNIKPI_MESSENGER_APP_SECRET"
+	EnvMessengerVerifyToken = "OMNIKPI_MESSENGER_VERIFY_TOKEN"
 )
 
 // Settings lists every setting, in the order of the README's table.
@@ -172,6 +175,19 @@ func Settings() []Setting {
 		{Key: "woocommerce.secrets", Usage: "further accepted WooCommerce secrets, for webhooks or sites with secrets of their own"},
 		{Key: "woocommerce.sites", Flag: "woocommerce-site", Usage: "`URL=WORKSPACE`: a WooCommerce site's orders (by its address) go to the workspace (repeatable)",
 			set: func(c *Config, v string) error { return addMapping(&c.WooCommerce.Sites, v) }},
+		{Key: "messenger.app_secret", Flag: "messenger-app-secret", Env: EnvMessengerAppSecret, Usage: "Meta app `secret` that signs Messenger and Instagram webhooks",
+			set: str(func(c *Config) *string { return &c.Messenger.AppSecret })},
+		{Key: "messenger.app_secrets", Usage: "further accepted app secrets, for several apps or while one is being rotated"},
+		{Key: "messenger.verify_token", Flag: "messenger-verify-token", Env: EnvMessengerVerifyToken, Usage: "verify `token` of the Messenger webhook handshake",
+			set: str(func(c *Config) *string { return &c.Messenger.VerifyToken })},
+		{Key: "messenger.pages", Flag: "messenger-page", Usage: "`PAGE_ID=WORKSPACE`: a Facebook Page's Messenger conversations go to the workspace (repeatable)",
+			set: func(c *Config, v string) error { return addMapping(&c.Messenger.Pages, v) }},
+		{Key: "messenger.instagram_accounts", Flag: "messenger-instagram", Usage: "`IG_ID=WORKSPACE`: an Instagram professional account's conversations go to the workspace (repeatable)",
+			set: func(c *Config, v string) error { return addMapping(&c.Messenger.InstagramAccounts, v) }},
+		{Key: "messenger.bot_apps", Flag: "messenger-bot-app", Usage: "`APP_ID` of an app whose Messenger and Instagram messages are a bot's (repeatable); other apps' are an agent's",
+			set: func(c *Config, v string) error { return addID(&c.Messenger.BotApps, v) }},
+		{Key: "messenger.campaign_apps", Flag: "messenger-campaign-app", Usage: "`APP_ID` of an app that sends campaigns on Messenger and Instagram (repeatable)",
+			set: func(c *Config, v string) error { return addID(&c.Messenger.CampaignApps, v) }},
 		{Key: "alerts", Usage: "alert rules by workspace, added to the workspaces' own at start"},
 	}
 }
@@ -236,6 +252,18 @@ func parseLevel(v string, into *string) error {
 		return nil
 	}
 	return fmt.Errorf("%q: want info or debug", v)
+}
+
+// addID adds an id given by a repeatable flag, once.
+func addID(ids *[]string, v string) error {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return errors.New("want an id")
+	}
+	if !slices.Contains(*ids, v) {
+		*ids = append(*ids, v)
+	}
+	return nil
 }
 
 func addMapping(m *map[string]string, v string) error {
