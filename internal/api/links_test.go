@@ -32,10 +32,12 @@ func TestChatLinks(t *testing.T) {
 		if status != 201 || json.Unmarshal(body, &fb) != nil || fb.URL != "https://m.me/myshop?ref="+fb.Ref {
 			t.Fatalf("create an m.me link: %d %s", status, body)
 		}
-		var apiErr struct{ Error struct{ Code, Message, Field string } }
+		var apiErr struct {
+			Error struct{ Code, Message, Field string }
+		}
 		for payload, field := range map[string]string{
-			`{"channel":"sms","to":"1","source":"x"}`:          "channel",
-			`{"channel":"whatsapp","to":"shop","source":"x"}`:  "to",
+			`{"channel":"sms","to":"1","source":"x"}`:         "channel",
+			`{"channel":"whatsapp","to":"shop","source":"x"}`: "to",
 			`{"channel":"instagram","to":"shop","source":""}`: "source",
 		} {
 			status, body := call(t, s, "POST", s.keyA, "/v1/links", payload)
