@@ -100,7 +100,7 @@ func TestServe_SiteTrackerInChromium(t *testing.T) {
 
 		opts := []chromedp.ExecAllocatorOption{
 			chromedp.ExecPath(exec), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.NoSandbox, chromedp.Headless,
-			chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+			chromedp.DisableGPU, chromedp.UserDataDir(browserDir(t)),
 			chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 			chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
 		}
