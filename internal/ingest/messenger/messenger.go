@@ -9,11 +9,10 @@
 package messenger
 
 import (
-	"crypto/subtle"
 	"encoding/hex"
-	"strings"
 
 	"github.com/omnikpi/omnikpi/internal/ingest"
+	"github.com/omnikpi/omnikpi/internal/ingest/whatsapp"
 )
 
 // Name is the source's name, and its address /webhooks/messenger.
@@ -30,27 +29,10 @@ const (
 
 // SignatureHeader carries the HMAC-SHA256 of the body, keyed by the app
 // secret, as "sha256=<hex>", as on every Meta webhook.
-const SignatureHeader = "X-Hub-Signature-256"
-
-// ValidSignature reports whether header is the signature of body, exactly
-// as received, under one of the app secrets, compared in constant time.
-func ValidSignature(body []byte, header string, secrets []string) bool {
-	hexSum, ok := strings.CutPrefix(strings.TrimSpace(header), "sha256=")
-	if !ok {
-		return false
-	}
-	sum, err := hex.DecodeString(hexSum)
-	return err == nil && ingest.SignedByAny(body, sum, secrets)
-}
+const SignatureHeader = whatsapp.SignatureHeader
 
 // Sign returns the X-Hub-Signature-256 value of body under secret, as Meta
 // computes it; for clients and tests.
 func Sign(body []byte, secret string) string {
 	return "sha256=" + hex.EncodeToString(ingest.HMACSHA256(body, secret))
-}
-
-// validVerifyToken reports whether token is the configured verify token,
-// in constant time.
-func validVerifyToken(token, configured string) bool {
-	return configured != "" && subtle.ConstantTimeCompare([]byte(token), []byte(configured)) == 1
 }

@@ -41,23 +41,13 @@ func (s *Source) Configured() error {
 
 // Verify checks X-Hub-Signature-256 against every app secret.
 func (s *Source) Verify(header http.Header, body []byte) error {
-	sig := header.Get(SignatureHeader)
-	if sig == "" {
-		return &ingest.VerifyError{Field: SignatureHeader, Reason: "missing " + SignatureHeader + " header", Missing: true}
-	}
-	if !ValidSignature(body, sig, s.settings.Secrets()) {
-		return &ingest.VerifyError{Field: SignatureHeader, Reason: SignatureHeader + " is not the HMAC-SHA256 of this body under the app secret"}
-	}
-	return nil
+	return whatsapp.VerifyHubSignature(header, body, s.settings.Secrets()...)
 }
 
 // Handshake answers Meta's subscription handshake, as WhatsApp's: the
 // challenge is echoed only for the configured verify token.
 func (s *Source) Handshake(q url.Values) (string, error) {
-	if q.Get("hub.mode") != "subscribe" || !validVerifyToken(q.Get("hub.verify_token"), s.settings.VerifyToken) {
-		return "", &ingest.VerifyError{Field: "hub.verify_token", Reason: "hub.mode must be subscribe and hub.verify_token the configured verify token"}
-	}
-	return q.Get("hub.challenge"), nil
+	return whatsapp.AnswerHandshake(q, s.settings.VerifyToken)
 }
 
 // Parse reads a webhook body (see the package function Parse), with each

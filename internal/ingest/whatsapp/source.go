@@ -40,11 +40,18 @@ func (s *Source) Configured() error {
 
 // Verify checks X-Hub-Signature-256 against every app secret.
 func (s *Source) Verify(header http.Header, body []byte) error {
+	return VerifyHubSignature(header, body, s.settings.Secrets()...)
+}
+
+// VerifyHubSignature checks X-Hub-Signature-256, with which Meta signs its
+// webhooks (WhatsApp's, Messenger's and Instagram's), against every app
+// secret.
+func VerifyHubSignature(header http.Header, body []byte, secrets ...string) error {
 	sig := header.Get(SignatureHeader)
 	if sig == "" {
 		return &ingest.VerifyError{Field: SignatureHeader, Reason: "missing " + SignatureHeader + " header", Missing: true}
 	}
-	if !ValidSignature(body, sig, s.settings.Secrets()...) {
+	if !ValidSignature(body, sig, secrets...) {
 		return &ingest.VerifyError{Field: SignatureHeader, Reason: SignatureHeader + " is not the HMAC-SHA256 of this body under the app secret"}
 	}
 	return nil
@@ -53,7 +60,13 @@ func (s *Source) Verify(header http.Header, body []byte) error {
 // Handshake answers Meta's subscription handshake: the challenge is
 // echoed only for the configured verify token.
 func (s *Source) Handshake(q url.Values) (string, error) {
-	if q.Get("hub.mode") != "subscribe" || !ValidVerifyToken(q.Get("hub.verify_token"), s.settings.VerifyToken) {
+	return AnswerHandshake(q, s.settings.VerifyToken)
+}
+
+// AnswerHandshake answers Meta's subscription handshake for any of its
+// webhooks: the challenge is echoed only for the configured verify token.
+func AnswerHandshake(q url.Values, verifyToken string) (string, error) {
+	if q.Get("hub.mode") != "subscribe" || !ValidVerifyToken(q.Get("hub.verify_token"), verifyToken) {
 		return "", &ingest.VerifyError{Field: "hub.verify_token", Reason: "hub.mode must be subscribe and hub.verify_token the configured verify token"}
 	}
 	return q.Get("hub.challenge"), nil
