@@ -64,6 +64,18 @@ type Erasure struct {
 	Keys        int64 `json:"keys,omitempty"`
 }
 
+// CountFacts records that n rows of the fact table were removed.
+func (e *Erasure) CountFacts(table string, n int64) {
+	switch table {
+	case MessageFacts.Name:
+		e.Messages = n
+	case OrderFacts.Name:
+		e.Orders = n
+	case ConversationFacts.Name:
+		e.Conversations = n
+	}
+}
+
 // Retention is a workspace's retention policy, in whole months: what is
 // older than the first day (UTC) of the month that many months before the
 // current one is removed. Zero keeps forever.

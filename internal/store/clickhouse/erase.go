@@ -491,14 +491,7 @@ func (s *Store) forget(ctx context.Context, er *store.Erasure, workspace string,
 			return fmt.Errorf("find the customers' %s: %w", f.Name, err)
 		}
 		own[f.Source] = ids
-		switch f.Name {
-		case store.MessageFacts.Name:
-			er.Messages = int64(len(ids))
-		case store.OrderFacts.Name:
-			er.Orders = int64(len(ids))
-		case store.ConversationFacts.Name:
-			er.Conversations = int64(len(ids))
-		}
+		er.CountFacts(f.Name, int64(len(ids)))
 	}
 	// Their events: the customers' and those naming their entities
 	// (statuses name only the message).
@@ -664,14 +657,7 @@ func (s *Store) ForgetWorkspace(ctx context.Context, workspace string) (store.Er
 		if err != nil {
 			return er, err
 		}
-		switch f.Name {
-		case store.MessageFacts.Name:
-			er.Messages = n
-		case store.OrderFacts.Name:
-			er.Orders = n
-		case store.ConversationFacts.Name:
-			er.Conversations = n
-		}
+		er.CountFacts(f.Name, n)
 	}
 	if er.Quarantined, err = s.count(ctx, "SELECT count() FROM quarantine FINAL WHERE workspace = ?", workspace); err != nil {
 		return er, err

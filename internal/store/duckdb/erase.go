@@ -178,14 +178,7 @@ func (s *Store) Forget(ctx context.Context, workspace string, customers, phones 
 			if err != nil {
 				return fmt.Errorf("find the customers' %s: %w", f.Name, err)
 			}
-			switch f.Name {
-			case store.MessageFacts.Name:
-				er.Messages = n
-			case store.OrderFacts.Name:
-				er.Orders = n
-			case store.ConversationFacts.Name:
-				er.Conversations = n
-			}
+			er.CountFacts(f.Name, n)
 		}
 		// Their events: those of the customers and those naming their
 		// entities (statuses name only the message).
@@ -314,14 +307,7 @@ func (s *Store) ForgetWorkspace(ctx context.Context, workspace string) (store.Er
 			if err != nil {
 				return err
 			}
-			switch f.Name {
-			case store.MessageFacts.Name:
-				er.Messages = n
-			case store.OrderFacts.Name:
-				er.Orders = n
-			case store.ConversationFacts.Name:
-				er.Conversations = n
-			}
+			er.CountFacts(f.Name, n)
 		}
 		if er.Quarantined, err = s.exec(ctx, "DELETE FROM quarantine WHERE workspace = ?", workspace); err != nil {
 			return err
