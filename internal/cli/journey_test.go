@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/omnikpi/omnikpi/client"
 	"github.com/omnikpi/omnikpi/internal/ingest/whatsapp"
 	"github.com/omnikpi/omnikpi/internal/kpi"
+	"github.com/omnikpi/omnikpi/internal/web/browsertest"
 )
 
 // TestServe_JourneyAcrossSources: one customer's journey through every
@@ -31,7 +31,7 @@ import (
 // linear model; the ordered funnel site_session → message_received →
 // order_placed keeps her at every step.
 func TestServe_JourneyAcrossSources(t *testing.T) {
-	exec := chromiumPath(t)
+	exec := browsertest.Chromium(t)
 	eachDB(t, func(t *testing.T, db string) {
 		code, out, errOut := run(t, "keys", "create", "--db", db, "--workspace", "shop", "--scopes", "ingest,read,admin")
 		if code != 0 {
@@ -61,7 +61,7 @@ func TestServe_JourneyAcrossSources(t *testing.T) {
 		// product page where she is identified by her phone number.
 		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 			chromedp.ExecPath(exec), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.NoSandbox, chromedp.Headless,
-			chromedp.DisableGPU, chromedp.UserDataDir(browserDir(t)), chromedp.Flag("disable-dev-shm-usage", true),
+			chromedp.DisableGPU, chromedp.UserDataDir(browsertest.ProfileDir(t)), chromedp.Flag("disable-dev-shm-usage", true),
 			chromedp.UserAgent("Mozilla/5.0 (Linux; Android 13; SM-A546E) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36"))
 		defer cancelAlloc()
 		tab, cancelTab := chromedp.NewContext(allocCtx)
@@ -172,20 +172,4 @@ func str(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-// browserDir is a profile directory for Chromium, removed after the test
-// as far as it can be: the browser may still be writing to it as it
-// exits, which t.TempDir's cleanup would report as a failure.
-func browserDir(t *testing.T) string {
-	dir, err := os.MkdirTemp("", "omnikpi-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for i := 0; i < 20 && os.RemoveAll(dir) != nil; i++ {
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
-	return dir
 }

@@ -19,24 +19,8 @@ import (
 
 	"github.com/omnikpi/omnikpi/client"
 	"github.com/omnikpi/omnikpi/internal/kpi"
+	"github.com/omnikpi/omnikpi/internal/web/browsertest"
 )
-
-// chromiumPath is $OMNIKPI_CHROMIUM or Debian's /usr/bin/chromium; without
-// it the test skips, except under CI.
-func chromiumPath(t *testing.T) string {
-	path := os.Getenv("OMNIKPI_CHROMIUM")
-	if path == "" {
-		path = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(path); err != nil {
-		msg := "Chromium is not installed at " + path + ": install it with 'apt-get install chromium' (./scripts/test does) or set OMNIKPI_CHROMIUM"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return path
-}
 
 // shopSite serves a shop's two pages on an origin of their own, each with
 // the tracker's tag; the product page identifies the visitor (before the
@@ -76,7 +60,7 @@ window.omnikpi = window.omnikpi || function () { (window.omnikpi.q = window.omni
 // two pages under the customer, and credits the customer's later order to
 // Instagram. The dashboard shows the tag that was pasted.
 func TestServe_SiteTrackerInChromium(t *testing.T) {
-	exec := chromiumPath(t)
+	exec := browsertest.Chromium(t)
 	eachDB(t, func(t *testing.T, db string) {
 		code, out, errOut := run(t, "keys", "create", "--db", db, "--workspace", "shop", "--scopes", "ingest,read,admin")
 		if code != 0 {
@@ -100,7 +84,7 @@ func TestServe_SiteTrackerInChromium(t *testing.T) {
 
 		opts := []chromedp.ExecAllocatorOption{
 			chromedp.ExecPath(exec), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.NoSandbox, chromedp.Headless,
-			chromedp.DisableGPU, chromedp.UserDataDir(browserDir(t)),
+			chromedp.DisableGPU, chromedp.UserDataDir(browsertest.ProfileDir(t)),
 			chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 			chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
 		}

@@ -33,6 +33,7 @@ import (
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store"
 	"github.com/omnikpi/omnikpi/internal/store/duckdb"
+	"github.com/omnikpi/omnikpi/internal/web/browsertest"
 )
 
 const (
@@ -40,24 +41,6 @@ const (
 	timeZone  = "Asia/Jakarta"
 	password  = "correct horse battery"
 )
-
-// chromium finds the browser: $OMNIKPI_CHROMIUM or Debian's
-// /usr/bin/chromium. Without it the test skips, except under CI, where the
-// dashboard must be tested.
-func chromium(t *testing.T) string {
-	path := os.Getenv("OMNIKPI_CHROMIUM")
-	if path == "" {
-		path = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(path); err != nil {
-		msg := "Chromium is not installed at " + path + ": install it with 'apt-get install chromium' (./scripts/test does) or set OMNIKPI_CHROMIUM"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return path
-}
 
 // artifacts is where screenshots go: $OMNIKPI_ARTIFACTS or
 // test-artifacts/dashboard at the repository's root.
@@ -656,7 +639,7 @@ func (p *page) checkEconomics() {
 }
 
 func TestDashboard_EndToEnd(t *testing.T) {
-	exec := chromium(t)
+	exec := browsertest.Chromium(t)
 	shots := artifacts(t)
 	s, engine := load(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -681,7 +664,7 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		chromedp.NoSandbox,
 		chromedp.Headless,
 		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(browsertest.ProfileDir(t)),
 		chromedp.WindowSize(1440, 900),
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
