@@ -316,9 +316,9 @@ func (e *entry) echo(m, msg map[string]any) ([]event.Event, error) {
 // before it delivered, and on newer clients the mids delivered. The
 // receipt carries no time of its own: it happened at the watermark.
 func (e *entry) delivery(m, d map[string]any) ([]event.Event, error) {
-	customer := user(m, "sender")
-	if customer == "" {
-		return nil, errors.New(`"sender.id" is missing`)
+	customer, err := sender(m)
+	if err != nil {
+		return nil, err
 	}
 	mark, err := msTime(d["watermark"], "delivery.watermark")
 	if err != nil {
@@ -352,9 +352,9 @@ func (e *entry) delivery(m, d map[string]any) ([]event.Event, error) {
 // read_ maps a read receipt: Messenger's watermark, every message sent at
 // or before it read, or Instagram's message seen.
 func (e *entry) read_(m, r map[string]any) ([]event.Event, error) {
-	customer := user(m, "sender")
-	if customer == "" {
-		return nil, errors.New(`"sender.id" is missing`)
+	customer, err := sender(m)
+	if err != nil {
+		return nil, err
 	}
 	p := e.idPrefix()
 	if r["watermark"] != nil {
@@ -385,11 +385,7 @@ func (e *entry) read_(m, r map[string]any) ([]event.Event, error) {
 // message before it, and the customer's message it shows in the thread;
 // a referral with it (the chat opened from an ad or a link) is a lead.
 func (e *entry) postback(m, pb map[string]any) ([]event.Event, error) {
-	customer := user(m, "sender")
-	if customer == "" {
-		return nil, errors.New(`"sender.id" is missing`)
-	}
-	ts, err := itemTime(m)
+	customer, ts, err := senderAt(m)
 	if err != nil {
 		return nil, err
 	}
@@ -415,11 +411,7 @@ func (e *entry) postback(m, pb map[string]any) ([]event.Event, error) {
 // reaction maps a reaction to a message: a reply of the customer, as
 // WhatsApp's reactions are; taking one back is kept, counted in no KPI.
 func (e *entry) reaction(m, r map[string]any) ([]event.Event, error) {
-	customer := user(m, "sender")
-	if customer == "" {
-		return nil, errors.New(`"sender.id" is missing`)
-	}
-	ts, err := itemTime(m)
+	customer, ts, err := senderAt(m)
 	if err != nil {
 		return nil, err
 	}
@@ -440,11 +432,7 @@ func (e *entry) reaction(m, r map[string]any) ([]event.Event, error) {
 // referral maps a customer entering a conversation they already had from
 // an ad, an m.me or ig.me link, a QR code or the chat plugin.
 func (e *entry) referral(m, ref map[string]any) ([]event.Event, error) {
-	customer := user(m, "sender")
-	if customer == "" {
-		return nil, errors.New(`"sender.id" is missing`)
-	}
-	ts, err := itemTime(m)
+	customer, ts, err := senderAt(m)
 	if err != nil {
 		return nil, err
 	}
@@ -641,4 +629,23 @@ func sortedKeys(m map[string]any) []string {
 func digest(parts ...string) string {
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return hex.EncodeToString(sum[:12])
+}
+
+// sender is the customer who did what an item of messaging reports.
+func sender(m map[string]any) (string, error) {
+	customer := user(m, "sender")
+	if customer == "" {
+		return "", errors.New(`"sender.id" is missing`)
+	}
+	return customer, nil
+}
+
+// senderAt is the item's customer and its time.
+func senderAt(m map[string]any) (string, time.Time, error) {
+	customer, err := sender(m)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	ts, err := itemTime(m)
+	return customer, ts, err
 }
