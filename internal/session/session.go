@@ -13,6 +13,7 @@
 package session
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -261,7 +262,7 @@ func Split(key Key, events []*Event, gap time.Duration) []*Session {
 				s.Dims["agent"], s.Dims["team"] = ev.Agent, ev.Team
 			}
 		case "goal_reached":
-			if ev.Goal != nil && *ev.Goal != "" && !contains(s.Goals, *ev.Goal) {
+			if ev.Goal != nil && *ev.Goal != "" && !slices.Contains(s.Goals, *ev.Goal) {
 				s.Goals = append(s.Goals, *ev.Goal)
 				sort.Strings(s.Goals)
 			}
@@ -276,15 +277,6 @@ func Split(key Key, events []*Event, gap time.Duration) []*Session {
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // UnclosedReason says why a session was not closed properly, or "". A

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -47,7 +48,7 @@ func WhatsAppRefToken(ref string) string { return "(ref " + ref + ")" }
 // Check says what is wrong with a link, naming the field.
 func (l ChatLink) Check() error {
 	switch {
-	case !contains(ChatLinkChannels, l.Channel):
+	case !slices.Contains(ChatLinkChannels, l.Channel):
 		return fmt.Errorf("channel: %q is not one of %s", l.Channel, strings.Join(ChatLinkChannels, ", "))
 	case strings.TrimSpace(l.To) == "":
 		return fmt.Errorf("to: missing: the WhatsApp number, the Page, or the Instagram username the chat opens with")
@@ -77,13 +78,4 @@ func (l ChatLink) URL() string {
 		return "https://ig.me/m/" + url.PathEscape(l.To) + "?ref=" + url.QueryEscape(l.Ref)
 	}
 	return ""
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -32,7 +33,7 @@ var sessionKeyColumns = []string{"workspace", "key_conversation", "key_customer"
 func sessionsCurrent() string {
 	var values, cols []string
 	for _, c := range store.SessionColumns {
-		if contains(sessionKeyColumns, c.Name) {
+		if slices.Contains(sessionKeyColumns, c.Name) {
 			cols = append(cols, c.Name)
 			continue
 		}
@@ -47,15 +48,6 @@ func sessionsCurrent() string {
 	values = append(values, "deleted")
 	return fmt.Sprintf("(SELECT %[1]s FROM (SELECT %[2]s, argMax(tuple(%[3]s), version) AS newest FROM %[4]s GROUP BY %[2]s) WHERE tupleElement(newest, %[5]d) = 0)",
 		strings.Join(cols, ", "), strings.Join(sessionKeyColumns, ", "), strings.Join(values, ", "), store.SessionFactsTable, len(values))
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // sessionEventCols are the columns store.ScanSessionEvent reads.
