@@ -152,17 +152,25 @@ type Receipts struct {
 	Read      bool `json:"read"`
 }
 
-// RateCard prices billable messages.
+// RateCard prices delivered messages: its rows of one date are the card
+// in force from that date.
 type RateCard struct {
-	Currency string      `json:"currency"` // ISO 4217
+	Currency string      `json:"currency"` // ISO 4217; a row without its own currency is in this one
 	Prices   []RatePrice `json:"prices"`
 }
 
-// RatePrice is one line of a rate card.
+// RatePrice is one row of a rate card.
 type RatePrice struct {
-	Category string `json:"category"`          // such as marketing
-	Country  string `json:"country,omitempty"` // ISO 3166-1 alpha-2; empty for every country not listed
-	Price    string `json:"price"`             // a decimal in major units, such as "0.0411"
+	From          string `json:"from,omitempty"`         // the UTC date it takes effect, as 2026-01-01; empty for always
+	Category      string `json:"category"`               // such as marketing
+	Type          string `json:"pricing_type,omitempty"` // empty for regular
+	Country       string `json:"country,omitempty"`      // ISO 3166-1 alpha-2; empty for every country not listed
+	Market        string `json:"market,omitempty"`       // the market whose monthly count decides a tier; empty for the country
+	Currency      string `json:"currency,omitempty"`     // empty for the card's
+	Price         string `json:"price"`                  // a decimal in major units, such as "0.0411"
+	TierFrom      int64  `json:"tier_from,omitempty"`    // a volume tier: the month's messages TierFrom…TierTo (0: no bound)
+	TierTo        int64  `json:"tier_to,omitempty"`
+	FreePerNumber int64  `json:"free_per_number,omitempty"` // each business number's first messages of a month that are free
 }
 
 // BusinessHours are when a business answers, in its time zone.
@@ -214,7 +222,8 @@ type WorkspaceChange struct {
 	// the defaults.
 	StopWords        []string  `json:"stop_words,omitempty"`
 	DefaultStopWords bool      `json:"default_stop_words,omitempty"`
-	RateCard         *RateCard `json:"rate_card,omitempty"`
+	RateCard         *RateCard `json:"rate_card,omitempty"`     // replaces the card
+	AddRateCard      *RateCard `json:"add_rate_card,omitempty"` // adds its dates' versions, replacing those of the same dates
 	RemoveRateCard   bool      `json:"remove_rate_card,omitempty"`
 	// BusinessHours are the open periods by weekday; Holidays replace the
 	// closed dates.

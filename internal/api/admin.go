@@ -292,10 +292,14 @@ type WorkspaceChange struct {
 	KeepPhoneNumbers *bool  `json:"keep_phone_numbers,omitempty"`
 	// StopWords replace the opt-out replies; DefaultStopWords restores the
 	// defaults.
-	StopWords        []string        `json:"stop_words,omitempty"`
-	DefaultStopWords bool            `json:"default_stop_words,omitempty"`
-	RateCard         *store.RateCard `json:"rate_card,omitempty"`
-	RemoveRateCard   bool            `json:"remove_rate_card,omitempty"`
+	StopWords        []string `json:"stop_words,omitempty"`
+	DefaultStopWords bool     `json:"default_stop_words,omitempty"`
+	// RateCard replaces the rate card; AddRateCard adds its versions (the
+	// rows of each date) in place of the card's versions of the same
+	// dates, so a new quarter's card keeps the history.
+	RateCard       *store.RateCard `json:"rate_card,omitempty"`
+	AddRateCard    *store.RateCard `json:"add_rate_card,omitempty"`
+	RemoveRateCard bool            `json:"remove_rate_card,omitempty"`
 	// BusinessHours are the open periods by weekday ("mon" … "sun"), as
 	// "09:00-12:30"; Holidays replace the closed dates.
 	BusinessHours       map[string][]string `json:"business_hours,omitempty"`
@@ -342,18 +346,31 @@ func (c WorkspaceChange) Apply(ws *store.Workspace) (bool, error) {
 			}
 		}
 	}
+	given := 0
+	for _, set := range []bool{c.RemoveRateCard, c.RateCard != nil, c.AddRateCard != nil} {
+		if set {
+			given++
+		}
+	}
 	switch {
-	case c.RemoveRateCard && c.RateCard != nil:
-		return false, &ChangeError{"rate_card", "give rate_card or remove_rate_card, not both"}
+	case given > 1:
+		return false, &ChangeError{"rate_card", "give one of rate_card, add_rate_card and remove_rate_card"}
 	case c.RemoveRateCard:
 		next.RateCard, changed = nil, true
-	case c.RateCard != nil:
-		card := *c.RateCard
-		card.Currency = strings.ToUpper(card.Currency)
-		if err := card.Validate(); err != nil {
-			return false, &ChangeError{"rate_card", strings.TrimPrefix(err.Error(), "rate card: ")}
+	case c.RateCard != nil || c.AddRateCard != nil:
+		field, card := "rate_card", c.RateCard
+		if card == nil {
+			field, card = "add_rate_card", c.AddRateCard
 		}
-		next.RateCard, changed = &card, true
+		given := *card
+		given.Currency = strings.ToUpper(given.Currency)
+		if err := given.Validate(); err != nil {
+			return false, &ChangeError{field, strings.TrimPrefix(err.Error(), "rate card: ")}
+		}
+		if c.AddRateCard != nil && ws.RateCard != nil {
+			given = ws.RateCard.Merge(given)
+		}
+		next.RateCard, changed = &given, true
 	}
 	switch {
 	case c.RemoveBusinessHours && c.BusinessHours != nil:

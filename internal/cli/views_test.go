@@ -20,12 +20,12 @@ import (
 
 // viewEvents give every view something to show: a campaign with two
 // variants, reads, a failure, replies, an open conversation, orders, an
-// opt-out.
+// opt-out, pricing (one utility template billed as marketing).
 const viewEvents = `{"id":"s1","ts":"2026-01-05T10:00:00Z","kind":"message_sent","channel":"whatsapp","message":"m1","customer":"k1","actor":"campaign","campaign":"spring","template":"promo","variant":"A"}
-{"id":"s2","ts":"2026-01-05T10:00:00Z","kind":"message_sent","channel":"whatsapp","message":"m2","customer":"k2","actor":"campaign","campaign":"spring","template":"promo","variant":"B"}
+{"id":"s2","ts":"2026-01-05T10:00:00Z","kind":"message_sent","channel":"whatsapp","message":"m2","customer":"k2","actor":"campaign","campaign":"spring","template":"promo","variant":"B","props":{"template_category":"utility"}}
 {"id":"s3","ts":"2026-01-05T10:00:00Z","kind":"message_sent","channel":"whatsapp","message":"m3","customer":"k3","actor":"campaign","campaign":"spring","template":"promo","variant":"A"}
-{"id":"r1","ts":"2026-01-05T10:05:00Z","kind":"message_read","channel":"whatsapp","message":"m1"}
-{"id":"r2","ts":"2026-01-05T11:05:00Z","kind":"message_read","channel":"whatsapp","message":"m2"}
+{"id":"r1","ts":"2026-01-05T10:05:00Z","kind":"message_read","channel":"whatsapp","message":"m1","props":{"pricing_category":"marketing","pricing_type":"regular","customer_country":"ID"}}
+{"id":"r2","ts":"2026-01-05T11:05:00Z","kind":"message_read","channel":"whatsapp","message":"m2","props":{"pricing_category":"marketing","pricing_type":"regular","customer_country":"ID"}}
 {"id":"f3","ts":"2026-01-05T10:01:00Z","kind":"message_failed","channel":"whatsapp","message":"m3","props":{"error_code":"131026","error_title":"Message undeliverable"}}
 {"id":"i1","ts":"2026-01-05T12:00:00Z","kind":"message_received","channel":"whatsapp","conversation":"c1","customer":"k1","message":"m4","text":"ada baju merah?"}
 {"id":"o1","ts":"2026-01-06T10:00:00Z","kind":"order_placed","channel":"whatsapp","customer":"k1","order":"o1","amount":"25.50","currency":"EUR"}

@@ -74,12 +74,16 @@ func TestWorkspace_RateCardAndStopWords(t *testing.T) {
 	db := writeFile(t, "x", "")
 	os.Remove(db)
 	for name, tc := range map[string]struct{ csv, want string }{
-		"no header":        {"", "no header"},
-		"missing column":   {"category,price\nmarketing,0.1\n", `no "country" column`},
-		"bad price":        {"category,country,price\nmarketing,ID,0.1\nutility,ID,cheap\n", "line 3: price \"cheap\""},
-		"bad country":      {"category,country,price\nmarketing,Indonesia,0.1\n", "line 2: country \"INDONESIA\""},
-		"priced twice":     {"category,country,price\nmarketing,ID,0.1\nmarketing,id,0.2\n", "line 3: marketing/ID is priced twice"},
-		"missing currency": {"category,country,price\nmarketing,ID,0.1\n", "--rate-card-currency"},
+		"no header":         {"", "no header"},
+		"missing column":    {"country,price\nID,0.1\n", `no "category" column`},
+		"unknown column":    {"category,country,prize\nmarketing,ID,0.1\n", `unknown column "prize"`},
+		"bad tier":          {"category,price,tier_from\nutility,0.1,many\n", `line 2: tier_from "many" is not a whole number`},
+		"overlapping tiers": {"category,price,tier_from,tier_to\nutility,0.02,1,100\nutility,0.01,50,\n", "line 3: utility/ is priced twice"},
+		"bad date":          {"from,category,price\n1 April,utility,0.1\n", `line 2: from "1 April" must be a date`},
+		"bad price":         {"category,country,price\nmarketing,ID,0.1\nutility,ID,cheap\n", "line 3: price \"cheap\""},
+		"bad country":       {"category,country,price\nmarketing,Indonesia,0.1\n", "line 2: country \"INDONESIA\""},
+		"priced twice":      {"category,country,price\nmarketing,ID,0.1\nmarketing,id,0.2\n", "line 3: marketing/ID is priced twice"},
+		"missing currency":  {"category,country,price\nmarketing,ID,0.1\n", "--rate-card-currency"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			args := []string{"workspace", "--db", db, "--workspace", "shop", "--rate-card", writeFile(t, "card.csv", tc.csv)}
@@ -92,7 +96,22 @@ func TestWorkspace_RateCardAndStopWords(t *testing.T) {
 			}
 		})
 	}
-	code, out, errOut := run(t, "workspace", "--db", db, "--workspace", "shop", "--stop-words", "cukup, sudah")
+	// A new quarter's card is added to the history; a corrected one
+	// replaces its own date's rows only.
+	q1 := writeFile(t, "q1.csv", "category,country,price\nmarketing,ID,0.0411\n")
+	q2 := writeFile(t, "q2.csv", "from,category,country,currency,price\n2026-04-01,marketing,ID,USD,0.05\n2026-04-01,utility,ID,USD,0.01\n")
+	q2fixed := writeFile(t, "q2b.csv", "from,category,country,price\n2026-04-01,marketing,ID,0.048\n")
+	for _, args := range [][]string{{q1, "--rate-card-currency", "USD"}, {q2}, {q2fixed, "--rate-card-currency", "USD"}} {
+		if code, _, errOut := run(t, append([]string{"workspace", "--db", db, "--workspace", "shop", "--rate-card"}, args...)...); code != 0 {
+			t.Fatalf("rate card %s: %s", args[0], errOut)
+		}
+	}
+	code, out, errOut := run(t, "workspace", "--db", db, "--workspace", "shop")
+	if code != 0 || strings.Count(out, `"category"`) != 2 || !strings.Contains(out, `"price": "0.0411"`) ||
+		!strings.Contains(out, `"from": "2026-04-01"`) || !strings.Contains(out, `"price": "0.048"`) || strings.Contains(out, "0.05") {
+		t.Fatalf("rate card versions: %d %s %s", code, out, errOut)
+	}
+	code, out, errOut = run(t, "workspace", "--db", db, "--workspace", "shop", "--stop-words", "cukup, sudah")
 	if code != 0 || !strings.Contains(out, `"stop_words": [`) || !strings.Contains(out, `"sudah"`) {
 		t.Fatalf("stop words: %d %s %s", code, out, errOut)
 	}

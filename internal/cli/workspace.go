@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/omnikpi/omnikpi/client"
@@ -23,8 +25,8 @@ func runWorkspace(ctx context.Context, e *env, args []string) error {
 	zone := fs.String("timezone", "", "IANA time zone for reports, such as Europe/Berlin")
 	keepPhones := fs.String("keep-phone-numbers", "", "true to store phone-number customer ids as they are, false to hash them")
 	stopWords := fs.String("stop-words", "", "comma-separated replies that opt a customer out, replacing the defaults; \"default\" restores them")
-	rateCard := fs.String("rate-card", "", "CSV file with columns category,country,price: the price of a billable message; \"none\" removes the card")
-	rateCurrency := fs.String("rate-card-currency", "", "ISO 4217 currency of the rate card's prices")
+	rateCard := fs.String("rate-card", "", "CSV file of a rate card, columns from,category,pricing_type,country,market,currency,price,tier_from,tier_to,free_per_number (category and price required): its versions (rows of a from date) replace those of the same dates; \"none\" removes the card")
+	rateCurrency := fs.String("rate-card-currency", "", "ISO 4217 currency of the rate card's prices without a currency column")
 	hours := fs.String("business-hours", "", `opening hours for response times in business time, such as "mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00"; "none" removes them`)
 	holidays := fs.String("holidays", "", "comma-separated closed dates (2026-12-25), replacing the list")
 	receipts := fs.String("receipts", "", "which statuses channels report, such as web=none,sms=delivered,email=delivered+read; channel=default restores the default (sms delivered, instagram read, web none, others both)")
@@ -59,7 +61,7 @@ func runWorkspace(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		change.RateCard = card
+		change.AddRateCard = card
 	case *rateCurrency != "":
 		return fmt.Errorf("--rate-card-currency needs --rate-card")
 	}
@@ -141,19 +143,21 @@ func runWorkspace(ctx context.Context, e *env, args []string) error {
 // changeError names the flag of a refused setting.
 func changeError(field, reason string) error {
 	flags := map[string]string{"time_zone": "--timezone", "keep_phone_numbers": "--keep-phone-numbers", "stop_words": "--stop-words",
-		"rate_card": "--rate-card", "business_hours": "--business-hours", "holidays": "--holidays", "session_gap": "--session-gap", "receipts": "--receipts"}
+		"rate_card": "--rate-card", "add_rate_card": "--rate-card", "business_hours": "--business-hours", "holidays": "--holidays", "session_gap": "--session-gap", "receipts": "--receipts"}
 	if f, ok := flags[field]; ok {
 		field = f
 	}
 	return fmt.Errorf("%s: %s", field, reason)
 }
 
-// readRateCard reads a rate card from CSV: a header naming the columns
-// category, country and price (in any order), then one price per line.
+// rateCardColumns are the columns a rate card's CSV may have; category and
+// price are required.
+var rateCardColumns = []string{"from", "category", "pricing_type", "country", "market", "currency", "price", "tier_from", "tier_to", "free_per_number"}
+
+// readRateCard reads a rate card from CSV: a header naming its columns (in
+// any order; rateCardColumns), then one row per line. A row's currency is
+// its own column's, else currency.
 func readRateCard(path, currency string) (*store.RateCard, error) {
-	if currency == "" {
-		return nil, fmt.Errorf("--rate-card needs --rate-card-currency")
-	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read rate card: %w", err)
@@ -163,19 +167,23 @@ func readRateCard(path, currency string) (*store.RateCard, error) {
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if err != nil {
-		return nil, fmt.Errorf("rate card %s: no header line (category,country,price)", path)
+		return nil, fmt.Errorf("rate card %s: no header line (%s)", path, strings.Join(rateCardColumns, ","))
 	}
 	col := map[string]int{}
 	for i, h := range header {
-		col[strings.ToLower(strings.TrimSpace(h))] = i
+		name := strings.ToLower(strings.TrimSpace(h))
+		if !slices.Contains(rateCardColumns, name) {
+			return nil, fmt.Errorf("rate card %s: unknown column %q (%s)", path, h, strings.Join(rateCardColumns, ", "))
+		}
+		col[name] = i
 	}
-	for _, name := range []string{"category", "country", "price"} {
+	for _, name := range []string{"category", "price"} {
 		if _, ok := col[name]; !ok {
 			return nil, fmt.Errorf("rate card %s: the header has no %q column", path, name)
 		}
 	}
 	card := &store.RateCard{Currency: strings.ToUpper(currency)}
-	for {
+	for line := 2; ; line++ {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
@@ -184,16 +192,34 @@ func readRateCard(path, currency string) (*store.RateCard, error) {
 			return nil, fmt.Errorf("rate card %s: %w", path, err)
 		}
 		cell := func(name string) string {
-			if i := col[name]; i < len(rec) {
+			if i, ok := col[name]; ok && i < len(rec) {
 				return strings.TrimSpace(rec[i])
 			}
 			return ""
 		}
-		card.Prices = append(card.Prices, store.RatePrice{Category: cell("category"), Country: strings.ToUpper(cell("country")), Price: cell("price")})
+		p := store.RatePrice{From: cell("from"), Category: cell("category"), Type: cell("pricing_type"),
+			Country: strings.ToUpper(cell("country")), Market: cell("market"), Currency: strings.ToUpper(cell("currency")), Price: cell("price")}
+		for name, n := range map[string]*int64{"tier_from": &p.TierFrom, "tier_to": &p.TierTo, "free_per_number": &p.FreePerNumber} {
+			if v := cell(name); v != "" {
+				if *n, err = strconv.ParseInt(v, 10, 64); err != nil {
+					return nil, fmt.Errorf("rate card %s line %d: %s %q is not a whole number", path, line, name, v)
+				}
+			}
+		}
+		if card.Currency == "" {
+			card.Currency = p.Currency
+		}
+		if p.Currency == card.Currency {
+			p.Currency = ""
+		}
+		card.Prices = append(card.Prices, p)
 	}
 	var bad *store.RateCardError
 	if err := card.Validate(); errors.As(err, &bad) {
 		if bad.Price < 0 {
+			if card.Currency == "" {
+				return nil, fmt.Errorf("rate card %s: give its currency with --rate-card-currency or a currency column", path)
+			}
 			return nil, fmt.Errorf("--rate-card-currency: %s", bad.Reason)
 		}
 		return nil, fmt.Errorf("rate card %s line %d: %s", path, bad.Price+2, bad.Reason) // +1 for the header, +1 from 0-based

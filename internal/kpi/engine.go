@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"math/big"
 	"regexp"
 	"sort"
 	"strings"
@@ -143,6 +142,9 @@ type resolved struct {
 	from, to time.Time
 	ws       store.Workspace
 	steps    []string // an ordered funnel's event kinds
+	// ordinalCategories are the pricing categories whose messages the rate
+	// card prices by their number in the month.
+	ordinalCategories []string
 }
 
 // fromText and toText are the period's bounds as reports show them: RFC
@@ -197,8 +199,8 @@ func (e *Engine) Compute(ctx context.Context, r Request) (Report, error) {
 			return Report{}, err
 		}
 	}
-	if res.ws.RateCard != nil && (needed["cost"] || needed["cost_msg_sw"]) {
-		if err := e.priceMessages(ctx, res, *res.ws.RateCard, groups); err != nil {
+	if pricingFamily.wanted(needed) || res.ws.RateCard != nil && (needed["cost"] || needed["cost_msg_sw"]) {
+		if err := e.runPricing(ctx, res, groups); err != nil {
 			return Report{}, err
 		}
 	}
@@ -448,7 +450,8 @@ func (e *Engine) queryOver(ctx context.Context, res *resolved, name string, sp s
 	sc := &sqlCtx{
 		args: &args, dialect: e.store.Dialect(), req: res,
 		Workspace: res.Workspace, FromMS: res.from.UnixMilli(), ToMS: res.to.UnixMilli(),
-		SpanFromMS: sp.from.UnixMilli(), SpanToMS: sp.to.UnixMilli(),
+		SpanFromMS: sp.from.UnixMilli(), SpanToMS: sp.to.UnixMilli(), OrdinalCategories: res.ordinalCategories,
+		MonthFromMS:    time.Date(res.from.UTC().Year(), res.from.UTC().Month(), 1, 0, 0, 0, 0, time.UTC).UnixMilli(),
 		LastYearFromMS: res.from.In(res.Location).AddDate(-1, 0, 0).UnixMilli(), LastYearToMS: res.to.In(res.Location).AddDate(-1, 0, 0).UnixMilli(),
 		Win: windowsMS{Reply: w.Reply.Millis(), Conversion: w.Conversion.Millis(), OptOut: w.OptOut.Millis(), Conversation: w.Conversation.Millis()},
 	}
@@ -760,62 +763,6 @@ func lessGroup(a, b *groupData) bool {
 		}
 	}
 	return a.bucket.Before(b.bucket)
-}
-
-// priceMessages adds the cost of the period's billable messages, priced by
-// the rate card, to each group's messaging cost. Each group's sum is exact
-// (prices finer than a cent are kept as fractions) until it is added.
-func (e *Engine) priceMessages(ctx context.Context, res *resolved, card store.RateCard, groups map[string]*groupData) error {
-	rows, err := e.query(ctx, res, "billable-messages")
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	totals := map[*groupData]*big.Rat{}
-	var order []*groupData
-	for rows.Next() {
-		groupCells := make([]*string, len(res.GroupBy))
-		var bucket, category, country *string
-		var n float64 // a count; both drivers scan any number into a float
-		cells := make([]any, 0, len(groupCells)+4)
-		for i := range groupCells {
-			cells = append(cells, &groupCells[i])
-		}
-		if res.Bucket != "" {
-			cells = append(cells, &bucket)
-		}
-		cells = append(cells, &category, &country, &n)
-		if err := rows.Scan(cells...); err != nil {
-			return fmt.Errorf("read billable-messages: %w", err)
-		}
-		g, err := groupFor(groups, groupCells, bucket, res.Location)
-		if err != nil {
-			return err
-		}
-		price, ok := card.PriceMinor(deref(category), deref(country))
-		if !ok {
-			continue // the card does not price it
-		}
-		if totals[g] == nil {
-			totals[g] = new(big.Rat)
-			order = append(order, g)
-		}
-		totals[g].Add(totals[g], new(big.Rat).Mul(price, new(big.Rat).SetInt64(int64(n))))
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, g := range order {
-		cost, _ := totals[g].Float64()
-		m := g.comps.money[card.Currency]
-		if m == nil {
-			m = map[string]float64{}
-			g.comps.money[card.Currency] = m
-		}
-		m["cost"] += cost
-		m["cost_msg_sw"] += cost
-	}
-	return nil
 }
 
 func deref(s *string) string {

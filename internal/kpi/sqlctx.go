@@ -21,6 +21,12 @@ type sqlCtx struct {
 	// SpanFromMS and SpanToMS widen the period for queries that must see
 	// around it (sessions that began before it, replies after it).
 	SpanFromMS, SpanToMS int64
+	// MonthFromMS is the first of the month (UTC) of the period's start:
+	// a rate card's volume tiers and free allowances count from there.
+	MonthFromMS int64
+	// OrdinalCategories are the pricing categories a rate card prices by
+	// a message's number in its month (store.RateCard.NeedsOrdinals).
+	OrdinalCategories []string
 	// LastYearFromMS and LastYearToMS are the period a year earlier.
 	LastYearFromMS, LastYearToMS int64
 	Win                          windowsMS
@@ -43,6 +49,19 @@ type windowsMS struct {
 func (c *sqlCtx) Arg(v any) string {
 	*c.args = append(*c.args, v)
 	return "?"
+}
+
+// List binds each of vals, separated by commas, for an IN list; an empty
+// list stands for none (a value no column holds).
+func (c *sqlCtx) List(vals []string) string {
+	if len(vals) == 0 {
+		return c.Arg("\x00")
+	}
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = c.Arg(v)
+	}
+	return strings.Join(out, ", ")
 }
 
 // With returns the context for a fragment with its own window and a fixed

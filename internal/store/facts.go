@@ -103,9 +103,12 @@ var MessageFacts = FactTable{
 	Kinds:   append([]string{"message_received"}, OutboundKinds...),
 	Primary: []string{"message_sent", "message_received"},
 	Dims:    []string{"channel", "customer", "conversation", "campaign", "template", "variant", "actor", "agent", "team"},
-	// What the channel bills the message as, when it is billable, and the
-	// recipient's country: the keys of a messaging rate card.
-	PropDims: []string{"billable_category", "customer_country"},
+	// What the channel bills the message as, when it is billable; its
+	// pricing category and type, billable or free (WhatsApp's status
+	// pricing); the recipient's country and the business phone number
+	// that sent it: the keys of a messaging rate card. template_category
+	// is the category the sender sent it as.
+	PropDims: []string{"billable_category", "customer_country", "pricing_category", "pricing_type", "wa_phone_number_id", "template_category"},
 	Columns: []FactColumn{
 		{Name: "first_ms", Rule: Earliest}, // earliest event naming the message
 		{Name: "sent_ms", Rule: Earliest, Kinds: []string{"message_sent"}},

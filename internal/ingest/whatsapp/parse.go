@@ -301,6 +301,7 @@ func (c *change) status(m map[string]any) ([]event.Event, error) {
 		}
 		if category != "" {
 			props["pricing_category"] = category
+			props["pricing_type"] = pricingType(str(p, "type"), category, billable)
 			if billable {
 				props["billable_category"] = category
 			}
@@ -317,6 +318,23 @@ func (c *change) status(m map[string]any) ([]event.Event, error) {
 		id += ":" + participant // a group message has a status per member
 	}
 	return []event.Event{{ID: id, TS: ts, Kind: kind, Message: wamid, Customer: customer, Count: 1, Props: props}}, nil
+}
+
+// pricingType is a status's pricing type: as stated under per-message
+// pricing (regular, free_customer_service, free_entry_point); under
+// conversation-based pricing, regular when billable, free_entry_point for
+// a conversation opened from an ad or a Facebook page's button, else
+// free_customer_service.
+func pricingType(stated, category string, billable bool) string {
+	switch {
+	case stated != "":
+		return stated
+	case billable:
+		return "regular"
+	case category == "referral_conversion":
+		return "free_entry_point"
+	}
+	return "free_customer_service"
 }
 
 // message maps messages[i]: something a customer (or WhatsApp itself, for

@@ -84,11 +84,13 @@ func TestParse_Statuses(t *testing.T) {
 		props       map[string]string // props that must be set, "" for absent
 	}{
 		{"sent with conversation and pricing", status("sent", cbp), event.MessageSent,
-			map[string]string{"pricing_category": "marketing", "billable_category": "marketing", "customer_country": "ID", "profile_name": "Siti Rahma", "status": "sent"}},
+			map[string]string{"pricing_category": "marketing", "pricing_type": "regular", "billable_category": "marketing", "customer_country": "ID", "profile_name": "Siti Rahma", "status": "sent"}},
 		{"delivered free", status("delivered", pmpFree), event.MessageDelivered,
-			map[string]string{"pricing_category": "service", "billable_category": ""}},
+			map[string]string{"pricing_category": "service", "pricing_type": "free_customer_service", "billable_category": ""}},
+		{"free entry point under conversation-based pricing", status("sent", `, "pricing": {"billable": false, "pricing_model": "CBP", "category": "referral_conversion"}`), event.MessageSent,
+			map[string]string{"pricing_category": "referral_conversion", "pricing_type": "free_entry_point", "billable_category": ""}},
 		{"read, billable implied by type regular", status("read", pmpNoBillable), event.MessageRead,
-			map[string]string{"billable_category": "utility"}},
+			map[string]string{"billable_category": "utility", "pricing_type": "regular"}},
 		{"voice message played", status("played", ""), event.MessageRead, map[string]string{"status": "played"}},
 		{"failed with its error", status("failed", failed), event.MessageFailed,
 			map[string]string{"error_code": "131049", "error_title": "This message was not delivered to maintain healthy ecosystem engagement."}},

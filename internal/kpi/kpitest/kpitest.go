@@ -5,8 +5,10 @@
 //
 //	workspace W                     the workspace of the events that follow (default "w")
 //	timezone Europe/Berlin          sets the workspace's time zone
-//	ratecard USD marketing/ID=0.0411 marketing=0.025 …
-//	                                sets the workspace's rate card: category/country=price, no country for the others
+//	ratecard USD marketing/ID=0.0411 marketing=0.025 … [from=2026-01-01]
+//	                                adds a version of the workspace's rate card (from its date, or since always):
+//	                                category[:type]/country[@market]=price, no country for the others, then
+//	                                optional ;tier=FROM-TO (TO empty for no bound) and ;free=N (monthly per number)
 //	hours mon=09:00-12:00,13:00-17:00 … holidays=2026-12-25,…
 //	                                sets the workspace's business hours
 //	band KPI low=L high=H best=B       overrides the workspace's band of a KPI (each end optional)
@@ -132,12 +134,23 @@ func parse(text string) (*script, error) {
 			}
 			card := &store.RateCard{Currency: fields[0]}
 			for _, f := range fields[1:] {
-				key, price, _ := strings.Cut(f, "=")
-				category, country, _ := strings.Cut(key, "/")
-				card.Prices = append(card.Prices, store.RatePrice{Category: category, Country: country, Price: price})
+				if from, ok := strings.CutPrefix(f, "from="); ok {
+					for i := range card.Prices {
+						card.Prices[i].From = from
+					}
+					continue
+				}
+				p, err := ratePrice(f)
+				if err != nil {
+					return nil, lineErr(err)
+				}
+				card.Prices = append(card.Prices, p)
 			}
 			if err := card.Validate(); err != nil {
 				return nil, lineErr(err)
+			}
+			if old := settings().RateCard; old != nil {
+				*card = old.Merge(*card)
 			}
 			settings().RateCard = card
 		case "hours":
@@ -517,4 +530,37 @@ func dump(rep kpi.Report) string {
 		}
 	}
 	return b.String()
+}
+
+// ratePrice reads a rate card row of a ratecard line:
+// category[:type][/country[@market]]=price[;tier=FROM-TO][;free=N].
+func ratePrice(f string) (store.RatePrice, error) {
+	parts := strings.Split(f, ";")
+	key, price, ok := strings.Cut(parts[0], "=")
+	if !ok {
+		return store.RatePrice{}, fmt.Errorf("rate %q: want category/country=price", f)
+	}
+	key, country, _ := strings.Cut(key, "/")
+	country, market, _ := strings.Cut(country, "@")
+	category, typ, _ := strings.Cut(key, ":")
+	p := store.RatePrice{Category: category, Type: typ, Country: country, Market: market, Price: price}
+	for _, opt := range parts[1:] {
+		name, v, _ := strings.Cut(opt, "=")
+		var err error
+		switch name {
+		case "tier":
+			lo, hi, _ := strings.Cut(v, "-")
+			if p.TierFrom, err = strconv.ParseInt(lo, 10, 64); err == nil && hi != "" {
+				p.TierTo, err = strconv.ParseInt(hi, 10, 64)
+			}
+		case "free":
+			p.FreePerNumber, err = strconv.ParseInt(v, 10, 64)
+		default:
+			err = fmt.Errorf("unknown option %q", name)
+		}
+		if err != nil {
+			return store.RatePrice{}, fmt.Errorf("rate %q: %w", f, err)
+		}
+	}
+	return p, nil
 }

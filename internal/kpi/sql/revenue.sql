@@ -154,17 +154,3 @@ SELECT {{.Group "c" "c.first_ms"}}
 FROM {{template "period_conversations" .}} c
 JOIN {{template "order_conversations" .}} a ON a.conv_id = c.conversation
 {{.GroupBy}}
-
--- Billable messages of the period, by what the channel bills them as and
--- the recipient's country: the engine prices them with the workspace's
--- rate card and adds them to the messaging cost.
--- name: billable-messages
-SELECT {{.Group "m" "m.outbound_ms"}}
-    m.billable_category AS billable_category,
-    m.customer_country AS customer_country,
-    count(*) AS n_billable
-FROM {{.Facts "message_facts" "m"}}
-WHERE m.workspace = {{.Arg .Workspace}} AND m.billable_category IS NOT NULL
-  AND m.outbound_ms >= {{.Arg .FromMS}} AND m.outbound_ms < {{.Arg .ToMS}}
-  {{.Filter "m"}}
-{{.GroupBy "billable_category" "customer_country"}}
