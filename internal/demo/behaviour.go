@@ -94,6 +94,16 @@ func (g *gen) poisson(mean float64) int {
 	}
 }
 
+// templateCategory is the category the sending system registers a
+// WhatsApp template's messages with; Meta bills them all as marketing, so
+// the welcome template, sent as utility, shows as billed in another
+// category.
+var templateCategory = map[string]string{"welcome_v1": "utility", "spring_offer": "marketing"}
+
+// demoPhoneNumberID is the business phone number the demo's WhatsApp
+// messages are sent from.
+const demoPhoneNumberID = "106540352242922"
+
 // campaignMessage sends one campaign message to the customer and plays out
 // what follows: statuses, clicks, a reply, an order, an opt-out.
 func (g *gen) campaignMessage(c *campaign) {
@@ -106,8 +116,12 @@ func (g *gen) campaignMessage(c *campaign) {
 		return g.ev(t, kind).s("channel", c.channel).s("message", msg).s("customer", g.cust)
 	}
 	g.pending = [][]byte{}
-	g.ev(sent, "message_sent").s("channel", c.channel).s("message", msg).s("customer", g.cust).
-		s("campaign", c.name).s("template", tmpl).s("variant", c.variants[v]).s("actor", "campaign").end()
+	send := g.ev(sent, "message_sent").s("channel", c.channel).s("message", msg).s("customer", g.cust).
+		s("campaign", c.name).s("template", tmpl).s("variant", c.variants[v]).s("actor", "campaign")
+	if category, ok := templateCategory[tmpl]; ok {
+		send.raw("props", `{"template_category":"`+category+`"}`)
+	}
+	send.end()
 	if g.chance(failRate) {
 		code := "131026"
 		if g.chance(0.4) {
@@ -123,7 +137,8 @@ func (g *gen) campaignMessage(c *campaign) {
 	case delivered && c.channel == "whatsapp":
 		// WhatsApp bills a delivered marketing message; the webhook's
 		// pricing becomes these props.
-		status(t, "message_delivered").raw("props", `{"billable_category":"marketing","customer_country":"`+g.country+`"}`).end()
+		status(t, "message_delivered").raw("props", `{"billable_category":"marketing","pricing_category":"marketing","pricing_type":"regular","customer_country":"`+
+			g.country+`","wa_phone_number_id":"`+demoPhoneNumberID+`"}`).end()
 	case delivered && c.channel != "instagram":
 		status(t, "message_delivered").end()
 	}

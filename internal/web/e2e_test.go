@@ -83,6 +83,12 @@ func load(t *testing.T) (store.Store, *kpi.Engine) {
 		{ID: "opt-out-spike", Name: "Opt-out rate worse than its band", KPI: "opt_out_rate", Condition: "worse_than_band", Window: 7 * day},
 		{ID: "failed-deliveries", Name: "Over 200 failed deliveries in a day", KPI: "messages_failed", Condition: "above", Value: 200, Window: day},
 	}
+	// A rate card whose price for Indonesia changed ten days ago.
+	ws.RateCard = &store.RateCard{Currency: "EUR", Prices: []store.RatePrice{
+		{Category: "marketing", Country: "ID", Price: "0.0380"}, {Category: "marketing", Price: "0.0900"},
+		{From: time.Now().UTC().AddDate(0, 0, -10).Format(time.DateOnly), Category: "marketing", Country: "ID", Price: "0.0420"},
+		{From: time.Now().UTC().AddDate(0, 0, -10).Format(time.DateOnly), Category: "marketing", Price: "0.0900"},
+	}}
 	if err := s.PutWorkspace(ctx, ws); err != nil {
 		t.Fatal(err)
 	}
@@ -552,6 +558,41 @@ func (p *page) checkTable(table, src string, dims ...string) {
 	}
 }
 
+// checkCosts compares the messaging cost table with the API's breakdown:
+// a row per campaign, template, category, type and country, its counts
+// and cost.
+func (p *page) checkCosts() {
+	p.t.Helper()
+	var rep struct {
+		Rows []map[string]any `json:"rows"`
+	}
+	p.getJSON(p.src("costs"), &rep)
+	cells := map[string]string{}
+	for _, f := range p.figures("[data-table=costs] td[data-kpi]") {
+		cells[f.Row+"|"+f.KPI] = f.Value
+	}
+	priced := 0
+	for _, r := range rep.Rows {
+		text := func(k string) string { s, _ := r[k].(string); return s }
+		row := strings.Join([]string{text("campaign"), text("template"), text("category"), text("pricing_type"), text("country"), text("currency")}, "|")
+		for _, k := range []string{"delivered", "paid", "free", "cost", "cost_per_delivered"} {
+			var want *float64
+			if v, ok := r[k].(float64); ok {
+				want = &v
+			}
+			if got, ok := cells[row+"|"+k]; !ok || !same(got, want) {
+				p.t.Errorf("messaging cost of %s: %s = %q, API %s", row, k, got, show(want))
+			}
+		}
+		if _, ok := r["cost"].(float64); ok {
+			priced++
+		}
+	}
+	if len(rep.Rows) == 0 || priced == 0 {
+		p.t.Errorf("the messaging cost table has %d rows, %d priced", len(rep.Rows), priced)
+	}
+}
+
 // checkEconomics compares the campaign economics table with the API's
 // report by campaign: the message funnel's counts, and per currency the
 // spend and revenue (ROCS's terms), ROCS and cost per conversion.
@@ -589,6 +630,7 @@ func (p *page) checkEconomics() {
 		var sent *float64
 		converted := 0.0
 		var money []int
+		messaging := map[string]*float64{}
 		for i, k := range r.KPIs {
 			switch {
 			case k.Label != "":
@@ -598,6 +640,8 @@ func (p *page) checkEconomics() {
 				converted = k.Numerator
 			case k.ID == "rocs" && k.Currency != "":
 				money = append(money, i)
+			case k.ID == "messaging_cost" && k.Currency != "":
+				messaging[k.Currency] = k.Value
 			}
 		}
 		if len(money) == 0 {
@@ -623,6 +667,7 @@ func (p *page) checkEconomics() {
 			check(row, "spend", spend)
 			check(row, "revenue", num(k.Numerator))
 			check(row, "rocs", k.Value)
+			check(row, "messaging", messaging[k.Currency])
 			check(row, "cpc", cpc)
 			if k.Denominator > 0 {
 				spent++
@@ -870,6 +915,7 @@ func TestDashboard_EndToEnd(t *testing.T) {
 			}
 		}
 		p.checkEconomics()
+		p.checkCosts()
 		p.checkView("campaigns", 2, false)
 		p.shot("04-campaigns")
 

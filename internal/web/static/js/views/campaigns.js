@@ -39,7 +39,10 @@ export async function campaigns(ctx) {
   const src = api.url('/v1/kpis', ctx.q({ kpi: ids.join(','), group_by: 'campaign,template' }));
   const econSrc = api.url('/v1/kpis', ctx.q({ kpi: ECONOMICS.join(','), group_by: 'campaign' }));
   const daysSrc = api.url('/v1/kpis', ctx.q({ kpi: 'messages_sent', group_by: 'campaign', bucket: 'day' }));
-  const [rep, econ, days] = await Promise.all([api.get(src), api.get(econSrc), api.get(daysSrc).catch(() => ({ rows: [] }))]);
+  const costSrc = api.url('/v1/costs/messaging', ctx.q());
+  const mismatchSrc = api.url('/v1/costs/mismatches', ctx.q());
+  const [rep, econ, days, costs, mismatches] = await Promise.all([api.get(src), api.get(econSrc), api.get(daysSrc).catch(() => ({ rows: [] })),
+    load(costSrc), load(mismatchSrc)]);
   const rows = reportRows(ctx, rep);
   const drill = (r) => ctx.href({ view: 'recipients', campaign: r.campaign, template: r.template || '' });
   const cols = [
@@ -68,6 +71,7 @@ export async function campaigns(ctx) {
       panel('open', 'Open rate', { note: 'Read ÷ sent, against the 85–90 % band.' },
         open.length ? bars(open, { max: 100, label: 'Open rate by campaign', labelWidth: 190 }) : message('No campaign messages in this period.'))),
     economics(ctx, econ, days, econSrc),
+    messagingCosts(ctx, costs, costSrc, mismatches, mismatchSrc),
     panel('campaigns', 'Campaigns and templates', {
       src, wide: true,
       note: 'Every message KPI per campaign and template; click a column to sort, a campaign for its recipients and failures. Messages sent by agents and bots have no campaign.',
@@ -78,7 +82,7 @@ export async function campaigns(ctx) {
 
 // The KPIs whose terms make a campaign's economics: the message funnel's
 // counts, and spend and revenue per currency (the terms of ROCS).
-const ECONOMICS = ['messages_sent', 'messages_read', 'ctr', 'campaign_conversion_rate', 'rocs'];
+const ECONOMICS = ['messages_sent', 'messages_read', 'ctr', 'campaign_conversion_rate', 'rocs', 'messaging_cost', 'paid_messages', 'free_messages'];
 
 // economics is a campaign's send dates, message funnel and money: spend and
 // attributed revenue (ROCS's denominator and numerator, per currency),
@@ -100,12 +104,15 @@ function economics(ctx, econ, days, src) {
     const base = {
       campaign, sent: one('messages_sent').value ?? null, read: one('messages_read').value ?? null,
       clicked: one('ctr').numerator ?? null, converted: one('campaign_conversion_rate').numerator ?? null,
+      paid: one('paid_messages').value ?? null, free: one('free_messages').value ?? null,
       first: (sentOn[campaign] || {}).first, last: (sentOn[campaign] || {}).last,
     };
     const terms = r.kpis.filter((k) => k.id === 'rocs' && !k.label && k.currency && ctx.currencyOK(k.currency));
-    if (!terms.length) rows.push(Object.assign({ currency: '', spend: null, revenue: null, rocs: null, cpc: null }, base));
+    if (!terms.length) rows.push(Object.assign({ currency: '', messaging: null, spend: null, revenue: null, rocs: null, cpc: null }, base));
     for (const k of terms) {
+      const messaging = r.kpis.find((x) => x.id === 'messaging_cost' && x.currency === k.currency);
       rows.push(Object.assign({}, base, {
+        messaging: messaging ? messaging.value : null,
         // No spend recorded reads as none, not as a free campaign.
         currency: k.currency, spend: k.denominator || null, revenue: k.numerator, rocs: k.value ?? null,
         cpc: base.converted && k.denominator ? k.denominator / base.converted : null,
@@ -121,17 +128,66 @@ function economics(ctx, econ, days, src) {
     { key: 'read', label: 'Read', num: true, unit: 'count' },
     { key: 'clicked', label: 'Clicked', num: true, unit: 'count' },
     { key: 'converted', label: 'Converted', num: true, unit: 'count', title: 'Messages followed by an order or goal within the conversion window' },
+    { key: 'paid', label: 'Paid', num: true, unit: 'count', title: ctx.info('paid_messages').formula },
+    { key: 'free', label: 'Free', num: true, unit: 'count', title: ctx.info('free_messages').formula },
     { key: 'currency', label: 'Currency', text: (v) => v || '—' },
-    money('spend', 'Spend'),
+    Object.assign(money('messaging', 'Messaging cost'), { title: ctx.info('messaging_cost').formula }),
+    Object.assign(money('spend', 'Spend'), { title: 'Campaign cost: the messaging cost and the campaign_cost events' }),
     money('revenue', 'Revenue'),
     { key: 'rocs', label: 'ROCS', num: true, unit: 'ratio', title: ctx.info('rocs').formula },
     money('cpc', 'Cost per conversion'),
   ];
   return panel('economics', 'Campaign economics', {
     src, wide: true,
-    note: 'Each campaign\'s send days and message funnel beside its spend and the revenue attributed to it, per currency: ROCS is revenue ÷ spend, cost per conversion spend ÷ converted messages.',
+    note: 'Each campaign\'s send days and message funnel beside its spend (the messaging cost from the rate card and other campaign costs) and the revenue attributed to it, per currency: ROCS is revenue ÷ spend, cost per conversion spend ÷ converted messages.',
   },
   table({ id: 'economics', columns: cols, rows, rowKey: (r) => r.campaign + '|' + r.currency, empty: 'No campaign messages in this period.' }));
+}
+
+// messagingCosts breaks the messaging cost down by campaign, template,
+// pricing category, type and country, and lists the templates billed in
+// another category than they were sent as.
+function messagingCosts(ctx, costs, src, mismatches, mismatchSrc) {
+  if (costs.error) return panel('costs', 'Messaging cost', { src, wide: true }, message(costs.error.message, 'error'));
+  const money = (key, label) => ({ key, label, num: true, unit: 'money', currency: (r) => r.currency || undefined });
+  const dash = (v) => v || '—';
+  const rows = costs.data.rows || [];
+  const found = (mismatches.data && mismatches.data.mismatches) || [];
+  return panel('costs', 'Messaging cost', {
+    src, wide: true,
+    note: 'Delivered messages priced by the rate card in force at delivery, by pricing category, type and recipient country. Free types (customer service, entry point) and free allowances cost nothing.',
+  },
+  table({
+    id: 'costs', rows, rowKey: (r) => [r.campaign, r.template, r.category, r.pricing_type, r.country, r.currency].join('|'),
+    empty: 'No delivered message carries pricing in this period.',
+    columns: [
+      { key: 'campaign', label: 'Campaign', cls: 'name', text: (v) => v || none },
+      { key: 'template', label: 'Template', text: (v) => v || none },
+      { key: 'category', label: 'Category' },
+      { key: 'pricing_type', label: 'Pricing type' },
+      { key: 'country', label: 'Country', text: dash },
+      { key: 'delivered', label: 'Delivered', num: true, unit: 'count' },
+      { key: 'paid', label: 'Paid', num: true, unit: 'count' },
+      { key: 'free', label: 'Free', num: true, unit: 'count' },
+      money('cost', 'Cost'),
+      money('cost_per_delivered', 'Per delivered'),
+    ],
+  }),
+  found.length ? h('div', { class: 'mismatches' },
+    h('h3', {}, 'Billed in another category than sent as'),
+    h('p', { class: 'note' }, h('a', { href: mismatchSrc }, 'JSON'), ' · templates whose messages Meta billed in another category, priced both ways by the rate card.'),
+    table({
+      id: 'mismatches', rows: found, rowKey: (r) => [r.template, r.sent_as, r.billed_as, r.currency].join('|'),
+      columns: [
+        { key: 'template', label: 'Template', cls: 'name', text: (v) => v || none },
+        { key: 'sent_as', label: 'Sent as' },
+        { key: 'billed_as', label: 'Billed as' },
+        { key: 'messages', label: 'Messages', num: true, unit: 'count' },
+        money('billed', 'Billed'),
+        money('as_sent', 'As sent'),
+        money('difference', 'Difference'),
+      ],
+    })) : null);
 }
 
 async function load(src) {
