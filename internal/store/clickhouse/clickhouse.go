@@ -118,7 +118,11 @@ func OpenConfig(ctx context.Context, c Config) (*Store, error) {
 		}
 	}
 	db := connect(c, c.Database)
+	s := &Store{db: db, now: time.Now, layout: c.Layout, cfg: c}
 	stmts, err := c.Layout.Schema(c.Database)
+	if err == nil {
+		err = s.addMissingFactColumns(ctx)
+	}
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -129,7 +133,6 @@ func OpenConfig(ctx context.Context, c Config) (*Store, error) {
 			return nil, fmt.Errorf("apply schema to %s: %w\n%s", c.Database, err, q)
 		}
 	}
-	s := &Store{db: db, now: time.Now, layout: c.Layout, cfg: c}
 	for _, f := range store.Facts {
 		r := factRefresh{table: f, kinds: map[string]bool{}, sql: newFactDDL(f).Refresh()}
 		for _, k := range f.Kinds {
@@ -306,6 +309,9 @@ func addOnCluster(q, on string) string {
 	}
 	return createRE.ReplaceAllString(q, "${1}"+on)
 }
+
+// Config is the configuration the store was opened with.
+func (s *Store) Config() Config { return s.cfg }
 
 // Close closes the connections.
 func (s *Store) Close() error { return s.db.Close() }
