@@ -75,6 +75,7 @@ type envelope struct {
 	Object string `json:"object"`
 	Entry  []struct {
 		ID      string            `json:"id"`
+		Time    json.RawMessage   `json:"time"`
 		Changes []json.RawMessage `json:"changes"`
 	} `json:"entry"`
 }
@@ -98,7 +99,7 @@ func Parse(body []byte, opts Options) (Result, error) {
 	for i, entry := range env.Entry {
 		for j, raw := range entry.Changes {
 			where := fmt.Sprintf("entry %d, change %d", i, j)
-			readChange(&res, where, entry.ID, raw, opts)
+			readChange(&res, where, entry.ID, entry.Time, raw, opts)
 		}
 	}
 	return res, nil
@@ -121,6 +122,7 @@ type change struct {
 	props     map[string]any // the change's metadata, copied into every event
 	names     map[string]string
 	stop      *StopWords
+	time      string // the entry's time, Unix seconds as sent
 }
 
 type changeValue struct {
@@ -142,11 +144,12 @@ type changeValue struct {
 	Errors          json.RawMessage   `json:"errors"`
 }
 
-func readChange(res *Result, where, accountID string, raw json.RawMessage, opts Options) {
+func readChange(res *Result, where, accountID string, entryTime, raw json.RawMessage, opts Options) {
 	problem := func(reason string) { res.Problems = append(res.Problems, Problem{Where: where, Reason: reason}) }
 	var head struct {
 		Field string          `json:"field"`
 		Value json.RawMessage `json:"value"`
+		Time  json.RawMessage `json:"time"` // the entry's, kept on a quarantined health change
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
 		problem(jsonReason(err))
@@ -166,10 +169,10 @@ func readChange(res *Result, where, accountID string, raw json.RawMessage, opts 
 	}
 	if !ok {
 		problem(fmt.Sprintf("no workspace is configured for phone number id %q or business account %q; kept in quarantine until one is", phoneID, accountID))
-		res.Unrouted = append(res.Unrouted, Unrouted{PhoneNumberID: phoneID, AccountID: accountID, Where: where, Change: bytes.Clone(raw)})
+		res.Unrouted = append(res.Unrouted, Unrouted{PhoneNumberID: phoneID, AccountID: accountID, Where: where, Change: quarantined(head.Field, raw, entryTime)})
 		return
 	}
-	c := &change{res: res, where: where, field: head.Field, workspace: workspace,
+	c := &change{res: res, where: where, field: head.Field, workspace: workspace, time: cmp.Or(string(entryTime), string(head.Time)),
 		props: map[string]any{"wa_business_account": accountID}, names: map[string]string{}}
 	if phoneID != "" {
 		c.props["wa_phone_number_id"] = phoneID
@@ -213,9 +216,10 @@ func readChange(res *Result, where, accountID string, raw json.RawMessage, opts 
 		known = true
 		c.item("errors", head.Value, (*change).valueErrors)
 	}
-	if !known {
-		// Account, template and quality updates and fields to come: kept
-		// as they are, counted in no KPI.
+	if !known && healthFields[head.Field] != nil {
+		c.item("value", head.Value, (*change).health)
+	} else if !known {
+		// Fields to come: kept as they are, counted in no KPI.
 		c.item("value", raw, (*change).other)
 	}
 }

@@ -40,7 +40,7 @@ func body(values ...string) []byte {
 		}
 		changes = append(changes, `{"field": "messages", "value": `+v+`}`)
 	}
-	return []byte(`{"object": "whatsapp_business_account", "entry": [{"id": "` + accountID + `", "changes": [` + strings.Join(changes, ",") + `]}]}`)
+	return []byte(`{"object": "whatsapp_business_account", "entry": [{"id": "` + accountID + `", "time": 1767226000, "changes": [` + strings.Join(changes, ",") + `]}]}`)
 }
 
 // value is a messages change value with metadata, a contact and items.
