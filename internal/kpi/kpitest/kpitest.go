@@ -15,6 +15,9 @@
 //	receipts web=none,sms=delivered…  which statuses channels report (store.ParseReceipts)
 //	event {json}                    one event in the generic format
 //	repeat N {json with {i}}        N events, {i} replaced by 1..N
+//	meta [currency=C] [template=ID=NAME…] [fetched=RFC3339] {json}
+//	                                Meta's pricing_analytics or template_analytics answer, read into events
+//	                                as 'omnikpi import-meta' reads it (internal/ingest/metaanalytics)
 //	request from=… to=… kpi=…       a KPI request in the query syntax of GET /v1/kpis
 //	expect [group=k:v,…] ID [currency=C] [label=L] value=V|null numerator=N denominator=D rating=R reason=…
 //	                                also unit=, previous=, change=, last_year=, change_last_year=, change_unit=,
@@ -41,8 +44,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/omnikpi/omnikpi/internal/event"
+	"github.com/omnikpi/omnikpi/internal/ingest/metaanalytics"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store"
 )
@@ -221,6 +226,12 @@ func parse(text string) (*script, error) {
 				e.Workspace = ws
 				s.events = append(s.events, e)
 			}
+		case "meta":
+			events, err := metaEvents(ws, rest)
+			if err != nil {
+				return nil, lineErr(err)
+			}
+			s.events = append(s.events, events...)
 		case "view":
 			name, args, _ := strings.Cut(rest, " ")
 			if _, ok := kpi.ViewNamed(name); !ok {
@@ -563,4 +574,33 @@ func ratePrice(f string) (store.RatePrice, error) {
 		}
 	}
 	return p, nil
+}
+
+// metaEvents reads a meta line: options, then Meta's answer as JSON.
+func metaEvents(ws, rest string) ([]event.Event, error) {
+	i := strings.Index(rest, "{")
+	if i < 0 {
+		return nil, fmt.Errorf("meta needs Meta's answer as JSON")
+	}
+	opts := metaanalytics.Options{Workspace: ws, Templates: map[string]string{}, FetchedAt: time.Unix(0, 0)}
+	for _, f := range strings.Fields(rest[:i]) {
+		k, v, _ := strings.Cut(f, "=")
+		switch k {
+		case "currency":
+			opts.Currency = v
+		case "template":
+			id, name, _ := strings.Cut(v, "=")
+			opts.Templates[id] = name
+		case "fetched":
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return nil, err
+			}
+			opts.FetchedAt = t
+		default:
+			return nil, fmt.Errorf("meta: unknown option %q", k)
+		}
+	}
+	res, err := metaanalytics.Parse([]byte(rest[i:]), opts)
+	return res.Events, err
 }
