@@ -119,6 +119,14 @@ var catalogueEntries = []entry{
 		Formula: "customers who opted out in the period (a stop word, an unsubscribe button, WhatsApp's stop of marketing messages), each once"}, plain("opt_outs_n", "", 1)},
 	{Definition{ID: "opt_ins", Name: "Opt-ins", Section: "messages", Unit: Count, Direction: HigherIsBetter,
 		Formula: "customers who opted in, or resumed marketing messages, in the period, each once"}, plain("opt_ins_n", "", 1)},
+	{Definition{ID: "frequency_capped_rate", Name: "Frequency-capped rate", Section: "messages", Unit: Percent, Direction: LowerIsBetter,
+		Formula: "campaign messages failed with WhatsApp error 131049 (per-user marketing limit) or 131048 (spam rate limit) ÷ campaign messages sent × 100"}, plain("capped_e", "sent_e", 100)},
+	{Definition{ID: "quality_drops", Name: "Quality drops", Section: "health", Unit: Count, Direction: LowerIsBetter,
+		Formula: "WhatsApp business numbers flagged for low quality, and templates whose quality fell to yellow or red, in the period"}, plain("quality_drops_n", "", 1)},
+	{Definition{ID: "template_setbacks", Name: "Templates paused or recategorised", Section: "health", Unit: Count, Direction: LowerIsBetter,
+		Formula: "WhatsApp templates paused, disabled or moved to another category in the period"}, plain("template_setbacks_n", "", 1)},
+	{Definition{ID: "messaging_limit_changes", Name: "Messaging limit changes", Section: "health", Unit: Count,
+		Formula: "changes of a WhatsApp business number's messaging limit in the period, up or down"}, plain("limit_changes_n", "", 1)},
 
 	// 2. Revenue and campaign economics.
 	{Definition{ID: "rpc", Name: "Revenue per conversation", Section: "revenue", Unit: Money, Direction: HigherIsBetter,

@@ -32,6 +32,8 @@ var families = []family{
 	{"campaign-revenue", []string{"campaign_revenue"}},
 	{"opt-outs", []string{"opted_out"}},
 	{"consent", []string{"opt_outs_n", "opt_ins_n"}},
+	{"frequency-capped", []string{"capped_e"}},
+	{"account-health", []string{"quality_drops_n", "template_setbacks_n", "limit_changes_n"}},
 	{"orders", []string{"orders", "orders_undone", "orders_cur", "gross", "net"}},
 	{"costs", []string{"cost", "cost_msg_sw"}},
 	{"leads", []string{"leads", "leads_qualified"}},
