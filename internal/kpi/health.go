@@ -234,8 +234,10 @@ var _ = register(View{
 	Name: "account-health", Path: "/v1/whatsapp/health", Schema: "HealthReport", Request: true,
 	Summary: "WhatsApp account health: each business number's quality and messaging limit, each template's status, quality and category, and the period's changes",
 	Columns: healthColumns,
-	Run:     func(ctx context.Context, e *Engine, r Request, _ Params) (Result, error) { return e.AccountHealth(ctx, r) },
-	New:     func(Params) Result { return &HealthReport{} },
+	Run: func(ctx context.Context, e *Engine, r Request, _ Params) (Result, error) {
+		return e.AccountHealth(ctx, r)
+	},
+	New: func(Params) Result { return &HealthReport{} },
 })
 
 var healthColumns = []Column{
