@@ -146,6 +146,7 @@ func (h *handler) routes() []route {
 		{"GET /v1/session", fn(h.getSession)},
 		{"DELETE /v1/session", h.auth(h.deleteSession)},
 		{"POST /v1/events", h.auth(h.shed(h.postEvents))},
+		{"POST /v1/meta/analytics", h.auth(h.shed(h.postMetaAnalytics))},
 		{"PUT /v1/alerts/{id}", h.auth(h.putAlert)},
 		{"DELETE /v1/alerts/{id}", h.auth(h.deleteAlert)},
 		{"GET /v1/catalogue", h.auth(h.getCatalogue)},

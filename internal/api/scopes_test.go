@@ -58,6 +58,7 @@ var scopeRequests = map[string]struct {
 	"GET /v1/conversations/unclosed": {store.ScopeRead, "/v1/conversations/unclosed", ""},
 	"GET /v1/links":                  {store.ScopeRead, "/v1/links", ""},
 	"POST /v1/links":                 {store.ScopeAdmin, "/v1/links", `{"channel":"sms"}`}, // refused: nothing made
+	"POST /v1/meta/analytics":        {store.ScopeIngest, "/v1/meta/analytics", `{}`},
 }
 
 // unkeyed routes take no key: probes, the document, signing in, the

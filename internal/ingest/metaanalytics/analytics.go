@@ -653,3 +653,22 @@ func lineOf(data []byte, off int64) int {
 	off = min(max(off, 0), int64(len(data)))
 	return bytes.Count(data[:off], []byte("\n")) + 1
 }
+
+// TemplateNames reads ID=NAME pairs (the CLI's --template, the API's
+// template=) into Options.Templates.
+func TemplateNames(pairs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range pairs {
+		for _, pair := range strings.Split(p, ",") {
+			id, name, ok := strings.Cut(strings.TrimSpace(pair), "=")
+			if !ok || id == "" || name == "" {
+				return nil, fmt.Errorf("template %q: want Meta's template id = the template's name, such as 1421988012088524=spring_sale", pair)
+			}
+			if old, dup := out[id]; dup && old != name {
+				return nil, fmt.Errorf("template %s is named twice: %s and %s", id, old, name)
+			}
+			out[id] = name
+		}
+	}
+	return out, nil
+}
