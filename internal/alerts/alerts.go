@@ -28,8 +28,10 @@ var Conditions = []string{"below", "above", "worse_than_band", "better_than_band
 // them keep working; Normalize renames them.
 var conditionAliases = map[string]string{"below_band": "worse_than_band", "above_band": "better_than_band"}
 
-// Normalize returns the rule with its condition under its current name.
+// Normalize returns the rule with its condition under its current name,
+// and a built-in named by its id alone filled in (see Builtins).
 func Normalize(r store.AlertRule) store.AlertRule {
+	r = builtin(r)
 	r.Condition = condition(r.Condition)
 	return r
 }
@@ -43,8 +45,9 @@ func condition(c string) string {
 }
 
 // Validate checks a rule and names the field at fault. The former names
-// of conditions are accepted.
+// of conditions are accepted, and a built-in's id without a KPI.
 func Validate(r store.AlertRule) error {
+	r = builtin(r)
 	if r.ID == "" {
 		return &kpi.RequestError{Field: "id", Reason: "is required"}
 	}
