@@ -80,6 +80,7 @@ type handler struct {
 	limits     *limiter // requests by key
 	uses       *KeyUses // last uses of keys, written in batches
 	track      *trackerState
+	answers    *answerCache // the views' answers, with a journal
 }
 
 // New returns the API with every route.
@@ -99,6 +100,7 @@ func New(s store.Store, ingester Submitter, engine *kpi.Engine, log *slog.Logger
 	h.adminToken = opts.AdminToken
 	h.limits, h.uses = newLimiter(opts.RateLimit, opts.RateBurst), opts.KeyUses
 	h.track = newTrackerState(opts.TrackerRateLimit, opts.TrackerRateBurst)
+	h.answers = newAnswerCache()
 	if h.uses == nil {
 		h.uses = NewKeyUses(s, log)
 	}
@@ -115,7 +117,7 @@ func New(s store.Store, ingester Submitter, engine *kpi.Engine, log *slog.Logger
 	for _, rt := range h.routes() {
 		mux.Handle(rt.pattern, rt.handler)
 	}
-	return h.timed(mux)
+	return h.timed(h.answers.noteChanges(mux))
 }
 
 // route is one pattern of the API and what serves it.
@@ -141,7 +143,7 @@ func (h *handler) routes() []route {
 		{"GET /healthz", fn(h.health)},
 		{"GET /readyz", fn(h.ready)},
 		{"GET /metrics", fn(h.getMetrics)},
-		{"GET /v1/openapi.json", fn(serveOpenAPI)},
+		{"GET /v1/openapi.json", gzipped(fn(serveOpenAPI))},
 		{"POST /v1/session", fn(h.postSession)},
 		{"GET /v1/session", fn(h.getSession)},
 		{"DELETE /v1/session", h.auth(h.deleteSession)},
@@ -149,20 +151,20 @@ func (h *handler) routes() []route {
 		{"POST /v1/meta/analytics", h.auth(h.shed(h.postMetaAnalytics))},
 		{"PUT /v1/alerts/{id}", h.auth(h.putAlert)},
 		{"DELETE /v1/alerts/{id}", h.auth(h.deleteAlert)},
-		{"GET /v1/catalogue", h.auth(h.getCatalogue)},
+		{"GET /v1/catalogue", gzipped(h.auth(h.getCatalogue))},
 		{"GET /v1/workspace", h.auth(h.getWorkspace)},
 		{"GET /v1/links", h.auth(h.getLinks)},
 		{"POST /v1/links", h.auth(h.postLink)},
 	}
 	for _, v := range kpi.Views() { // GET /v1/kpis, /v1/funnel, /v1/alerts…
-		rs = append(rs, route{"GET " + v.Path, h.auth(h.view(v))})
+		rs = append(rs, route{"GET " + v.Path, gzipped(h.auth(h.cachedView(v)))})
 	}
 	rs = append(rs, h.adminRoutes()...)
 	rs = append(rs, h.erasureRoutes()...)
 	rs = append(rs, h.quarantineRoutes()...)
 	rs = append(rs, h.webhookRoutes()...)
 	rs = append(rs, h.trackerRoutes()...)
-	dashboard := web.Handler()
+	dashboard := gzipped(web.Handler())
 	return append(rs,
 		route{"GET /{$}", dashboard},
 		route{"GET /static/", dashboard},

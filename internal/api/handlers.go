@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/omnikpi/omnikpi/internal/alerts"
 	"github.com/omnikpi/omnikpi/internal/audit"
@@ -107,6 +108,50 @@ func (h *handler) view(v *kpi.View) http.HandlerFunc {
 			writeJSON(w, http.StatusOK, out)
 		}
 	}
+}
+
+// cachedView serves a KPI view's answers from the answer cache while the
+// data they read is the same: with a journal, the store changes only when
+// its applier applies records (journal.Applied) or this server takes a
+// change. Without one, every answer is computed.
+func (h *handler) cachedView(v *kpi.View) http.HandlerFunc {
+	serve := h.view(v)
+	if !v.Request || h.journal == nil || h.answers == nil {
+		return serve
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		key := h.answers.key(WorkspaceFrom(r.Context()), r.URL.Path, r.URL.Query().Encode(), h.journal.Applied())
+		if a, ok := h.answers.get(key); ok {
+			writeAnswer(w, a, "hit")
+			return
+		}
+		buf := &bufferedAnswer{header: http.Header{}}
+		serve(buf, r)
+		a := &answer{body: buf.body.Bytes(), contentType: buf.header.Get("Content-Type"),
+			disposition: buf.header.Get("Content-Disposition"), made: time.Now()}
+		if buf.status != http.StatusOK {
+			for k, vals := range buf.header {
+				w.Header()[k] = vals
+			}
+			w.WriteHeader(buf.status)
+			w.Write(a.body)
+			return
+		}
+		h.answers.put(key, a)
+		writeAnswer(w, a, "miss")
+	}
+}
+
+// writeAnswer sends a view's answer, saying whether it came from the
+// cache.
+func writeAnswer(w http.ResponseWriter, a *answer, cache string) {
+	w.Header().Set("Content-Type", a.contentType)
+	if a.disposition != "" {
+		w.Header().Set("Content-Disposition", a.disposition)
+	}
+	w.Header().Set("Omnikpi-Cache", cache)
+	w.WriteHeader(http.StatusOK)
+	w.Write(a.body)
 }
 
 func (h *handler) getCatalogue(w http.ResponseWriter, r *http.Request) {

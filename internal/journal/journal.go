@@ -642,6 +642,14 @@ func (j *Journal) Lag() Lag {
 	return l
 }
 
+// Applied is the last record the store holds: it grows whenever the
+// applier has moved records into the store.
+func (j *Journal) Applied() uint64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.applied
+}
+
 // Dir is the journal's directory.
 func (j *Journal) Dir() string { return j.dir }
 

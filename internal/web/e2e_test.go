@@ -177,16 +177,22 @@ func (p *page) eval(js string, v any) {
 func (p *page) wait(view string) {
 	p.t.Helper()
 	var state struct {
-		Render int    `json:"render"`
-		State  string `json:"state"`
-		View   string `json:"view"`
-		Error  string `json:"error"`
+		Render                      int    `json:"render"`
+		State                       string `json:"state"`
+		View                        string `json:"view"`
+		Error                       string `json:"error"`
+		LoadMS, DrawMS, SinceOpenMS string
 	}
 	js := fmt.Sprintf(`(() => { const m = document.querySelector('#view'); const n = +m.dataset.render || 0;
 		return n > %d && m.dataset.state !== 'loading' && m.dataset.view === %q ? {render: n, state: m.dataset.state, view: m.dataset.view,
-		error: (m.querySelector('.error:not([hidden])') || {}).textContent || ''} : null; })()`, p.render, view)
+		error: (m.querySelector('.error:not([hidden])') || {}).textContent || '',
+		LoadMS: m.dataset.loadMs || '', DrawMS: m.dataset.drawMs || '', SinceOpenMS: m.dataset.sinceOpenMs || ''} : null; })()`, p.render, view)
 	p.run(chromedp.Poll(js, &state, chromedp.WithPollingTimeout(30*time.Second)))
 	p.render = state.Render
+	if view != "signin" {
+		// Timings for the record, never asserted: the machines are shared.
+		p.t.Logf("timing: %s requests and build %s ms, drawing %s ms, %s ms since the page opened", view, state.LoadMS, state.DrawMS, state.SinceOpenMS)
+	}
 	if state.State == "error" && view != "signin" {
 		p.t.Fatalf("view %s shows an error: %s", view, state.Error)
 	}

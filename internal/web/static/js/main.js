@@ -120,6 +120,7 @@ async function render() {
   main.dataset.render = seq;
   main.setAttribute('aria-busy', 'true');
   document.title = view.title + ' · omnikpi';
+  const started = performance.now();
   let nodes;
   try {
     nodes = await view.render(ctx);
@@ -129,7 +130,13 @@ async function render() {
     main.dataset.state = 'error';
   }
   if (seq !== state.renders || !state.session) return;
+  const answered = performance.now();
   main.replaceChildren(h('h1', { class: 'view-title' }, view.title, h('small', null, ctx.periodText)), ...[nodes].flat(Infinity).filter((n) => n));
+  // How long the view took: its requests and building, then drawing; and
+  // since the page opened (the browser test logs them).
+  main.dataset.loadMs = Math.round(answered - started);
+  main.dataset.drawMs = Math.round(performance.now() - answered);
+  main.dataset.sinceOpenMs = Math.round(performance.now());
   if (main.dataset.state !== 'error') main.dataset.state = 'ready';
   main.removeAttribute('aria-busy');
 }
@@ -229,7 +236,8 @@ function drawFilters(ctx, view) {
 }
 
 // loadOptions finds the values the filters offer: the year's channels,
-// campaigns and their templates, agents and currencies.
+// campaigns and their templates, agents and currencies, in one cheap
+// request (/v1/dimensions) that never holds up the view.
 async function loadOptions() {
   // The lists change slowly: a page reload in the same tab reuses them.
   const cacheKey = 'omnikpi.options.' + state.session.workspace;
@@ -242,27 +250,11 @@ async function loadOptions() {
   } catch { /* no storage */ }
   const tz = state.session.time_zone;
   const to = fmt.addDays(fmt.today(tz), 1), from = fmt.addDays(to, -366);
-  const get = (q) => api.get(api.url('/v1/kpis', Object.assign({ from, to }, q))).catch(() => ({ rows: [] }));
-  const [byChannel, byCampaign, byAgent, money] = await Promise.all([
-    get({ kpi: 'messages_sent,conversations,visits,impressions', group_by: 'channel' }),
-    get({ kpi: 'messages_sent', group_by: 'campaign,template' }),
-    get({ kpi: 'conversations', group_by: 'agent' }),
-    get({ kpi: 'gross_revenue' }),
-  ]);
-  const o = { channels: [], campaigns: [], templates: {}, agents: [], currencies: [] };
-  for (const r of byChannel.rows) {
-    if (r.group.channel && r.kpis.some((k) => k.value)) o.channels.push(r.group.channel);
-  }
-  for (const r of byCampaign.rows) {
-    const c = r.group.campaign, t = r.group.template;
-    if (!c) continue;
-    if (!o.templates[c]) { o.templates[c] = []; o.campaigns.push(c); }
-    if (t) o.templates[c].push(t);
-  }
-  for (const r of byAgent.rows) if (r.group.agent) o.agents.push(r.group.agent);
-  for (const r of money.rows) for (const k of r.kpis) if (k.currency && !o.currencies.includes(k.currency)) o.currencies.push(k.currency);
-  o.channels.sort(); o.campaigns.sort(); o.agents.sort(); o.currencies.sort();
+  const d = await api.get(api.url('/v1/dimensions', { from, to })).catch(() => null);
+  const o = d ? { channels: d.channels, campaigns: d.campaigns, templates: d.templates, agents: d.agents, currencies: d.currencies }
+    : { channels: [], campaigns: [], templates: {}, agents: [], currencies: [] };
   state.options = o;
+  if (!d) return; // asked again on the next start
   try { sessionStorage.setItem(cacheKey, JSON.stringify({ at: Date.now(), options: o })); } catch { /* no storage */ }
 }
 
