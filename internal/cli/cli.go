@@ -46,6 +46,7 @@ func commands() []command {
 		{"demo", "generate a realistic data set, import it, print the KPIs and serve them", runDemo},
 		{"serve", "serve HTTP ingestion and the REST API", runServe},
 		{"import", "import .jsonl or .csv event files (gzip too)", runImport},
+		{"import-meta", "import Meta's pricing and template analytics answers, to reconcile with omnikpi's figures", runImportMeta},
 		{"report", "print KPIs as a table, JSON or CSV", runReport},
 		{"keys", "create, list, rotate and revoke API keys of a workspace", runKeys},
 		{"audit", "print a workspace's audit trail: who changed what, and when", runAudit},
