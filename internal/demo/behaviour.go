@@ -12,10 +12,8 @@ func (g *gen) shared() {
 		t := g.at(float64(day) + 0.5)
 		if t.Day() == 1 || day == 0 {
 			g.ev(t, "campaign_cost").s("amount", "300.00").s("currency", "EUR").raw("props", `{"cost_type":"software"}`).end()
-			// WhatsApp reviews the number's messaging limit now and then.
-			g.ev(t, "channel_event").s("channel", "whatsapp").
-				raw("props", `{"type":"phone_number_quality_update","value":{"event":"ONBOARDING","current_limit":"TIER_10K"}}`).end()
 		}
+		g.health(day, t)
 		for _, platform := range []string{"facebook", "instagram", "tiktok"} {
 			impressions := int64(2000 + g.rng.IntN(3000))
 			g.ev(t, "impression").s("channel", platform).n("count", impressions).end()
@@ -126,6 +124,8 @@ func (g *gen) campaignMessage(c *campaign) {
 		code := "131026"
 		if g.chance(0.4) {
 			code = "131047"
+		} else if c.name == "daily_deals" && g.ids%3 == 0 {
+			code = "131049" // the blast reaches people over WhatsApp's marketing limit
 		}
 		status(sent.Add(3*time.Second), "message_failed").raw("props", `{"error_code":"`+code+`"}`).end()
 		g.flushMessage()

@@ -1422,6 +1422,33 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		if rows := p.figures("[data-table=firings] td[data-kpi=rule]"); len(rows) != len(firings.Firings) {
 			t.Errorf("%d firings shown, API %d", len(rows), len(firings.Firings))
 		}
+		// The account-health panel shows each number and template as the API
+		// gives them: the demo's number flagged, its deal blast paused.
+		var health kpi.HealthReport
+		p.getJSON(p.src("health"), &health)
+		shown := map[string]string{}
+		for _, f := range p.figures("[data-panel=health] td[data-kpi]") {
+			shown[f.Row+"|"+f.KPI] = f.Value
+		}
+		if len(health.PhoneNumbers) == 0 || len(health.Templates) == 0 {
+			t.Fatalf("the demo's health: %+v", health)
+		}
+		for _, n := range health.PhoneNumbers {
+			if shown[n.DisplayPhoneNumber+"|quality"] != deref(n.Quality) || shown[n.DisplayPhoneNumber+"|messaging_limit"] != deref(n.MessagingLimit) {
+				t.Errorf("number %s shown %q at %q, API %q at %q", n.DisplayPhoneNumber, shown[n.DisplayPhoneNumber+"|quality"],
+					shown[n.DisplayPhoneNumber+"|messaging_limit"], deref(n.Quality), deref(n.MessagingLimit))
+			}
+		}
+		for _, tp := range health.Templates {
+			key := deref(tp.ID)
+			if shown[key+"|status"] != deref(tp.Status) || shown[key+"|quality_score"] != deref(tp.Quality) || shown[key+"|category"] != deref(tp.Category) {
+				t.Errorf("template %s shown %q/%q/%q, API %q/%q/%q", deref(tp.Name), shown[key+"|status"], shown[key+"|quality_score"],
+					shown[key+"|category"], deref(tp.Status), deref(tp.Quality), deref(tp.Category))
+			}
+		}
+		if flagged := p.figures("[data-table=health-numbers] td.state.firing"); len(flagged) != 1 {
+			t.Errorf("%d numbers shown flagged, want the demo's one", len(flagged))
+		}
 		p.checkView("alerts", 0, false)
 		p.shot("12-alerts")
 	})
