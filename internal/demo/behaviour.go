@@ -92,6 +92,16 @@ func (g *gen) poisson(mean float64) int {
 	}
 }
 
+// demoAds are the click-to-WhatsApp ads (id and headline) chats come from.
+var demoAds = [][2]string{{"120211800000000101", "Spring sale: 20 % off everything"}, {"120211800000000102", "Free shipping this week"},
+	{"120211800000000103", "New in: summer collection"}}
+
+// demoButtons and demoPages are what the campaigns' clicks name: a quick
+// reply's title and payload, a link's page.
+var demoButtons = []string{`{"title":"Shop now","payload":"SHOP_NOW","button_type":"quick_reply"}`,
+	`{"title":"See more","payload":"SEE_MORE","button_type":"quick_reply"}`, `{"title":"Not interested","payload":"NO_THANKS","button_type":"quick_reply"}`}
+var demoPages = []string{"sale", "new-in", "bestsellers", "products/linen-shirt"}
+
 // templateCategory is the category the sending system registers a
 // WhatsApp template's messages with; Meta bills them all as marketing, so
 // the welcome template, sent as utility, shows as billed in another
@@ -156,7 +166,14 @@ func (g *gen) campaignMessage(c *campaign) {
 		if c.channel == "whatsapp" && g.chance(0.5) {
 			kind = "button_clicked"
 		}
-		status(t, kind).s("product", "sku_"+strconv.Itoa(g.rng.IntN(40))).end()
+		n := g.rng.IntN(40)
+		click := status(t, kind).s("product", "sku_"+strconv.Itoa(n))
+		if kind == "button_clicked" {
+			click.raw("props", demoButtons[n%len(demoButtons)])
+		} else {
+			click.raw("props", `{"url":"https://shop.example.com/`+demoPages[n%len(demoPages)]+`"}`)
+		}
+		click.end()
 	}
 	g.flushMessage()
 	if read && g.chance(replyRate) {
@@ -238,6 +255,7 @@ func (g *gen) conversation() {
 	base := func(kind string) *gen {
 		return g.ev(t, kind).s("channel", channel).s("conversation", conv).s("customer", g.cust)
 	}
+	var fromAd bool // set below, once the chat has opened
 	msg := func(actor, text string) {
 		id := "wamid.c" + strconv.Itoa(g.ids+1) // named after the event that sends it
 		kind := "message_sent"
@@ -253,7 +271,10 @@ func (g *gen) conversation() {
 		if actor != "customer" && channel != "web" {
 			// Replies get receipts like any outbound message; the customer
 			// is in the chat, so they are read within seconds.
-			if channel != "instagram" {
+			if fromAd {
+				g.ev(t.Add(time.Second), "message_delivered").s("channel", channel).s("message", id).s("customer", g.cust).
+					raw("props", `{"pricing_category":"service","pricing_type":"free_entry_point","wa_phone_number_id":"`+demoPhoneNumberID+`"}`).end()
+			} else if channel != "instagram" {
 				g.ev(t.Add(time.Second), "message_delivered").s("channel", channel).s("message", id).s("customer", g.cust).end()
 			}
 			if g.chance(0.93) {
@@ -263,6 +284,19 @@ func (g *gen) conversation() {
 	}
 	base("conversation_opened").end()
 	msg("customer", g.question())
+	// Every fifth WhatsApp chat was opened from a click-to-WhatsApp ad: the
+	// lead the webhook derives from the message's referral, and replies
+	// Meta prices as free entry point. Chosen by number, not by chance, so
+	// the rest of the history stays as it was.
+	fromAd = channel == "whatsapp" && g.stats.Conversations%5 == 0
+	if fromAd {
+		ad := demoAds[g.stats.Conversations/5%len(demoAds)]
+		clid := "ARAkLkA8rmlFeiCktEJQ-QTwRiyYHAFDLMNDBH0CD3qpjd0HR4irJ6LEkR7JwFF4XvnO2E4Nx0-eM-GABDLOPaOdRMv-_zfUQ" + strconv.Itoa(g.stats.Conversations)
+		referral := `{"source_url":"https://fb.me/` + ad[0] + `","source_id":"` + ad[0] + `","source_type":"ad","headline":"` + ad[1] +
+			`","media_type":"image","ctwa_clid":"` + clid + `"}`
+		g.ev(t, "lead_created").s("channel", channel).s("customer", g.cust).s("source", "ad").s("medium", "click_to_whatsapp").
+			raw("props", `{"type":"text","ad_id":"`+ad[0]+`","ctwa_clid":"`+clid+`","referral":`+referral+`}`).end()
+	}
 	if g.chance(0.5) {
 		t = t.Add(time.Duration(1+g.rng.IntN(4)) * time.Second)
 		msg("bot", "Thanks! An agent will be with you shortly.")

@@ -28,11 +28,11 @@ func (c *sqlCtx) TouchKinds() string { return store.SQLList(touchKinds) }
 
 // touch is one event of a customer's journey.
 type touch struct {
-	id, kind                  string
-	ts                        int64
-	channel, campaign, source *string
-	duration                  int64
-	product                   *string
+	id, kind                          string
+	ts                                int64
+	channel, campaign, source, medium *string
+	duration                          int64
+	product                           *string
 }
 
 // counts reports whether the event is a touchpoint for attribution.
@@ -90,7 +90,7 @@ func (e *Engine) readJourneys(ctx context.Context, res *resolved) (*journeys, er
 		t := &touch{}
 		var customer string
 		var duration *int64
-		if err := rows.Scan(&t.id, &customer, &t.ts, &t.kind, &t.channel, &t.campaign, &t.source, new(*string), &duration, &t.product); err != nil {
+		if err := rows.Scan(&t.id, &customer, &t.ts, &t.kind, &t.channel, &t.campaign, &t.source, &t.medium, &duration, &t.product); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read touch-events: %w", err)
 		}
@@ -307,14 +307,8 @@ func touchGroup(res *resolved, groups map[string]*groupData, customer string, t 
 // values value gives and the time at, or nil when the request's filters
 // leave it out.
 func dimGroup(res *resolved, groups map[string]*groupData, at int64, value func(dim string) *string) (*groupData, error) {
-	for dim, accepted := range res.Filters {
-		if len(accepted) == 0 {
-			continue
-		}
-		v := value(dim)
-		if v == nil || !contains(accepted, *v) {
-			return nil, nil
-		}
+	if !res.keeps(value) {
+		return nil, nil
 	}
 	cells := make([]*string, len(res.GroupBy))
 	for i, dim := range res.GroupBy {
@@ -326,4 +320,18 @@ func dimGroup(res *resolved, groups map[string]*groupData, at int64, value func(
 		bucket = &b
 	}
 	return groupFor(groups, cells, bucket, res.Location)
+}
+
+// keeps reports whether the request's filters keep a figure computed in Go
+// whose dimension values value gives (nil for a dimension it lacks).
+func (res *resolved) keeps(value func(dim string) *string) bool {
+	for dim, accepted := range res.Filters {
+		if len(accepted) == 0 {
+			continue
+		}
+		if v := value(dim); v == nil || !contains(accepted, *v) {
+			return false
+		}
+	}
+	return true
 }

@@ -564,6 +564,79 @@ func (p *page) checkTable(table, src string, dims ...string) {
 	}
 }
 
+// checkAds compares the ads and clicks tables with the API's: each ad's
+// chats, conversations, free-entry-point messages, orders and revenue,
+// and each button's and link's clicks.
+func (p *page) checkAds() {
+	p.t.Helper()
+	var ads struct {
+		Ads []struct {
+			AdID                   *string `json:"ad_id"`
+			Leads, Conversations   float64
+			FreeEntryPointMessages float64 `json:"free_entry_point_messages"`
+			Orders                 float64
+			Revenue                []struct {
+				Currency string
+				Revenue  float64
+			}
+		}
+	}
+	p.getJSON(p.src("ads"), &ads)
+	cells := map[string]string{}
+	for _, f := range p.figures("[data-table=ads] td[data-kpi]") {
+		cells[f.Row+"|"+f.KPI] = f.Value
+	}
+	orders := 0.0
+	for _, a := range ads.Ads {
+		id := str(a.AdID)
+		want := map[string]*float64{"leads": num(a.Leads), "conversations": num(a.Conversations),
+			"free_entry_point_messages": num(a.FreeEntryPointMessages), "orders": num(a.Orders), "revenue": nil}
+		if len(a.Revenue) > 0 {
+			want["revenue"] = num(a.Revenue[0].Revenue)
+		}
+		for k, v := range want {
+			if got, ok := cells[id+"|"+k]; !ok || !same(got, v) {
+				p.t.Errorf("ad %s: %s = %q, API %s", id, k, got, show(v))
+			}
+		}
+		orders += a.Orders
+	}
+	if len(ads.Ads) == 0 || orders == 0 {
+		p.t.Errorf("the ads table has %d ads and %v orders: the demo's chats from ads and their orders are missing", len(ads.Ads), orders)
+	}
+	var clicks struct {
+		Rows []struct {
+			Kind                                        string
+			Label, Payload, Channel, Campaign, Template *string
+			Total, Unique                               float64
+		}
+	}
+	p.getJSON(p.src("clicks"), &clicks)
+	cells = map[string]string{}
+	for _, f := range p.figures("[data-table=clicks] td[data-kpi]") {
+		cells[f.Row+"|"+f.KPI] = f.Value
+	}
+	shown := 0
+	for _, r := range clicks.Rows {
+		row := strings.Join([]string{r.Kind, str(r.Label), str(r.Payload), str(r.Channel), str(r.Campaign), str(r.Template)}, "|")
+		if _, ok := cells[row+"|total"]; !ok {
+			continue // past the rows the table shows
+		}
+		shown++
+		for k, v := range map[string]float64{"total": r.Total, "unique": r.Unique} {
+			if got := cells[row+"|"+k]; !same(got, &v) {
+				p.t.Errorf("clicks of %s: %s = %q, API %v", row, k, got, v)
+			}
+		}
+		if r.Label == nil {
+			p.t.Errorf("clicks of %s name no button or link", row)
+		}
+	}
+	if shown == 0 || shown != min(50, len(clicks.Rows)) {
+		p.t.Errorf("the clicks table shows %d of the API's %d rows", shown, len(clicks.Rows))
+	}
+}
+
 // checkCosts compares the messaging cost table with the API's breakdown:
 // a row per campaign, template, category, type and country, its counts
 // and cost.
@@ -1255,6 +1328,15 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		p.shot("09-funnel-attribution")
 	})
 
+	step("clicks and click-to-WhatsApp ads", func(t *testing.T) {
+		p.t = t
+		p.click("a[data-nav=ads]")
+		p.wait("ads")
+		p.checkAds()
+		p.checkView("ads", 0, false)
+		p.shot("09c-clicks-ads")
+	})
+
 	step("business hours show on the overview, and Clear resets them", func(t *testing.T) {
 		p.t = t
 		p.click("a[data-nav=overview]")
@@ -1462,7 +1544,7 @@ func TestDashboard_EndToEnd(t *testing.T) {
 			charts int
 		}{
 			{"overview", 6}, {"campaigns", 2}, {"recipients", 1}, {"abtest", 0}, {"service", 2},
-			{"funnel", 3}, {"cohorts", 1}, {"sendtime", 1}, {"alerts", 0},
+			{"funnel", 3}, {"ads", 0}, {"cohorts", 1}, {"sendtime", 1}, {"alerts", 0},
 		} {
 			switch v.view {
 			case "recipients":

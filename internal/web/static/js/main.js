@@ -8,6 +8,7 @@ import overview from './views/overview.js';
 import { campaigns, recipients, abtest } from './views/campaigns.js';
 import service from './views/service.js';
 import funnel from './views/funnel.js';
+import ads from './views/ads.js';
 import cohorts from './views/analysis.js';
 import sendtime from './views/sendtime.js';
 import alerts from './views/alerts.js';
@@ -19,6 +20,7 @@ const VIEWS = [
   { id: 'abtest', title: 'A/B tests', render: abtest },
   { id: 'service', title: 'Conversations', render: service },
   { id: 'funnel', title: 'Funnel & attribution', render: funnel },
+  { id: 'ads', title: 'Clicks & ads', render: ads },
   { id: 'cohorts', title: 'Cohorts', render: cohorts },
   { id: 'sendtime', title: 'Send time', render: sendtime },
   { id: 'alerts', title: 'Alerts', render: alerts },
