@@ -25,6 +25,9 @@ type Recipient struct {
 	Read      string `json:"read,omitempty"`
 	Clicked   string `json:"clicked,omitempty"`
 	Failed    string `json:"failed,omitempty"`
+	// Replied is the customer's first message on the channel within the
+	// reply window after this one.
+	Replied string `json:"replied,omitempty"`
 	// FailureCode and FailureReason are the channel's error of a failed
 	// message (a WhatsApp error code and title), when it gave one.
 	FailureCode   string `json:"failure_code,omitempty"`
@@ -62,12 +65,25 @@ type FailureReport struct {
 	Reasons   []FailureReason `json:"reasons"`
 }
 
+// RecipientStatuses are what the recipients can be narrowed to: the
+// messages that failed, or got at least that far (a clicked message was
+// read and delivered), or whose recipient wrote back within the reply
+// window.
+var RecipientStatuses = []string{"failed", "delivered", "read", "clicked", "replied"}
+
 // Recipients lists the recipients of the messages sent in the period that
-// match r's filters (a campaign, a template, a variant…).
-func (e *Engine) Recipients(ctx context.Context, r Request, limit int) (RecipientReport, error) {
+// match r's filters (a campaign, a template, a variant…) and status, one
+// of RecipientStatuses or "" for all.
+func (e *Engine) Recipients(ctx context.Context, r Request, status string, limit int) (RecipientReport, error) {
 	res, all, err := e.recipients(ctx, r)
 	if err != nil {
 		return RecipientReport{}, err
+	}
+	if err := e.addReplies(ctx, res, all); err != nil {
+		return RecipientReport{}, err
+	}
+	if status != "" {
+		all = slices.DeleteFunc(all, func(rc Recipient) bool { return !rc.reached(status) })
 	}
 	rep := RecipientReport{Workspace: res.Workspace, From: res.fromText(), To: res.toText(), TimeZone: res.Location.String(),
 		Total: len(all), Recipients: all}
@@ -170,13 +186,55 @@ func (e *Engine) recipients(ctx context.Context, r Request) (*resolved, []Recipi
 	return res, out, rows.Err()
 }
 
+// reached tells whether the message got as far as status.
+func (rc Recipient) reached(status string) bool {
+	switch status {
+	case "failed":
+		return rc.Status == "failed"
+	case "delivered":
+		return rc.Delivered != ""
+	case "read":
+		return rc.Read != ""
+	case "clicked":
+		return rc.Clicked != ""
+	case "replied":
+		return rc.Replied != ""
+	}
+	return true
+}
+
+// addReplies sets the time of each recipient's first reply.
+func (e *Engine) addReplies(ctx context.Context, res *resolved, all []Recipient) error {
+	at := map[string]int{}
+	for i, rc := range all {
+		at[rc.Message] = i
+	}
+	rows, err := e.query(ctx, res, "recipient-replies")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var message string
+		var ms int64
+		if err := rows.Scan(&message, &ms); err != nil {
+			return fmt.Errorf("read recipient-replies: %w", err)
+		}
+		if i, ok := at[message]; ok {
+			all[i].Replied = time.UnixMilli(ms).In(res.Location).Format(time.RFC3339)
+		}
+	}
+	return rows.Err()
+}
+
 var _ = register(View{
 	Name: "recipients", Path: "/v1/campaigns/recipients", Schema: "RecipientReport", Request: true,
 	Summary: "Drill-down: one row per recipient message of the filtered campaign or template, its furthest status and failure reason",
-	Params:  []Param{{Name: "limit", Type: "integer", Min: 1, Max: 100_000, Default: "1000", Doc: "At most this many rows (1–100000, default 1000)"}},
+	Params: []Param{{Name: "limit", Type: "integer", Min: 1, Max: 100_000, Default: "1000", Doc: "At most this many rows (1–100000, default 1000)"},
+		{Name: "status", Enum: RecipientStatuses, Doc: "Only the messages that failed, were delivered, read or clicked, or were replied to within the reply window"}},
 	Columns: recipientColumns,
 	Run: func(ctx context.Context, e *Engine, r Request, p Params) (Result, error) {
-		return e.Recipients(ctx, r, p.Int("limit"))
+		return e.Recipients(ctx, r, p["status"], p.Int("limit"))
 	},
 	New: func(Params) Result { return &RecipientReport{} },
 })
@@ -186,6 +244,7 @@ var recipientColumns = []Column{
 	{Name: "campaign", Type: TypeString}, {Name: "template", Type: TypeString}, {Name: "variant", Type: TypeString},
 	{Name: "status", Type: TypeString, Doc: "clicked, read, delivered, failed or sent"},
 	{Name: "sent", Type: TypeTime}, {Name: "delivered", Type: TypeTime}, {Name: "read", Type: TypeTime}, {Name: "clicked", Type: TypeTime}, {Name: "failed", Type: TypeTime},
+	{Name: "replied", Type: TypeTime, Doc: "the customer's first message within the reply window"},
 	{Name: "failure_code", Type: TypeString}, {Name: "failure_reason", Type: TypeString},
 }
 
@@ -198,7 +257,7 @@ func (rep RecipientReport) Table() Table {
 	t := Table{Title: title, Columns: recipientColumns}
 	for _, r := range rep.Recipients {
 		t.Rows = append(t.Rows, []any{r.Message, r.Customer, r.Channel, r.Campaign, r.Template, r.Variant, r.Status,
-			r.Sent, r.Delivered, r.Read, r.Clicked, r.Failed, r.FailureCode, r.FailureReason})
+			r.Sent, r.Delivered, r.Read, r.Clicked, r.Failed, r.Replied, r.FailureCode, r.FailureReason})
 	}
 	return t
 }

@@ -1127,6 +1127,36 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		}
 		p.checkView("recipients", 1, false)
 		p.shot("05-recipients")
+
+		// Narrowed to the failed messages, then to those replied to: the
+		// rows are the API's for the same status.
+		for _, status := range []string{"failed", "replied", ""} {
+			p.click(fmt.Sprintf("[data-panel=recipients] button[data-status=%q]", status))
+			p.wait("recipients")
+			if q := p.query(); q.Get("status") != status {
+				t.Errorf("after choosing %q the URL is ?%s", status, q.Encode())
+			}
+			src := p.src("recipients")
+			checkQuery(t, src, map[string]string{"campaign": campaign})
+			var narrowed struct {
+				Recipients []struct{ Message, Status, Replied string }
+			}
+			p.getJSON(src, &narrowed)
+			shown := p.figures("[data-table=recipients] td[data-kpi=replied]")
+			if want := min(len(narrowed.Recipients), 100); len(shown) != want || (want == 0 && status == "failed") {
+				t.Errorf("status %q: %d rows, API %d", status, len(shown), want)
+			}
+			for i := range min(len(shown), len(narrowed.Recipients)) {
+				r := narrowed.Recipients[i]
+				if shown[i].Row != r.Message || status == "failed" && r.Status != "failed" || status == "replied" && r.Replied == "" {
+					t.Errorf("status %q: row %d is %s (%s, replied %q)", status, i, shown[i].Row, r.Status, r.Replied)
+					break
+				}
+			}
+			if status == "replied" {
+				p.shot("05c-recipients-replied")
+			}
+		}
 	})
 
 	step("A/B tests after a drill-down, and a campaign cleared with its template", func(t *testing.T) {

@@ -44,7 +44,7 @@ export async function campaigns(ctx) {
   const [rep, econ, days, costs, mismatches] = await Promise.all([api.get(src), api.get(econSrc), api.get(daysSrc).catch(() => ({ rows: [] })),
     load(costSrc), load(mismatchSrc)]);
   const rows = reportRows(ctx, rep);
-  const drill = (r) => ctx.href({ view: 'recipients', campaign: r.campaign, template: r.template || '' });
+  const drill = (r) => ctx.href({ view: 'recipients', campaign: r.campaign, template: r.template || '', status: '' });
   const cols = [
     {
       key: 'campaign', label: 'Campaign', cls: 'name',
@@ -198,6 +198,10 @@ async function load(src) {
   }
 }
 
+// RECIPIENT_STATUSES are what the recipients can be narrowed to (the
+// API's status parameter); '' shows them all.
+const RECIPIENT_STATUSES = [['', 'All'], ['failed', 'Failed'], ['delivered', 'Delivered'], ['read', 'Read'], ['clicked', 'Clicked'], ['replied', 'Replied']];
+
 const STATUS = { clicked: 'rated-best', read: 'rated-better', delivered: '', sent: '', failed: 'rated-worse' };
 
 export async function recipients(ctx) {
@@ -205,7 +209,8 @@ export async function recipients(ctx) {
   const back = h('p', { class: 'back' }, h('a', { href: ctx.href({ view: 'campaigns' }) }, '← All campaigns'));
   if (!p.campaign) return [back, message('Choose a campaign in the filters, or click one in the campaigns table.')];
   const failSrc = api.url('/v1/failures', ctx.q());
-  const recSrc = api.url('/v1/campaigns/recipients', ctx.q({ limit: 100 }));
+  const status = RECIPIENT_STATUSES.some(([v]) => v === p.status) ? p.status : '';
+  const recSrc = api.url('/v1/campaigns/recipients', ctx.q({ limit: 100, status }));
   const [fails, recs] = await Promise.all([load(failSrc), load(recSrc)]);
   const title = p.campaign + (p.template ? ' · ' + p.template : '');
   const reasonText = (r) => [r.code, r.reason || (explain(r.code) || {}).title].filter((x) => x).join(' · ') || 'no reason given';
@@ -251,6 +256,7 @@ export async function recipients(ctx) {
           { key: 'read', label: 'Read', text: time },
           { key: 'clicked', label: 'Clicked', text: time },
           { key: 'failed', label: 'Failed', text: time },
+          { key: 'replied', label: 'Replied', text: time, title: 'The customer\'s first message within the reply window' },
           { key: 'failure_code', label: 'Failure', get: (x) => [x.failure_code, x.failure_reason || (explain(x.failure_code) || {}).title].filter((y) => y).join(' · ') || null, text: (v) => v || '' },
         ],
       }),
@@ -263,8 +269,10 @@ export async function recipients(ctx) {
     panel('failures', 'Failure reasons', { src: failSrc, csv: !!fails.data, note: 'Failed messages by the channel\'s error code.' },
       fails.error ? unavailable(fails.error) : failPanel()),
     panel('recipients', 'Recipients', {
-      src: recSrc, csvSrc: api.url('/v1/campaigns/recipients', ctx.q({ limit: 100000 })), csv: !!recs.data, wide: true,
-      note: 'One row per message of the campaign: how far it got, when, and why it failed.',
+      src: recSrc, csvSrc: api.url('/v1/campaigns/recipients', ctx.q({ limit: 100000, status })), csv: !!recs.data, wide: true,
+      note: 'One row per message of the campaign: how far it got, when, whether the customer wrote back, and why it failed.',
+      actions: h('div', { class: 'presets', role: 'group', 'aria-label': 'Show' }, RECIPIENT_STATUSES.map(([v, label]) =>
+        h('button', { type: 'button', dataset: { status: v }, 'aria-pressed': v === status ? 'true' : 'false', onclick: () => ctx.navigate({ status: v }) }, label))),
     },
     recs.error ? unavailable(recs.error) : recPanel()),
   ];
