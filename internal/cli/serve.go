@@ -12,6 +12,7 @@ import (
 	"github.com/omnikpi/omnikpi/internal/alerts"
 	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/config"
+	"github.com/omnikpi/omnikpi/internal/conversions"
 	"github.com/omnikpi/omnikpi/internal/journal"
 	"github.com/omnikpi/omnikpi/internal/metrics"
 	"github.com/omnikpi/omnikpi/internal/store"
@@ -105,6 +106,14 @@ func serveHTTP(ctx context.Context, e *env, s store.Store, cfg config.Config, op
 		evalCtx, stop := context.WithCancel(ctx)
 		defer stop()
 		go ev.Run(evalCtx, every)
+	}
+	if len(cfg.Conversions) > 0 {
+		// Purchases and leads of click-to-WhatsApp chats go to Meta once a
+		// minute; what was sent is in the audit trail (action conversion).
+		sender := &conversions.Sender{Store: s, Engine: engine, Workspace: cfg.Conversions, Log: e.log.With("part", "conversions")}
+		convCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		go sender.Run(convCtx, time.Minute)
 	}
 	if every := time.Duration(cfg.RetentionInterval); every > 0 {
 		retCtx, stop := context.WithCancel(ctx)

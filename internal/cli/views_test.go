@@ -21,7 +21,7 @@ import (
 // viewEvents give every view something to show: a campaign with two
 // variants, reads, a failure, replies, an open conversation, orders, an
 // opt-out, pricing (one utility template billed as marketing), Meta's
-// figures of a template.
+// figures of a template, a button click and a chat from an ad.
 const viewEvents = `{"id":"s1","ts":"2026-01-05T10:00:00Z","kind":"message_sent","channel":"whatsapp","message":"m1","customer":"k1","actor":"campaign","campaign":"spring","template":"promo","variant":"A"}
 {"id":"s2","ts":"2026-01-05T10:00:00Z","kind":"message_sent","channel":"whatsapp","message":"m2","customer":"k2","actor":"campaign","campaign":"spring","template":"promo","variant":"B","props":{"template_category":"utility"}}
 {"id":"s3","ts":"2026-01-05T10:00:00Z","kind":"message_sent","channel":"whatsapp","message":"m3","customer":"k3","actor":"campaign","campaign":"spring","template":"promo","variant":"A"}
@@ -32,6 +32,8 @@ const viewEvents = `{"id":"s1","ts":"2026-01-05T10:00:00Z","kind":"message_sent"
 {"id":"o1","ts":"2026-01-06T10:00:00Z","kind":"order_placed","channel":"whatsapp","customer":"k1","order":"o1","amount":"25.50","currency":"EUR"}
 {"id":"o2","ts":"2026-01-20T10:00:00Z","kind":"order_placed","channel":"web","customer":"k2","order":"o2","amount":"150000","currency":"IDR"}
 {"id":"v1","ts":"2026-01-04T10:00:00Z","kind":"site_session","channel":"web","customer":"k2","duration_ms":60000,"props":{"url":"https://shop.example.com/?utm_source=instagram"}}
+{"id":"b1","ts":"2026-01-05T10:06:00Z","kind":"button_clicked","channel":"whatsapp","message":"m1","props":{"title":"Shop now","payload":"SHOP"}}
+{"id":"ad1","ts":"2026-01-05T11:30:00Z","kind":"lead_created","channel":"whatsapp","customer":"k1","source":"ad","medium":"click_to_whatsapp","props":{"ad_id":"120210000000001","ctwa_clid":"CLID1","referral":{"source_id":"120210000000001","headline":"Spring sale"}}}
 {"id":"x3","ts":"2026-01-05T10:30:00Z","kind":"opted_out","channel":"whatsapp","customer":"k3","props":{"reason":"stop_word"}}
 {"id":"meta1","ts":"2026-01-05T00:00:00Z","kind":"channel_event","channel":"whatsapp","template":"promo","props":{"type":"meta_template_analytics","key":"t1","template_id":"1421988012088524","fetched_ms":1767700000000,"sent":3,"delivered":2}}`
 

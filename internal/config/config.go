@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/omnikpi/omnikpi/internal/conversions"
 	"github.com/omnikpi/omnikpi/internal/ingest"
 	"github.com/omnikpi/omnikpi/internal/ingest/messenger"
 	"github.com/omnikpi/omnikpi/internal/ingest/shopify"
@@ -55,6 +56,9 @@ type Config struct {
 	// Alerts are alert rules by workspace; serve adds them to the
 	// workspaces' own rules (marked as from the configuration) at start.
 	Alerts map[string][]store.AlertRule `json:"alerts,omitempty"`
+	// Conversions configure, by workspace, the sending of click-to-WhatsApp
+	// chats' purchases and leads to Meta's Conversions API.
+	Conversions map[string]conversions.Settings `json:"conversions,omitempty"`
 
 	file   string            // the file read, if any
 	origin map[string]string // where each setting given was given, by key (see Name)

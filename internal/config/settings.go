@@ -189,6 +189,7 @@ func Settings() []Setting {
 		{Key: "messenger.campaign_apps", Flag: "messenger-campaign-app", Usage: "`APP_ID` of an app that sends campaigns on Messenger and Instagram (repeatable)",
 			set: func(c *Config, v string) error { return addID(&c.Messenger.CampaignApps, v) }},
 		{Key: "alerts", Usage: "alert rules by workspace, added to the workspaces' own at start"},
+		{Key: "conversions", Usage: "by workspace, the Conversions API endpoint that purchases and leads of click-to-WhatsApp chats are sent to"},
 	}
 }
 
@@ -322,6 +323,9 @@ func Build(src Sources) (Config, error) {
 		if err := c.checkAlerts(src.CheckAlert); err != nil {
 			return c, err
 		}
+	}
+	if err := c.checkConversions(); err != nil {
+		return c, err
 	}
 	c.Resolve()
 	return c, nil
@@ -586,6 +590,21 @@ func (c *Config) checkAlerts(check func(store.AlertRule) error) error {
 			if err := check(rule); err != nil {
 				return fmt.Errorf("config %s: alerts.%s[%d] (id %q): %w", c.file, name, i, rule.ID, err)
 			}
+		}
+	}
+	return nil
+}
+
+// checkConversions checks each workspace's conversions settings.
+func (c *Config) checkConversions() error {
+	names := make([]string, 0, len(c.Conversions))
+	for name := range c.Conversions {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := c.Conversions[name].Check(); err != nil {
+			return fmt.Errorf("config %s: conversions.%s.%w", c.file, name, err)
 		}
 	}
 	return nil

@@ -188,3 +188,25 @@ func TestSettings_InTheREADME(t *testing.T) {
 		}
 	}
 }
+
+// TestBuild_Conversions: a workspace's Conversions API settings are read
+// from the file, and a bad endpoint, an unknown event or key is named.
+func TestBuild_Conversions(t *testing.T) {
+	file := write(t, `{"conversions": {"shop": {"endpoint": "https://graph.facebook.com/v21.0/123/events", "access_token": "t", "events": ["purchase"]}}}`)
+	c, err := Build(Sources{Flags: []Flag{{"config", file}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Conversions["shop"]; got.Endpoint != "https://graph.facebook.com/v21.0/123/events" || got.AccessToken != "t" || len(got.Events) != 1 {
+		t.Errorf("conversions %+v", c.Conversions)
+	}
+	for body, want := range map[string]string{
+		`{"conversions": {"shop": {"endpoint": "graph.facebook.com/events"}}}`:                 `conversions.shop.endpoint: "graph.facebook.com/events" is not an http or https URL`,
+		`{"conversions": {"shop": {"endpoint": "https://x.example/e", "events": ["signup"]}}}`: `conversions.shop.events: unknown event "signup"`,
+		`{"conversions": {"shop": {"endpoint": "https://x.example/e", "acces_token": "t"}}}`:   `unknown key "conversions.shop.acces_token"`,
+	} {
+		if _, err := Build(Sources{Flags: []Flag{{"config", write(t, body)}}}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", body, err, want)
+		}
+	}
+}
