@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"reflect"
@@ -597,12 +598,7 @@ func (c *Config) checkAlerts(check func(store.AlertRule) error) error {
 
 // checkConversions checks each workspace's conversions settings.
 func (c *Config) checkConversions() error {
-	names := make([]string, 0, len(c.Conversions))
-	for name := range c.Conversions {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(c.Conversions)) {
 		if err := c.Conversions[name].Check(); err != nil {
 			return fmt.Errorf("config %s: conversions.%s.%w", c.file, name, err)
 		}

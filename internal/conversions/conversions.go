@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -134,13 +135,8 @@ func (s *Sender) Run(ctx context.Context, every time.Duration) {
 // last Horizon that Meta has not accepted or refused, and whose backoff
 // has passed.
 func (s *Sender) Round(ctx context.Context) error {
-	names := make([]string, 0, len(s.Workspace))
-	for name := range s.Workspace {
-		names = append(names, name)
-	}
-	slices.Sort(names)
 	var errs []error
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(s.Workspace)) {
 		if err := s.round(ctx, name, s.Workspace[name]); err != nil {
 			errs = append(errs, fmt.Errorf("workspace %s: %w", name, err))
 		}
