@@ -28,6 +28,11 @@ type Unclosed struct {
 	LastMessageBy string  `json:"last_message_by"` // customer or business
 	Resolved      bool    `json:"resolved"`
 	Reason        string  `json:"reason"`
+	// WaitingSince is the customer's last message when it is unanswered,
+	// else the start: what the conversation has waited on since. Age is
+	// the seconds from it to the report's at.
+	WaitingSince string `json:"waiting_since"`
+	Age          int64  `json:"age_seconds"`
 }
 
 // sessions returns the conversation sessions that start in the period.
@@ -194,29 +199,45 @@ func bucketStart(t time.Time, bucket string) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
 }
 
-// UnclosedReport lists a period's unclosed conversations.
+// UnclosedReport lists a period's unclosed conversations, a page of them
+// when the request asks for one.
 type UnclosedReport struct {
-	Workspace     string     `json:"workspace"`
-	From          string     `json:"from"`
-	To            string     `json:"to"`
-	TimeZone      string     `json:"time_zone"`
+	Workspace string `json:"workspace"`
+	From      string `json:"from"`
+	To        string `json:"to"`
+	TimeZone  string `json:"time_zone"`
+	At        string `json:"at"`    // when ages are measured
+	Total     int    `json:"total"` // unclosed conversations of the period, on every page
+	Offset    int    `json:"offset"`
+	// Conversations are the page, the longest waiting first.
 	Conversations []Unclosed `json:"conversations"`
 }
 
 // Unclosed lists the conversations of the period that were never resolved
-// or whose last message is the customer's and unanswered, oldest first.
-func (e *Engine) Unclosed(ctx context.Context, r Request) (UnclosedReport, error) {
+// or whose last message is the customer's and unanswered, the longest
+// waiting first: limit of them (0: all) after offset, each with its age at
+// at (a date or RFC 3339 time; "": now).
+func (e *Engine) Unclosed(ctx context.Context, r Request, at string, limit, offset int) (UnclosedReport, error) {
 	res, err := e.prepare(ctx, r)
 	if err != nil {
 		return UnclosedReport{}, err
+	}
+	when, err := parseBound(at, res.Location, e.now())
+	if err != nil {
+		return UnclosedReport{}, &RequestError{Field: "at", Reason: err.Error()}
 	}
 	sessions, err := e.sessions(ctx, res)
 	if err != nil {
 		return UnclosedReport{}, err
 	}
-	rep := UnclosedReport{Workspace: res.Workspace, From: res.fromText(),
-		To: res.toText(), TimeZone: res.Location.String(), Conversations: []Unclosed{}}
-	sort.SliceStable(sessions, func(i, j int) bool { return sessions[i].Start < sessions[j].Start })
+	rep := UnclosedReport{Workspace: res.Workspace, From: res.fromText(), To: res.toText(), TimeZone: res.Location.String(),
+		At: when.In(res.Location).Format(time.RFC3339), Offset: offset, Conversations: []Unclosed{}}
+	local := func(ms int64) string { return time.UnixMilli(ms).In(res.Location).Format(time.RFC3339) }
+	type open struct {
+		u     Unclosed
+		since int64
+	}
+	var all []open
 	for _, s := range sessions {
 		reason := s.UnclosedReason()
 		if reason == "" {
@@ -226,41 +247,68 @@ func (e *Engine) Unclosed(ctx context.Context, r Request) (UnclosedReport, error
 			continue // filtered out
 		}
 		u := Unclosed{Conversation: s.Conversation, Named: s.Named(), Customer: s.Dims["customer"], Channel: s.Dims["channel"],
-			Agent: s.Dims["agent"], Started: time.UnixMilli(s.Start).In(res.Location).Format(time.RFC3339),
-			LastMessageBy: "business", Resolved: s.Resolved != nil, Reason: reason}
+			Agent: s.Dims["agent"], Started: local(s.Start), LastMessageBy: "business", Resolved: s.Resolved != nil, Reason: reason}
+		since := s.Start
 		if s.LastIn {
-			u.LastMessageBy = "customer"
+			u.LastMessageBy, since = "customer", s.LastAt
 		}
 		if s.LastAt != 0 {
-			u.LastMessageAt = time.UnixMilli(s.LastAt).In(res.Location).Format(time.RFC3339)
+			u.LastMessageAt = local(s.LastAt)
 		} else {
 			u.LastMessageBy = ""
 		}
-		rep.Conversations = append(rep.Conversations, u)
+		u.WaitingSince, u.Age = local(since), max(0, (when.UnixMilli()-since)/1000)
+		all = append(all, open{u, since})
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		if all[i].since != all[j].since {
+			return all[i].since < all[j].since
+		}
+		return all[i].u.Conversation < all[j].u.Conversation
+	})
+	rep.Total = len(all)
+	all = all[min(offset, len(all)):]
+	if limit > 0 {
+		all = all[:min(limit, len(all))]
+	}
+	for _, o := range all {
+		rep.Conversations = append(rep.Conversations, o.u)
 	}
 	return rep, nil
 }
 
+// unclosedParams page the list and fix the moment ages are measured at.
+var unclosedParams = []Param{
+	{Name: "limit", Doc: "At most this many conversations (1–100000, default all)", Type: "integer", Min: 1, Max: 100_000},
+	{Name: "offset", Doc: "Skip this many of the longest waiting first (default 0)", Type: "integer", Min: 0, Max: 1 << 30, Default: "0"},
+	{Name: "at", Doc: "Measure ages at this date or RFC 3339 time (default now)", Example: "2026-02-01T09:00:00Z"},
+}
+
 var _ = register(View{
 	Name: "unclosed", Path: "/v1/conversations/unclosed", Schema: "UnclosedReport", Request: true,
-	Summary: "Conversations never resolved, or whose last message is the customer's, unanswered",
+	Summary: "Conversations never resolved, or whose last message is the customer's, unanswered; the longest waiting first, with their age",
+	Params:  unclosedParams,
 	Columns: unclosedColumns,
-	Run:     func(ctx context.Context, e *Engine, r Request, _ Params) (Result, error) { return e.Unclosed(ctx, r) },
-	New:     func(Params) Result { return &UnclosedReport{} },
+	Run: func(ctx context.Context, e *Engine, r Request, p Params) (Result, error) {
+		return e.Unclosed(ctx, r, p["at"], p.Int("limit"), p.Int("offset"))
+	},
+	New: func(Params) Result { return &UnclosedReport{} },
 })
 
 var unclosedColumns = []Column{
 	{Name: "conversation", Type: TypeString}, {Name: "customer", Type: TypeString}, {Name: "channel", Type: TypeString},
 	{Name: "agent", Type: TypeString}, {Name: "started", Type: TypeTime}, {Name: "last_message_at", Type: TypeTime},
 	{Name: "last_message_by", Type: TypeString, Doc: "customer or business"}, {Name: "reason", Type: TypeString},
+	{Name: "waiting_since", Type: TypeTime, Doc: "the customer's unanswered last message, else the start"},
+	{Name: "age", Type: TypeInteger, Unit: Seconds, Doc: "from waiting_since to at"},
 }
 
 // Table is a row per conversation.
 func (rep UnclosedReport) Table() Table {
-	t := Table{Title: fmt.Sprintf("Unclosed conversations of workspace %s, %s to %s (%s): %d", rep.Workspace, rep.From, rep.To, rep.TimeZone, len(rep.Conversations)),
+	t := Table{Title: fmt.Sprintf("Unclosed conversations of workspace %s, %s to %s (%s), ages at %s: %d", rep.Workspace, rep.From, rep.To, rep.TimeZone, rep.At, rep.Total),
 		Columns: unclosedColumns}
 	for _, u := range rep.Conversations {
-		t.Rows = append(t.Rows, []any{u.Conversation, u.Customer, u.Channel, u.Agent, u.Started, u.LastMessageAt, u.LastMessageBy, u.Reason})
+		t.Rows = append(t.Rows, []any{u.Conversation, u.Customer, u.Channel, u.Agent, u.Started, u.LastMessageAt, u.LastMessageBy, u.Reason, u.WaitingSince, u.Age})
 	}
 	return t
 }

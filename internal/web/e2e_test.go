@@ -227,7 +227,7 @@ func (p *page) shot(name string) {
 // not zero), a heat map's cells.
 const chartsJS = `(() => {
 	const out = {count: 0, problems: []};
-	for (const svg of document.querySelectorAll('#view svg.spark, #view svg.bars, #view svg.heat')) {
+	for (const svg of document.querySelectorAll('#view svg.spark, #view svg.bars, #view svg.columns, #view svg.heat')) {
 		out.count++;
 		const kind = svg.classList[0], name = kind + ' "' + (svg.getAttribute('aria-label') || '') + '"';
 		if (svg.dataset.marks === undefined) { out.problems.push(name + ' has no data-marks'); continue; }
@@ -239,7 +239,7 @@ const chartsJS = `(() => {
 			const d = (svg.querySelector('path.spark-line') || {getAttribute: () => ''}).getAttribute('d') || '';
 			for (const part of d.split('M').slice(1)) { const n = part.split('L').length; if (n >= 2) got += n; }
 			got += svg.querySelectorAll('circle.spark-point').length;
-		} else if (kind === 'bars') {
+		} else if (kind === 'bars' || kind === 'columns') {
 			for (const r of svg.querySelectorAll('g.bar > rect')) {
 				got++;
 				if (+r.dataset.value > 0 && !(r.getBoundingClientRect().width > 0)) out.problems.push(name + ': a bar of ' + r.dataset.value + ' has no width');
@@ -287,6 +287,108 @@ const layoutJS = `((phone) => {
 	if (page.scrollWidth > page.clientWidth) problems.push('the page is ' + (page.scrollWidth - page.clientWidth) + ' px wider than the window');
 	return problems;
 })`
+
+// checkUnclosed compares the page of unclosed conversations with the API's:
+// the page asked for offset, the rows in the API's order (the longest
+// waiting first), each age, and the total.
+func (p *page) checkUnclosed(offset int) {
+	p.t.Helper()
+	src := p.src("unclosed")
+	checkQuery(p.t, src, map[string]string{"limit": "25", "offset": strconv.Itoa(offset)})
+	// Ages grow by the second: ask for them at the moment the page's were.
+	var at string
+	p.eval(`(document.querySelector('[data-panel=unclosed] [data-at]') || {dataset: {}}).dataset.at || ''`, &at)
+	if at == "" {
+		p.t.Error("the unclosed conversations do not say when their ages were measured")
+	}
+	src += "&at=" + url.QueryEscape(at)
+	var res struct {
+		Total         int
+		Conversations []struct {
+			Conversation string
+			Age          float64 `json:"age_seconds"`
+		}
+	}
+	p.getJSON(src, &res)
+	rows := p.figures("[data-table=unclosed] td[data-kpi=age_seconds]")
+	if len(rows) != len(res.Conversations) || len(rows) == 0 {
+		p.t.Errorf("%d unclosed rows from %d, API %d", len(rows), offset, len(res.Conversations))
+	}
+	for i := range min(len(rows), len(res.Conversations)) {
+		c := res.Conversations[i]
+		if rows[i].Row != c.Conversation || !same(rows[i].Value, num(c.Age)) || !strings.HasPrefix(rows[i].Text, "waiting ") {
+			p.t.Errorf("unclosed row %d: %s %s %q, API %s %v", offset+i, rows[i].Row, rows[i].Value, rows[i].Text, c.Conversation, c.Age)
+			break
+		}
+		if i > 0 && c.Age > res.Conversations[i-1].Age {
+			p.t.Errorf("unclosed row %d waits %v s, longer than the one before it", offset+i, c.Age)
+		}
+	}
+	if title := p.text("[data-panel=unclosed] h2"); !strings.Contains(title, "("+strconv.Itoa(res.Total)+")") && !strings.Contains(title, fmt.Sprintf("(%s)", thousands(res.Total))) {
+		p.t.Errorf("the unclosed panel says %q, API total %d", title, res.Total)
+	}
+}
+
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// checkConversationCharts compares the conversations by day and by hour of
+// the day with the API's.
+func (p *page) checkConversationCharts() {
+	p.t.Helper()
+	var daily struct {
+		Rows []struct {
+			Group map[string]*string
+			KPIs  []entry `json:"kpis"`
+		}
+	}
+	p.getJSON(p.src("daily"), &daily)
+	var dayNodes []struct{ Day, Value string }
+	p.eval(`[...document.querySelectorAll('[data-panel=daily] g.bar')].map(g => ({day: g.dataset.day, value: g.dataset.value}))`, &dayNodes)
+	shown := map[string]string{}
+	for _, d := range dayNodes {
+		shown[d.Day] = d.Value
+	}
+	total := 0.0
+	for _, r := range daily.Rows {
+		for _, k := range r.KPIs {
+			if k.ID != "conversations" || k.Label != "" || r.Group["bucket"] == nil || k.Value == nil {
+				continue
+			}
+			day := (*r.Group["bucket"])[:10]
+			total += *k.Value
+			if !same(shown[day], k.Value) {
+				p.t.Errorf("conversations on %s = %q, API %v", day, shown[day], *k.Value)
+			}
+		}
+	}
+	if total == 0 {
+		p.t.Error("no conversations by day")
+	}
+	var hours struct {
+		Hours []struct {
+			Hour          int
+			Conversations float64
+			Average       *float64
+		}
+	}
+	p.getJSON(p.src("hours"), &hours)
+	var hourNodes []struct{ Hour, Value, Count string }
+	p.eval(`[...document.querySelectorAll('[data-panel=hours] g.bar')].map(g => ({hour: g.dataset.hour, value: g.dataset.value, count: g.dataset.count}))`, &hourNodes)
+	if len(hourNodes) != 24 || len(hours.Hours) != 24 {
+		p.t.Fatalf("%d hours drawn, API %d", len(hourNodes), len(hours.Hours))
+	}
+	for i, h := range hours.Hours {
+		if hourNodes[i].Hour != strconv.Itoa(h.Hour) || !same(hourNodes[i].Value, h.Average) || !same(hourNodes[i].Count, num(h.Conversations)) {
+			p.t.Errorf("hour %d drawn %+v, API %v conversations, %s a day", h.Hour, hourNodes[i], h.Conversations, show(h.Average))
+		}
+	}
+}
 
 // checkView checks that the view draws at least charts charts, each with
 // its marks, and that nothing in it is wider than its card or panel.
@@ -800,7 +902,7 @@ func TestDashboard_EndToEnd(t *testing.T) {
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 6*time.Minute)
 	defer cancelTimeout()
 	// Start the browser on the tab's own context: a derived one with a
 	// timeout would take the browser with it when it ends.
@@ -1277,15 +1379,21 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		checkQuery(t, src, map[string]string{"from": from30, "to": to30, "hours": ""})
 		wall := p.checkCards("[data-panel=service]", src)
 		p.checkTable("agents", p.src("agents"), "agent")
-		var unclosed struct {
-			Conversations []struct{ Conversation string }
-		}
-		p.getJSON(p.src("unclosed"), &unclosed)
-		if rows := p.figures("[data-table=unclosed] td[data-kpi=customer]"); len(rows) != min(25, len(unclosed.Conversations)) {
-			t.Errorf("%d unclosed rows, API %d", len(rows), len(unclosed.Conversations))
-		}
-		p.checkView("service", 2, false)
+		p.checkUnclosed(0)
+		p.checkConversationCharts()
+		p.checkView("service", 4, false)
 		p.shot("07-conversations")
+		if p.text("[data-pager] a[data-page=next]") != "" {
+			p.click("[data-pager] a[data-page=next]")
+			p.wait("service")
+			p.checkUnclosed(25)
+			p.shot("07b-conversations-unclosed-page-2")
+			p.click("[data-pager] a[data-page=previous]")
+			p.wait("service")
+			p.checkUnclosed(0)
+		} else {
+			t.Error("the unclosed conversations fit one page: the demo should need two")
+		}
 
 		p.click("[data-hours=business]")
 		p.wait("service")

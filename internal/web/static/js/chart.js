@@ -1,4 +1,5 @@
-// Charts drawn as SVG: sparklines, horizontal bars and heat maps.
+// Charts drawn as SVG: sparklines, horizontal and vertical bars and heat
+// maps.
 
 import { s } from './dom.js';
 
@@ -54,6 +55,28 @@ export function bars(items, { max, width = 480, row = 26, labelWidth = 130, labe
       s('text', { x: labelWidth - 8, y: y + row / 2 + 4, 'text-anchor': 'end', class: 'bar-label' }, it.label),
       s('rect', { x: labelWidth, y: y + 3, width: w.toFixed(1), height: row - 8, rx: 3, 'data-value': it.value || 0 }),
       s('text', { x: labelWidth + w + 6, y: y + row / 2 + 4, class: 'bar-value' }, it.text)));
+  });
+  return svg;
+}
+
+// columns draws labelled vertical bars, for a series over time or the
+// hours of a day: items are {label, value, text, attrs, cls}; every
+// labelEvery-th label is written under its column.
+export function columns(items, { max, width = 640, height = 160, labelEvery = 1, label = '' } = {}) {
+  const top = max || Math.max(1, ...items.map((i) => i.value || 0));
+  const base = height - 20, step = (width - 8) / Math.max(1, items.length);
+  const svg = s('svg', { class: 'columns', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': label, dataset: { marks: items.length } });
+  svg.append(s('line', { x1: 4, x2: width - 4, y1: base + 0.5, y2: base + 0.5, class: 'axis' }));
+  items.forEach((it, i) => {
+    const x = 4 + i * step;
+    const hgt = Math.max(it.value ? 1 : 0, (Math.max(0, it.value || 0) / top) * (base - 14));
+    const g = s('g', Object.assign({ class: 'bar' + (it.cls ? ' ' + it.cls : '') }, it.attrs || {}),
+      s('title', null, it.label + ': ' + it.text),
+      s('rect', { x: (x + step * 0.12).toFixed(1), y: (base - hgt).toFixed(1), width: (step * 0.76).toFixed(1), height: hgt.toFixed(1), rx: 2, 'data-value': it.value || 0 }));
+    // A label is centred under its column, but kept inside the chart.
+    const lx = Math.min(width - 3 * it.label.length - 2, Math.max(3 * it.label.length + 2, x + step / 2));
+    if (i % labelEvery === 0) g.append(s('text', { x: lx.toFixed(1), y: height - 5, 'text-anchor': 'middle', class: 'bar-label' }, it.label));
+    svg.append(g);
   });
   return svg;
 }

@@ -1,10 +1,12 @@
 // Conversations and agents: response and resolution times (wall clock or
-// business hours), unclosed conversations, CSAT and NPS, per agent.
+// business hours), conversations by day and by hour of the day, the
+// unclosed ones with how long they wait (a page at a time), CSAT and NPS,
+// per agent.
 
 import * as api from '../api.js';
 import * as fmt from '../fmt.js';
 import { h, panel, table, message } from '../dom.js';
-import { bars } from '../chart.js';
+import { bars, columns } from '../chart.js';
 import { card } from './overview.js';
 import { kpiColumns, reportRows } from './campaigns.js';
 
@@ -27,6 +29,8 @@ function hoursText(bh) {
   return days.filter((d) => (bh.open || {})[d]).map((d) => d + ' ' + bh.open[d].join(', ')).join('; ');
 }
 
+const PAGE = 25;
+
 export default async function service(ctx) {
   const business = ctx.params.hours === 'business' && ctx.businessHours;
   const have = (ids) => ids.filter((id) => ctx.catalogue[id]);
@@ -34,10 +38,16 @@ export default async function service(ctx) {
   const distSrc = api.url('/v1/kpis', ctx.q({ kpi: 'frt_distribution' }));
   const npsSrc = api.url('/v1/kpis', ctx.q({ kpi: NPS.join(',') }));
   const agentSrc = api.url('/v1/kpis', ctx.q({ kpi: have(AGENT).join(','), group_by: 'agent' }));
-  const unclosedSrc = api.url('/v1/conversations/unclosed', ctx.q());
+  // The unclosed conversations come a page at a time, the longest
+  // waiting first; the page's offset lives in the address.
+  const offset = Math.max(0, parseInt(ctx.params.open_from, 10) || 0);
+  const unclosedSrc = api.url('/v1/conversations/unclosed', ctx.q({ limit: PAGE, offset }));
+  const dailySrc = api.url('/v1/kpis', ctx.q({ kpi: 'conversations', bucket: 'day' }));
+  const hoursSrc = api.url('/v1/conversations/hours', ctx.q());
   const keywordSrc = api.url('/v1/keywords', ctx.q({ limit: 15 }));
-  const [totals, distRep, npsRep, agents, unclosed, keywords] = await Promise.all([
-    api.get(totalsSrc), api.get(distSrc), api.get(npsSrc), api.get(agentSrc), api.get(unclosedSrc), api.get(keywordSrc).catch(() => null),
+  const [totals, distRep, npsRep, agents, unclosed, daily, byHour, keywords] = await Promise.all([
+    api.get(totalsSrc), api.get(distSrc), api.get(npsSrc), api.get(agentSrc), api.get(unclosedSrc),
+    api.get(dailySrc), api.get(hoursSrc), api.get(keywordSrc).catch(() => null),
   ]);
 
   const entries = ((totals.rows[0] || {}).kpis || []);
@@ -59,7 +69,9 @@ export default async function service(ctx) {
   const agentRows = reportRows(ctx, agents);
   const agentCols = [{ key: 'agent', label: 'Agent', text: (v) => v || '(no agent)', cls: 'name' }, ...kpiColumns(ctx, have(AGENT))];
   const list = unclosed.conversations || [];
+  const total = unclosed.total || 0;
   const unclosedCols = [
+    { key: 'age_seconds', label: 'Waiting', num: true, text: (v) => 'waiting ' + fmt.duration(v), title: `Since the customer's unanswered message, else since the start, until ${fmt.dateTime(unclosed.at, ctx.tz)}` },
     { key: 'customer', label: 'Customer' },
     { key: 'channel', label: 'Channel' },
     { key: 'agent', label: 'Agent', text: (v) => v || '—' },
@@ -68,6 +80,30 @@ export default async function service(ctx) {
     { key: 'last_message_by', label: 'By' },
     { key: 'reason', label: 'Why it is open', cls: 'reason' },
   ];
+  const pager = total > PAGE || offset ? h('p', { class: 'pager', dataset: { pager: '' } },
+    offset > 0 ? h('a', { href: ctx.href({ open_from: Math.max(0, offset - PAGE) || '' }), dataset: { page: 'previous' } }, '← Longer waiting') : null,
+    h('span', null, list.length ? ` ${fmt.number(offset + 1, 0)}–${fmt.number(offset + list.length, 0)} of ${fmt.number(total, 0)} ` : ` none past ${fmt.number(total, 0)} `),
+    offset + PAGE < total ? h('a', { href: ctx.href({ open_from: offset + PAGE }), dataset: { page: 'next' } }, 'Shorter waiting →') : null) : null;
+
+  // Conversations by day, every day of the period, none where no row.
+  const perDay = {};
+  for (const r of daily.rows || []) {
+    const k = (r.kpis || []).find((x) => x.id === 'conversations' && !x.label);
+    if (r.group && r.group.bucket && k) perDay[String(r.group.bucket).slice(0, 10)] = k.value || 0;
+  }
+  const days = [];
+  for (let d = ctx.period.from; d < ctx.period.to; d = fmt.addDays(d, 1)) days.push(d);
+  const dayBars = days.map((d) => ({
+    label: d.slice(5), value: perDay[d] || 0, text: fmt.number(perDay[d] || 0, 0),
+    attrs: { 'data-day': d, 'data-value': String(perDay[d] || 0) },
+  }));
+  const hours = byHour.hours || [];
+  const hourBars = hours.map((x) => ({
+    label: String(x.hour).padStart(2, '0'), value: x.average || 0,
+    text: `${fmt.number(x.average, 2)} a day (${fmt.number(x.conversations, 0)} in all)`,
+    attrs: { 'data-hour': String(x.hour), 'data-value': String(x.average), 'data-count': String(x.conversations) },
+  }));
+  const anyHour = hours.some((x) => x.conversations);
   const words = keywords ? (keywords.keywords || []).map((k) => ({ label: k.term, value: k.messages, text: fmt.number(k.messages, 0), attrs: { 'data-term': k.term, 'data-value': String(k.messages) } })) : [];
 
   return [
@@ -83,8 +119,17 @@ export default async function service(ctx) {
         nps.length && nps.some((x) => x.value) ? bars(nps, { label: 'NPS answers', labelWidth: 110 }) : message('No NPS answers in this period.'))),
     panel('agents', 'Agents', { src: agentSrc, wide: true, note: 'A reply counts for whoever sent it; a conversation and its resolution for its agent.' },
       table({ id: 'agents', columns: agentCols, rows: agentRows, rowKey: (r) => r.agent || '', empty: 'No conversations in this period.' })),
-    panel('unclosed', `Unclosed conversations (${fmt.number(list.length, 0)})`, { src: unclosedSrc, wide: true },
-      table({ id: 'unclosed', columns: unclosedCols, rows: list, rowKey: (r) => r.conversation, limit: 25, empty: 'Every conversation of the period was closed.' })),
+    h('div', { class: 'split' },
+      panel('daily', 'Conversations by day', { src: dailySrc, note: 'Conversations that started each day.' },
+        days.length ? columns(dayBars, { label: 'Conversations by day', labelEvery: Math.ceil(days.length / 10) }) : message('No days.')),
+      panel('hours', 'Conversations by hour of the day', { src: hoursSrc, note: `On an average day, by the hour they started, in ${ctx.tz}: for staffing.` },
+        anyHour ? columns(hourBars, { label: 'Conversations by hour of the day', labelEvery: 3 }) : message('No conversations in this period.'))),
+    panel('unclosed', `Unclosed conversations (${fmt.number(total, 0)})`, {
+      src: unclosedSrc, csvSrc: api.url('/v1/conversations/unclosed', ctx.q()), wide: true,
+      note: 'The longest waiting first: since the customer\'s unanswered message, or since the start when the business spoke last.',
+    },
+    table({ id: 'unclosed', columns: unclosedCols, rows: list, rowKey: (r) => r.conversation, empty: offset ? 'No more unclosed conversations.' : 'Every conversation of the period was closed.' }),
+    pager, h('p', { class: 'note', dataset: { at: unclosed.at } }, `Waiting times as of ${fmt.dateTime(unclosed.at, ctx.tz)}.`)),
     keywords ? panel('keywords', 'What customers ask about', { src: keywordSrc, note: 'Most used terms of inbound messages.' },
       words.length ? bars(words, { label: 'Top keywords', labelWidth: 150 }) : message('No inbound text in this period.')) : null,
   ];
