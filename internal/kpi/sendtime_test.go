@@ -2,6 +2,9 @@ package kpi_test
 
 import (
 	"context"
+	"errors"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/omnikpi/omnikpi/internal/kpi"
@@ -19,7 +22,7 @@ func TestBestSendTime(t *testing.T) {
 {"id":"i1","ts":"2026-01-11T22:30:00Z","kind":"message_received","channel":"whatsapp","message":"m3","customer":"k1"}
 {"id":"i2","ts":"2026-01-05T08:40:00Z","kind":"message_received","channel":"sms","message":"m4","customer":"k1"}`
 	eachEngine(t, lines, func(t *testing.T, e *kpi.Engine) {
-		rep, err := e.BestSendTime(context.Background(), kpi.Request{Workspace: "w", From: "2026-01-01", To: "2026-04-01", TimeZone: "Europe/Berlin"})
+		rep, err := e.BestSendTime(context.Background(), kpi.Request{Workspace: "w", From: "2026-01-01", To: "2026-04-01", TimeZone: "Europe/Berlin"}, "", 20)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,4 +40,21 @@ func TestBestSendTime(t *testing.T) {
 			t.Errorf("sms %+v", sms.Hours[9])
 		}
 	})
+}
+
+// A metric the view does not know is an error naming the parameter and
+// the metrics it knows; so is a min_sent below one.
+func TestSendTimeParams(t *testing.T) {
+	v, _ := kpi.ViewNamed("sendtime")
+	for q, want := range map[string]string{
+		"metric=opens": `"opens" is none of activity, reads, replies, read_rate, reply_rate, time_to_read`,
+		"min_sent=0":   "min_sent",
+	} {
+		vals, _ := url.ParseQuery(q)
+		_, _, err := v.Parse("w", vals)
+		var re *kpi.RequestError
+		if !errors.As(err, &re) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error saying %s", q, err, want)
+		}
+	}
 }

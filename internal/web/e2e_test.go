@@ -1564,45 +1564,71 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		p.t = t
 		p.click("a[data-nav=sendtime]")
 		p.wait("sendtime")
-		var res struct {
-			Channels []struct {
-				Channel string
-				Hours   []struct {
-					Day   string
-					Hour  int
-					Reads float64
-				}
-				Best []struct {
-					Day  string
-					Hour int
-				}
+		// By the read rate of the messages sent in each hour, then by the
+		// time to read and by raw reads: the cells and the outlined best
+		// hours follow the metric.
+		for i, m := range []struct{ metric, field string }{
+			{"read_rate", "read_rate"}, {"time_to_read", "median_time_to_read"}, {"reads", "reads"},
+		} {
+			if i > 0 {
+				p.choose("select[data-metric]", m.metric)
+				p.wait("sendtime")
 			}
-		}
-		p.getJSON(p.src("sendtime"), &res)
-		cells := map[string]string{}
-		for _, f := range p.figures("[data-panel=sendtime] g.cell") {
-			cells[f.Row+"|"+f.Col] = f.Value
-		}
-		if len(cells) != 7*24 {
-			t.Errorf("%d hour-of-week cells, want 168", len(cells))
-		}
-		for _, ch := range res.Channels {
-			if ch.Channel != "whatsapp" {
-				continue
-			}
-			for _, h := range ch.Hours {
-				if v := cells[h.Day+"|"+strconv.Itoa(h.Hour)]; !same(v, num(h.Reads)) {
-					t.Errorf("reads %s %d = %q, API %v", h.Day, h.Hour, v, h.Reads)
+			src := p.src("sendtime")
+			checkQuery(t, src, map[string]string{"metric": m.metric})
+			var res struct {
+				Channels []struct {
+					Channel string
+					Hours   []map[string]any
+					Best    []struct {
+						Day  string
+						Hour int
+					}
 				}
 			}
-			var marked int
-			p.eval(`document.querySelectorAll('[data-panel=sendtime] g.cell.mark').length`, &marked)
-			if marked != len(ch.Best) {
-				t.Errorf("%d best hours marked, API %d", marked, len(ch.Best))
+			p.getJSON(src, &res)
+			cells := map[string]string{}
+			for _, f := range p.figures("[data-panel=sendtime] g.cell") {
+				cells[f.Row+"|"+f.Col] = f.Value
 			}
+			if len(cells) != 7*24 {
+				t.Errorf("%s: %d hour-of-week cells, want 168", m.metric, len(cells))
+			}
+			for _, ch := range res.Channels {
+				if ch.Channel != "whatsapp" {
+					continue
+				}
+				filled := 0
+				for _, h := range ch.Hours {
+					var want *float64
+					if v, ok := h[m.field].(float64); ok {
+						want = num(v)
+						filled++
+					}
+					if v := cells[fmt.Sprintf("%s|%v", h["day"], h["hour"])]; !same(v, want) {
+						t.Errorf("%s %s %v = %q, API %s", m.metric, h["day"], h["hour"], v, show(want))
+					}
+				}
+				if filled == 0 {
+					t.Errorf("no hour has a %s", m.metric)
+				}
+				var marked []string
+				p.eval(`[...document.querySelectorAll('[data-panel=sendtime] g.cell.mark')].map(g => g.dataset.row + ':' + g.dataset.col)`, &marked)
+				var want []string
+				for _, b := range ch.Best {
+					want = append(want, fmt.Sprintf("%s:%d", b.Day, b.Hour))
+				}
+				slices.Sort(marked)
+				slices.Sort(want)
+				if !slices.Equal(marked, want) || len(want) == 0 {
+					t.Errorf("by %s the best hours marked are %v, API %v", m.metric, marked, want)
+				}
+			}
+			p.checkView("sendtime", 1, false)
+			p.shot("11-send-time-" + strings.ReplaceAll(m.metric, "_", "-"))
 		}
-		p.checkView("sendtime", 1, false)
-		p.shot("11-send-time")
+		p.choose("select[data-metric]", "read_rate")
+		p.wait("sendtime")
 	})
 
 	step("alerts and firings", func(t *testing.T) {

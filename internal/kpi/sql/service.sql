@@ -62,3 +62,47 @@ WHERE e.workspace = {{.Arg .Workspace}} AND e.kind = 'message_received'
   AND e.ts >= {{.Arg .FromMS}} AND e.ts < {{.Arg .ToMS}}
   {{.Filter "e"}}
 GROUP BY how_channel, how
+
+-- The campaign messages sent in each local hour of the week, per channel:
+-- those on channels that report reads, and of them the read ones, for the
+-- read rate by the hour a message went out.
+-- name: send-time-sent
+SELECT m.channel AS how_channel, {{.HourOfWeek "coalesce(m.sent_ms, m.first_ms)"}} AS how,
+    count(*) AS how_sent,
+    count(CASE WHEN {{.ReportsReads "m"}} THEN 1 END) AS how_sent_r,
+    count(CASE WHEN m.read_ms IS NOT NULL AND {{.ReportsReads "m"}} THEN 1 END) AS how_read
+FROM {{.MessageFacts "m" .FromMS}}
+WHERE m.workspace = {{.Arg .Workspace}} AND m.outbound_ms IS NOT NULL AND {{.Engaged "m"}}
+  AND coalesce(m.sent_ms, m.first_ms) >= {{.Arg .FromMS}} AND coalesce(m.sent_ms, m.first_ms) < {{.Arg .ToMS}}
+  {{.Filter "m"}}
+GROUP BY how_channel, how
+
+-- The seconds from send to read of those read, by the hour they were sent,
+-- each with how many took it: the engine takes the median.
+-- name: send-time-read-delays
+SELECT m.channel AS how_channel, {{.HourOfWeek "coalesce(m.sent_ms, m.first_ms)"}} AS how,
+    floor((m.read_ms - coalesce(m.sent_ms, m.first_ms)) / 1000) AS how_delay, count(*) AS how_n
+FROM {{.MessageFacts "m" .FromMS}}
+WHERE m.workspace = {{.Arg .Workspace}} AND m.outbound_ms IS NOT NULL AND {{.Engaged "m"}}
+  AND m.read_ms IS NOT NULL AND {{.ReportsReads "m"}}
+  AND coalesce(m.sent_ms, m.first_ms) >= {{.Arg .FromMS}} AND coalesce(m.sent_ms, m.first_ms) < {{.Arg .ToMS}}
+  {{.Filter "m"}}
+GROUP BY how_channel, how, how_delay
+
+-- The campaign messages of each hour of sending that the customer answered
+-- within the reply window, as the replies query counts them.
+-- name: send-time-replied
+SELECT o.channel AS how_channel, {{.HourOfWeek "coalesce(o.sent_ms, o.first_ms)"}} AS how, count(DISTINCT o.message) AS how_replied
+FROM {{.Facts "message_facts" "o"}}
+JOIN (
+    SELECT i.customer AS in_customer, i.channel AS in_channel, i.received_ms AS in_ms
+    FROM {{.Facts "message_facts" "i"}}
+    WHERE i.workspace = {{.Arg .Workspace}} AND i.received_ms IS NOT NULL
+      AND i.received_ms > {{.Arg .FromMS}} AND i.received_ms <= {{.Arg .ToMS}} + {{.Arg .Win.Reply}}
+) r ON r.in_customer = o.customer AND r.in_channel = o.channel
+WHERE o.workspace = {{.Arg .Workspace}} AND o.outbound_ms IS NOT NULL AND {{.Engaged "o"}}
+  AND coalesce(o.sent_ms, o.first_ms) >= {{.Arg .FromMS}} AND coalesce(o.sent_ms, o.first_ms) < {{.Arg .ToMS}}
+  AND r.in_ms > coalesce(o.sent_ms, o.first_ms)
+  AND r.in_ms <= coalesce(o.sent_ms, o.first_ms) + {{.Arg .Win.Reply}}
+  {{.Filter "o"}}
+GROUP BY how_channel, how
