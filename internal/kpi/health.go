@@ -130,7 +130,7 @@ func (e *Engine) AccountHealth(ctx context.Context, r Request) (HealthReport, er
 	fromMS := res.from.UnixMilli()
 	for _, h := range all {
 		when := at(h.ts)
-		change := HealthChange{At: when, Field: h.typ, Event: some(h.event), Reason: some(h.reason), Signal: some(h.signal)}
+		change := HealthChange{At: when, Field: h.typ, Event: nonEmpty(h.event), Reason: nonEmpty(h.reason), Signal: nonEmpty(h.signal)}
 		switch h.typ {
 		case "phone_number_quality_update":
 			if h.phone == "" {
@@ -143,12 +143,12 @@ func (e *Engine) AccountHealth(ctx context.Context, r Request) (HealthReport, er
 			}
 			p.BusinessAccount, p.LastEvent, p.Updated = h.account, h.event, when
 			if h.event == "FLAGGED" || h.event == "UNFLAGGED" {
-				p.Quality, p.QualitySince = some(h.event), some(when)
+				p.Quality, p.QualitySince = nonEmpty(h.event), nonEmpty(when)
 			}
 			if limit := cmp.Or(h.maxDaily, h.limit); limit != "" && deref(p.MessagingLimit) != limit {
-				p.MessagingLimit, p.LimitSince = some(limit), some(when)
+				p.MessagingLimit, p.LimitSince = nonEmpty(limit), nonEmpty(when)
 			}
-			change.Subject, change.From, change.To = h.phone, some(h.oldLimit), some(cmp.Or(h.maxDaily, h.limit))
+			change.Subject, change.From, change.To = h.phone, nonEmpty(h.oldLimit), nonEmpty(cmp.Or(h.maxDaily, h.limit))
 		case "message_template_status_update", "message_template_quality_update", "template_category_update":
 			key := h.templateID
 			if key == "" {
@@ -161,28 +161,28 @@ func (e *Engine) AccountHealth(ctx context.Context, r Request) (HealthReport, er
 			}
 			t.ID, t.Name, t.Language = orKeep(t.ID, h.templateID), orKeep(t.Name, h.template), orKeep(t.Language, h.language)
 			t.Updated = when
-			change.Subject, change.Language = cmp.Or(h.template, h.templateID), some(h.language)
+			change.Subject, change.Language = cmp.Or(h.template, h.templateID), nonEmpty(h.language)
 			switch h.typ {
 			case "message_template_status_update":
-				t.Status, t.Reason, t.StatusSince = some(h.event), some(h.reason), some(when)
+				t.Status, t.Reason, t.StatusSince = nonEmpty(h.event), nonEmpty(h.reason), nonEmpty(when)
 				t.Category = orKeep(t.Category, h.category)
 			case "message_template_quality_update":
-				t.Quality, t.QualitySince = some(h.quality), some(when)
-				change.From, change.To = some(h.prevQuality), some(h.quality)
+				t.Quality, t.QualitySince = nonEmpty(h.quality), nonEmpty(when)
+				change.From, change.To = nonEmpty(h.prevQuality), nonEmpty(h.quality)
 			default:
 				if h.correctCategory != "" { // announced: new_category is still the current one
 					t.Category = orKeep(t.Category, h.newCategory)
-					t.PendingCategory, t.PendingAt = some(h.correctCategory), unixText(h.categoryAt, res.Location)
-					change.From, change.To = some(h.newCategory), some(h.correctCategory)
-					change.Event = some("PENDING")
+					t.PendingCategory, t.PendingAt = nonEmpty(h.correctCategory), unixText(h.categoryAt, res.Location)
+					change.From, change.To = nonEmpty(h.newCategory), nonEmpty(h.correctCategory)
+					change.Event = nonEmpty("PENDING")
 					break
 				}
 				t.Category = orKeep(t.Category, h.newCategory)
 				if h.prevCategory != "" {
-					t.PreviousCategory, t.Recategorised = some(h.prevCategory), some(when)
+					t.PreviousCategory, t.Recategorised = nonEmpty(h.prevCategory), nonEmpty(when)
 				}
 				t.PendingCategory, t.PendingAt = nil, nil
-				change.From, change.To = some(h.prevCategory), some(h.newCategory)
+				change.From, change.To = nonEmpty(h.prevCategory), nonEmpty(h.newCategory)
 			}
 		default: // account_update
 			change.Subject = h.account
@@ -205,14 +205,6 @@ func (e *Engine) AccountHealth(ctx context.Context, r Request) (HealthReport, er
 	return rep, nil
 }
 
-// some is s, or nil when empty.
-func some(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 // orKeep is s when given, else what was known.
 func orKeep(known *string, s string) *string {
 	if s == "" {
@@ -227,7 +219,7 @@ func unixText(s string, loc *time.Location) *string {
 	if _, err := fmt.Sscan(s, &sec); err != nil {
 		return nil
 	}
-	return some(time.Unix(sec, 0).In(loc).Format(time.RFC3339))
+	return nonEmpty(time.Unix(sec, 0).In(loc).Format(time.RFC3339))
 }
 
 var _ = register(View{
