@@ -59,6 +59,11 @@ type ABVariant struct {
 	Variant string              `json:"variant"`
 	Sent    float64             `json:"sent"`
 	Rates   map[string]*float64 `json:"rates"` // by metric id, in %
+	// Revenue is the revenue attributed to the arm's messages (as ROCS
+	// counts it), and RevenuePerRecipient that ÷ its messages sent, per
+	// currency; empty without orders.
+	Revenue             map[string]float64  `json:"revenue"`
+	RevenuePerRecipient map[string]*float64 `json:"revenue_per_recipient"`
 }
 
 // ABReport is an A/B test's result.
@@ -79,7 +84,7 @@ func (e *Engine) ABTest(ctx context.Context, r Request, control string) (ABRepor
 		return ABReport{}, &RequestError{Field: "campaign", Reason: "name the campaign or template whose variants to compare"}
 	}
 	r.GroupBy, r.Bucket = []string{"variant"}, ""
-	r.KPIs = []string{"messages_sent"}
+	r.KPIs = []string{"messages_sent", "revenue_per_recipient"}
 	for _, m := range abMetrics {
 		r.KPIs = append(r.KPIs, m.id)
 	}
@@ -88,10 +93,12 @@ func (e *Engine) ABTest(ctx context.Context, r Request, control string) (ABRepor
 		return ABReport{}, err
 	}
 	type arm struct {
-		name  string
-		sent  float64
-		x, n  map[string]float64 // successes and trials per metric
-		rates map[string]*float64
+		name    string
+		sent    float64
+		x, n    map[string]float64 // successes and trials per metric
+		rates   map[string]*float64
+		revenue map[string]float64
+		perRcpt map[string]*float64
 	}
 	var arms []*arm
 	for _, row := range rep.Rows {
@@ -99,10 +106,17 @@ func (e *Engine) ABTest(ctx context.Context, r Request, control string) (ABRepor
 		if v == nil {
 			continue // messages without a variant are in no arm
 		}
-		a := &arm{name: *v, x: map[string]float64{}, n: map[string]float64{}, rates: map[string]*float64{}}
+		a := &arm{name: *v, x: map[string]float64{}, n: map[string]float64{}, rates: map[string]*float64{},
+			revenue: map[string]float64{}, perRcpt: map[string]*float64{}}
 		for _, val := range row.KPIs {
-			if val.ID == "messages_sent" {
+			switch {
+			case val.ID == "messages_sent":
 				a.sent = val.Numerator
+				continue
+			case val.ID == "revenue_per_recipient":
+				if val.Currency != "" && val.Label == "" {
+					a.revenue[val.Currency], a.perRcpt[val.Currency] = val.Numerator, val.Value
+				}
 				continue
 			}
 			a.x[val.ID], a.n[val.ID], a.rates[val.ID] = val.Numerator, val.Denominator, val.Value
@@ -124,7 +138,7 @@ func (e *Engine) ABTest(ctx context.Context, r Request, control string) (ABRepor
 	}
 	out := ABReport{Workspace: rep.Workspace, From: rep.From, To: rep.To, Control: base.name}
 	for _, a := range arms {
-		out.Variants = append(out.Variants, ABVariant{Variant: a.name, Sent: a.sent, Rates: a.rates})
+		out.Variants = append(out.Variants, ABVariant{Variant: a.name, Sent: a.sent, Rates: a.rates, Revenue: a.revenue, RevenuePerRecipient: a.perRcpt})
 		if a == base {
 			continue
 		}

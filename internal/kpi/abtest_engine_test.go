@@ -57,3 +57,36 @@ func TestABTest_Engine(t *testing.T) {
 		}
 	})
 }
+
+// TestABTest_Revenue credits each variant with the revenue of the orders
+// its messages brought, per currency, on both stores: k1 (A) buys for 100
+// EUR and k2 (B) for 50 EUR and 200,000 IDR within the window; k3's order
+// (A) comes eight days later and counts for no one.
+func TestABTest_Revenue(t *testing.T) {
+	lines := `{"id":"s1","ts":"2026-01-05T10:00:00Z","kind":"message_sent","channel":"whatsapp","message":"m1","customer":"k1","actor":"campaign","campaign":"spring","variant":"A"}
+{"id":"s2","ts":"2026-01-05T10:00:00Z","kind":"message_sent","channel":"whatsapp","message":"m2","customer":"k2","actor":"campaign","campaign":"spring","variant":"B"}
+{"id":"s3","ts":"2026-01-05T10:00:00Z","kind":"message_sent","channel":"whatsapp","message":"m3","customer":"k3","actor":"campaign","campaign":"spring","variant":"A"}
+{"id":"o1","ts":"2026-01-06T10:00:00Z","kind":"order_placed","order":"o1","amount":"100","currency":"EUR","customer":"k1"}
+{"id":"o2","ts":"2026-01-06T11:00:00Z","kind":"order_placed","order":"o2","amount":"50","currency":"EUR","customer":"k2"}
+{"id":"o3","ts":"2026-01-07T11:00:00Z","kind":"order_placed","order":"o3","amount":"200000","currency":"IDR","customer":"k2"}
+{"id":"o4","ts":"2026-01-13T11:00:00Z","kind":"order_placed","order":"o4","amount":"70","currency":"EUR","customer":"k3"}`
+	eachEngine(t, lines, func(t *testing.T, e *kpi.Engine) {
+		req := kpi.Request{Workspace: "w", From: "2026-01-01", To: "2026-02-01", Filters: map[string][]string{"campaign": {"spring"}}}
+		rep, err := e.ABTest(context.Background(), req, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, v := range rep.Variants {
+			per := v.RevenuePerRecipient["EUR"]
+			if per == nil {
+				t.Fatalf("variant %s has no revenue per message in EUR", v.Variant)
+			}
+			got[v.Variant] = fmt.Sprint(v.Revenue, " per message ", *per)
+		}
+		want := map[string]string{"A": "map[EUR:100] per message 50", "B": "map[EUR:50 IDR:200000] per message 50"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("revenue %v, want %v", got, want)
+		}
+	})
+}

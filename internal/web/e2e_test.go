@@ -1291,8 +1291,8 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		if chosen == "" {
 			p.choose("select[data-abtest]", tests[0])
 			p.wait("abtest")
-			if q := p.query(); q.Get("campaign") != tests[0] || q.Get("template") != "" {
-				t.Errorf("after choosing a test the URL is ?%s", q.Encode())
+			if q := p.query(); "campaign:"+q.Get("campaign") != tests[0] && "template:"+q.Get("template") != tests[0] {
+				t.Errorf("after choosing %s the URL is ?%s", tests[0], q.Encode())
 			}
 		}
 		if rows := p.figures("[data-table=variants] td[data-kpi=sent]"); len(rows) < 2 {
@@ -1320,19 +1320,54 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		p.run(chromedp.Navigate(p.base + "/?view=abtest"))
 		p.render = 0
 		p.wait("abtest")
-		if msg := p.text("#view .message"); !strings.Contains(msg, "No A/B test") {
-			t.Errorf("the last 30 days hold no A/B test, the page says %q", msg)
+		// Every test is listed, whatever the period, with its dates and
+		// state as the API gives them.
+		var list struct {
+			Tests []struct {
+				Campaign, Template *string
+				FirstSent          string `json:"first_sent"`
+				LastSent           string `json:"last_sent"`
+				State              string
+				Sent               float64
+			}
 		}
-		p.click("[data-days='90']")
+		p.getJSON(p.src("abtests"), &list)
+		if len(list.Tests) == 0 {
+			t.Fatal("the API lists no A/B test")
+		}
+		cells := map[string]string{}
+		for _, f := range p.figures("[data-table=abtests] td[data-kpi]") {
+			cells[f.Row+"|"+f.KPI] = f.Value
+		}
+		for _, x := range list.Tests {
+			key := "campaign:" + str(x.Campaign)
+			if x.Campaign == nil {
+				key = "template:" + str(x.Template)
+			}
+			if cells[key+"|state"] != x.State || cells[key+"|first_sent"] != x.FirstSent || cells[key+"|last_sent"] != x.LastSent || !same(cells[key+"|sent"], num(x.Sent)) {
+				t.Errorf("test %s shown %s %s–%s %s sent, API %s %s–%s %v", key, cells[key+"|state"], cells[key+"|first_sent"],
+					cells[key+"|last_sent"], cells[key+"|sent"], x.State, x.FirstSent, x.LastSent, x.Sent)
+			}
+		}
+		if e := p.text("#view .error"); e != "" {
+			t.Errorf("A/B tests show an error: %s", e)
+		}
+		// Opening the latest test sets the period to its dates.
+		first := list.Tests[0]
+		p.click(`[data-table=abtests] a[data-test]`)
 		p.wait("abtest")
 		src := p.src("variants")
-		from90, to90 := period(90)
-		q := checkQuery(t, src, map[string]string{"from": from90, "to": to90})
+		q := checkQuery(t, src, map[string]string{"from": first.FirstSent[:10]})
+		if last, _ := time.Parse(time.RFC3339, first.LastSent); q.Get("to") != last.AddDate(0, 0, 1).Format("2006-01-02") {
+			t.Errorf("the test's period ends %s, its last send was %s", q.Get("to"), first.LastSent)
+		}
+		p.shot("06a-abtest-list")
 		var res struct {
 			Variants []struct {
 				Variant string
 				Sent    float64
 				Rates   map[string]float64
+				Revenue map[string]float64
 			}
 			Comparisons []struct {
 				Metric, Variant, Verdict string
@@ -1342,11 +1377,18 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		if len(res.Variants) < 2 {
 			t.Fatalf("A/B test of %s has %d variants", q.Get("campaign"), len(res.Variants))
 		}
-		cells := map[string]string{}
+		cells = map[string]string{}
 		for _, f := range p.figures("[data-table=variants] td[data-kpi]") {
 			cells[f.Row+"|"+f.KPI] = f.Value
 		}
+		revenue := 0
 		for _, v := range res.Variants {
+			for cur, amount := range v.Revenue {
+				revenue++
+				if !same(cells[v.Variant+"|revenue."+cur], num(amount)) {
+					t.Errorf("variant %s revenue = %q %s, API %v", v.Variant, cells[v.Variant+"|revenue."+cur], cur, amount)
+				}
+			}
 			if !same(cells[v.Variant+"|sent"], num(v.Sent)) {
 				t.Errorf("variant %s sent = %q, API %v", v.Variant, cells[v.Variant+"|sent"], v.Sent)
 			}
@@ -1358,6 +1400,9 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		}
 		if len(res.Comparisons) == 0 {
 			t.Error("the A/B test has no comparison")
+		}
+		if revenue == 0 {
+			t.Error("no revenue attributed to the variants of the test")
 		}
 		for _, c := range res.Comparisons {
 			text := p.text(fmt.Sprintf(`[data-verdict="%s:%s"]`, c.Metric, c.Variant))
@@ -1371,9 +1416,10 @@ func TestDashboard_EndToEnd(t *testing.T) {
 
 	step("conversations and agents, in business hours", func(t *testing.T) {
 		p.t = t
-		p.click("[data-days='30']")
-		p.wait("abtest")
-		p.click("a[data-nav=service]")
+		// Afresh: the A/B test's campaign and dates would leave few
+		// conversations.
+		p.run(chromedp.Navigate(p.base + "/?view=service"))
+		p.render = 0
 		p.wait("service")
 		src := p.src("service")
 		checkQuery(t, src, map[string]string{"from": from30, "to": to30, "hours": ""})

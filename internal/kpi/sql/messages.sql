@@ -136,3 +136,14 @@ JOIN (
     GROUP BY x.oid
 ) w ON w.win_message = m.message
 {{.GroupBy}}
+
+-- Every A/B test of the workspace, whatever the period: the campaign
+-- messages of each campaign (or, without one, template) by variant, with
+-- the first and last send.
+-- name: ab-tests
+SELECT m.campaign AS ab_campaign, m.template AS ab_template, m.variant AS ab_variant,
+    min(coalesce(m.sent_ms, m.first_ms)) AS ab_first, max(coalesce(m.sent_ms, m.first_ms)) AS ab_last, count(*) AS ab_sent
+FROM {{.Facts "message_facts" "m"}}
+WHERE m.workspace = {{.Arg .Workspace}} AND m.outbound_ms IS NOT NULL
+  AND m.variant IS NOT NULL AND m.variant <> '' AND (m.campaign IS NOT NULL OR m.template IS NOT NULL)
+GROUP BY ab_campaign, ab_template, ab_variant

@@ -1,4 +1,4 @@
-// Campaigns and templates, their recipients and failures, and A/B tests.
+// Campaigns and templates, their recipients and failures.
 
 import * as api from '../api.js';
 import * as fmt from '../fmt.js';
@@ -275,80 +275,5 @@ export async function recipients(ctx) {
         h('button', { type: 'button', dataset: { status: v }, 'aria-pressed': v === status ? 'true' : 'false', onclick: () => ctx.navigate({ status: v }) }, label))),
     },
     recs.error ? unavailable(recs.error) : recPanel()),
-  ];
-}
-
-const METRICS = { open_rate: 'Open rate', ctr: 'CTR', campaign_conversion_rate: 'Conversion' };
-
-export async function abtest(ctx) {
-  const p = ctx.params;
-  // Campaigns with two variants or more in the period.
-  const q = ctx.q({ kpi: 'messages_sent', group_by: 'campaign,variant' });
-  delete q.campaign; delete q.template;
-  const byVariant = await api.get(api.url('/v1/kpis', q));
-  const tests = {};
-  for (const r of byVariant.rows) {
-    const { campaign: c, variant } = r.group;
-    if (c && variant && r.kpis[0] && r.kpis[0].value) (tests[c] = tests[c] || []).push(variant);
-  }
-  const names = Object.keys(tests).filter((c) => tests[c].length > 1).sort();
-  // A campaign filter that is no test here (one carried from a drill-down)
-  // leaves the choice to the list instead of asking the API for a test
-  // that is not there.
-  const campaign = p.campaign ? (names.includes(p.campaign) ? p.campaign : '') : names[0];
-  const widen = ctx.period.days < 90
-    ? h('a', { href: ctx.href({ days: 90, from: '', to: '' }), dataset: { widen: '' } }, 'Look in the last 90 days')
-    : null;
-  if (!names.length) {
-    return [message([
-      'No A/B test in this period: no campaign sent two variants or more. ',
-      widen || 'Widen the date range to find older tests.',
-    ])];
-  }
-  const chooser = h('label', { class: 'field inline' }, h('span', null, 'Test'),
-    h('select', { dataset: { abtest: '' }, onchange: (e) => ctx.navigate({ campaign: e.target.value, template: '' }) },
-      campaign ? null : h('option', { value: '', selected: true }, 'Choose a test'),
-      names.map((c) => h('option', { value: c, selected: c === campaign }, `${c} (${tests[c].length} variants)`))));
-  if (!campaign) {
-    return [h('div', { class: 'toolbar' }, chooser),
-      message(`${p.campaign}, the chosen campaign, is no A/B test in this period: choose ${names.length === 1 ? 'the test' : `one of the ${names.length} tests`} above.`)];
-  }
-  const src = api.url('/v1/abtest', Object.assign(ctx.q(), { campaign }));
-  const { data: res, error } = await load(src);
-  if (error) return [h('div', { class: 'toolbar' }, chooser), message(error.message, 'error')];
-  const variants = res.variants || [];
-  const comps = res.comparisons || [];
-  const verdicts = comps.map((c) => h('li', { class: c.significant ? 'win' : 'wait', dataset: { verdict: c.metric + ':' + c.variant } },
-    h('strong', null, (METRICS[c.metric] || c.metric) + ': '), c.verdict));
-  const vcols = [
-    { key: 'variant', label: 'Variant', text: (v) => v + (v === res.control ? ' (control)' : '') },
-    { key: 'sent', label: 'Sent', num: true, unit: 'count', kpi: 'sent' },
-    ...Object.entries(METRICS).map(([id, label]) => ({ key: id, kpi: id, label, num: true, unit: 'percent', get: (r) => (r.rates ? r.rates[id] : null) })),
-  ];
-  const ccols = [
-    { key: 'metric', label: 'Metric', text: (v) => METRICS[v] || v },
-    { key: 'variant', label: 'Variant' },
-    { key: 'control_rate', label: 'Control', num: true, unit: 'percent' },
-    { key: 'rate', label: 'Variant rate', num: true, unit: 'percent' },
-    { key: 'difference', label: 'Difference', num: true, text: (v, r) => fmt.change(v, 'points') + (r.interval ? ` [${fmt.change(r.interval[0], 'points')}, ${fmt.change(r.interval[1], 'points')}]` : '') },
-    { key: 'p_value', label: 'p-value', num: true, text: (v) => (v === null || v === undefined ? '—' : v < 0.0001 ? '< 0.0001' : v.toFixed(4)) },
-    { key: 'chance_to_beat_control', label: 'Chance to beat control', num: true, unit: 'percent' },
-    { key: 'verdict', label: 'Verdict', cls: 'verdict' },
-  ];
-  const chance = comps.map((c) => ({
-    label: (METRICS[c.metric] || c.metric) + ' ' + c.variant, value: c.chance_to_beat_control,
-    text: fmt.value(c.chance_to_beat_control, 'percent'), cls: c.significant ? 'rated-best' : '',
-  }));
-  return [
-    h('div', { class: 'toolbar' }, chooser),
-    panel('verdict', 'Verdict: ' + campaign, { note: res.correction },
-      h('ul', { class: 'verdicts' }, verdicts.length ? verdicts : h('li', null, 'Only one variant was sent.'))),
-    h('div', { class: 'split' },
-      panel('variants', 'Variants', { src },
-        table({ id: 'variants', columns: vcols, rows: variants, rowKey: (r) => r.variant })),
-      panel('chance', 'Chance to beat the control', { note: 'Bayesian, from Beta posteriors of each rate.' },
-        chance.length ? bars(chance, { max: 100, label: 'Chance to beat the control', labelWidth: 150 }) : message('No comparison.'))),
-    panel('comparisons', 'Comparisons', { src, wide: true, note: 'Two-proportion z-tests with 95 % intervals for the difference.' },
-      table({ id: 'comparisons', columns: ccols, rows: comps, rowKey: (r) => r.metric + ':' + r.variant })),
   ];
 }
