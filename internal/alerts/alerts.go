@@ -270,7 +270,7 @@ func (ev *Evaluator) deliver(ctx context.Context, workspace string, rule store.A
 			f.LastError = err.Error()
 		}
 	}
-	if rule.Webhook == "" {
+	if rule.Webhook == "" || rule.Muted {
 		ok(false, nil) // recorded only
 		return
 	}

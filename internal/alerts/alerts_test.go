@@ -163,6 +163,42 @@ func TestEvaluator_RetriesAnUndeliveredFiring(t *testing.T) {
 	}
 }
 
+// A muted rule fires and records its firing, and posts nothing; unmuted
+// while still firing, it posts the firing at the next evaluation.
+func TestEvaluator_MutedRulePostsNothing(t *testing.T) {
+	ctx := context.Background()
+	s, err := duckdb.Open(ctx, filepath.Join(t.TempDir(), "alerts.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	hook := &receiver{}
+	srv := httptest.NewServer(hook)
+	defer srv.Close()
+	ws := store.NewWorkspace("shop")
+	ws.Alerts = []store.AlertRule{{ID: "quiet", KPI: "messages_sent", Condition: "below", Value: 1, Window: store.Duration(time.Hour), Webhook: srv.URL, Muted: true}}
+	if err := s.PutWorkspace(ctx, ws); err != nil {
+		t.Fatal(err)
+	}
+	engine, _ := kpi.New(s)
+	ev := &Evaluator{Store: s, Engine: engine, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Backoff: time.Millisecond, Retries: 1}
+	now := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	ev.EvaluateOnce(ctx, now)
+	stored, _ := s.Workspace(ctx, "shop")
+	if attempts, _ := hook.state(); attempts != 0 || stored.Alerts[0].Firing == nil || stored.Alerts[0].Firing.Notified {
+		t.Fatalf("muted: %d posts, firing %+v", attempts, stored.Alerts[0].Firing)
+	}
+	stored.Alerts[0].Muted = false
+	if err := s.PutWorkspace(ctx, stored); err != nil {
+		t.Fatal(err)
+	}
+	ev.EvaluateOnce(ctx, now.Add(time.Minute))
+	stored, _ = s.Workspace(ctx, "shop")
+	if attempts, notices := hook.state(); attempts != 1 || len(notices) != 1 || !stored.Alerts[0].Firing.Notified {
+		t.Errorf("unmuted: %d posts, %d notices, firing %+v", attempts, len(notices), stored.Alerts[0].Firing)
+	}
+}
+
 func TestValidate(t *testing.T) {
 	good := store.AlertRule{ID: "x", KPI: "opt_out_rate", Condition: "worse_than_band", Window: store.Duration(time.Hour)}
 	if err := Validate(good); err != nil {

@@ -37,7 +37,8 @@ var alertColumns = []Column{
 	{Name: "id", Type: TypeString}, {Name: "name", Type: TypeString}, {Name: "kpi", Type: TypeString},
 	{Name: "condition", Type: TypeString}, {Name: "value", Type: TypeNumber, Doc: "the bound of below and above, in the KPI's unit"},
 	{Name: "window", Type: TypeString, Doc: "a duration such as 7d"}, {Name: "filters", Type: TypeString, Doc: "dimension=value, comma-separated"},
-	{Name: "webhook", Type: TypeString}, {Name: "firing_since", Type: TypeTime}, {Name: "source", Type: TypeString},
+	{Name: "webhook", Type: TypeString}, {Name: "muted", Type: TypeBoolean, Doc: "firings are recorded, not posted"},
+	{Name: "firing_since", Type: TypeTime}, {Name: "source", Type: TypeString},
 }
 
 // Table is a row per rule.
@@ -57,7 +58,7 @@ func (l AlertList) Table() Table {
 		if a.Condition == "below" || a.Condition == "above" || strings.HasPrefix(a.Condition, "change_") {
 			value = a.Value
 		}
-		t.Rows = append(t.Rows, []any{a.ID, a.Name, a.KPI, a.Condition, value, store.FormatDuration(time.Duration(a.Window)), strings.Join(filters, ","), a.Webhook, since, a.Source})
+		t.Rows = append(t.Rows, []any{a.ID, a.Name, a.KPI, a.Condition, value, store.FormatDuration(time.Duration(a.Window)), strings.Join(filters, ","), a.Webhook, a.Muted, since, a.Source})
 	}
 	return t
 }

@@ -363,6 +363,9 @@ type AlertRule struct {
 	Window    Duration          `json:"window"`            // the rolling window, such as 24h
 	Filters   map[string]string `json:"filters,omitempty"` // dimension → value, such as channel → whatsapp
 	Webhook   string            `json:"webhook,omitempty"` // where firings are posted; none: only recorded
+	// Muted keeps the rule watching and its firings recorded, but posts
+	// nothing; a firing still on when it is unmuted is posted then.
+	Muted bool `json:"muted,omitempty"`
 	// Firing is the rule's state: since when it fires, or nil.
 	Firing *AlertFiring `json:"firing,omitempty"`
 	Source string       `json:"source,omitempty"` // "config" for rules of the configuration file

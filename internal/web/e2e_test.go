@@ -1743,6 +1743,71 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		}
 		p.checkView("alerts", 0, false)
 		p.shot("12-alerts")
+
+		// A firing names its rule, what it watches and the band, and links
+		// to the view of its KPI.
+		var firingLinks []string
+		p.eval(`[...document.querySelectorAll('[data-table=firings] a[data-firing]')].map(a => a.getAttribute('href'))`, &firingLinks)
+		if len(firingLinks) == 0 || !strings.Contains(firingLinks[0], "view=") {
+			t.Errorf("firing links %q", firingLinks)
+		}
+		if bands := p.figures("[data-table=firings] td[data-kpi=band]"); len(bands) == 0 || bands[0].Text == "—" {
+			t.Errorf("the firings show no band: %+v", bands)
+		}
+
+		// A rule made, muted, edited and deleted in the page, each step
+		// seen by the API.
+		rule := func() (r struct {
+			ID, KPI, Condition, Window string
+			Value                      float64
+			Muted                      bool
+		}, found bool) {
+			var all struct {
+				Alerts []struct {
+					ID, KPI, Condition, Window string
+					Value                      float64
+					Muted                      bool
+				}
+			}
+			p.getJSON("/v1/alerts", &all)
+			for _, a := range all.Alerts {
+				if a.ID == "ctr-drop" {
+					return a, true
+				}
+			}
+			return r, false
+		}
+		p.fill("form[data-form=rule] input[name=id]", "ctr-drop")
+		p.fill("form[data-form=rule] input[name=name]", "Click-through under 20 %")
+		p.choose("form[data-form=rule] select[name=kpi]", "ctr")
+		p.choose("form[data-form=rule] select[name=condition]", "below")
+		p.fill("form[data-form=rule] input[name=value]", "20")
+		p.choose("form[data-form=rule] select[name=window]", "7d")
+		p.click("form[data-form=rule] button[type=submit]")
+		p.wait("alerts")
+		if r, ok := rule(); !ok || r.KPI != "ctr" || r.Condition != "below" || r.Value != 20 || r.Window != "7d" || r.Muted {
+			t.Fatalf("the rule made in the page: %+v (found %v)", r, ok)
+		}
+		p.click(`[data-table=rules] button[data-mute="ctr-drop"]`)
+		p.wait("alerts")
+		if r, _ := rule(); !r.Muted || !strings.Contains(p.text(`[data-table=rules] tr[data-row="ctr-drop"] td[data-kpi=state]`), "muted") {
+			t.Errorf("after Mute: %+v, shown %q", r, p.text(`[data-table=rules] tr[data-row="ctr-drop"] td[data-kpi=state]`))
+		}
+		p.click(`[data-table=rules] a[data-edit="ctr-drop"]`)
+		p.wait("alerts")
+		p.fill("form[data-form=rule] input[name=value]", "25")
+		p.shot("12b-alerts-edit")
+		p.click("form[data-form=rule] button[type=submit]")
+		p.wait("alerts")
+		if r, _ := rule(); r.Value != 25 || !r.Muted || p.query().Get("edit") != "" {
+			t.Errorf("after editing: %+v, URL ?%s", r, p.query().Encode())
+		}
+		p.click(`[data-table=rules] button[data-delete="ctr-drop"]`)
+		p.click(`[data-table=rules] button[data-delete="ctr-drop"]`)
+		p.wait("alerts")
+		if r, ok := rule(); ok {
+			t.Errorf("after deleting: %+v", r)
+		}
 	})
 
 	step("on a phone", func(t *testing.T) {

@@ -47,6 +47,20 @@ export async function get(u) {
   return res.json();
 }
 
+// send makes a change: method (PUT, DELETE…) on a /v1 URL with a JSON
+// body, and returns the answer's JSON, if any.
+export async function send(method, u, body) {
+  const headers = { Accept: 'application/json', 'X-CSRF-Token': csrf };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(u, { method, credentials: 'same-origin', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (res.status === 401) {
+    signedOut();
+    throw await failure(res);
+  }
+  if (!res.ok) throw await failure(res);
+  return res.status === 204 ? null : res.json().catch(() => null);
+}
+
 // session returns who is signed in, or null.
 export async function session() {
   const res = await fetch('/v1/session', { credentials: 'same-origin', headers: { Accept: 'application/json' } });

@@ -2,7 +2,7 @@
 
 import * as api from '../api.js';
 import * as fmt from '../fmt.js';
-import { h, panel, table } from '../dom.js';
+import { h, panel, table, message, bandText } from '../dom.js';
 
 const CONDITIONS = {
   below: 'below', above: 'above', worse_than_band: 'worse than its band', better_than_band: 'better than its band',
@@ -64,6 +64,73 @@ function health(ctx, src, rep) {
     h('div', { class: 'health' }, numbers, templates), h('h3', { class: 'group-title' }, 'Latest changes'), changes);
 }
 
+// The conditions a rule can be made with (the former names are read only).
+const NEW_CONDITIONS = ['above', 'below', 'worse_than_band', 'better_than_band', 'change_above', 'change_below'];
+const WINDOWS = [['1h', '1 hour'], ['1d', '1 day'], ['7d', '7 days'], ['30d', '30 days']];
+// needsValue tells whether a condition compares with the rule's value.
+const needsValue = (c) => c === 'above' || c === 'below' || (c || '').startsWith('change');
+// The dashboard view where a KPI of each section is shown.
+const SECTION_VIEW = { messages: 'campaigns', revenue: 'campaigns', service: 'service', funnel: 'funnel' };
+// The rule filters the dashboard's filters can show.
+const LINKED = ['channel', 'campaign', 'template', 'agent', 'class'];
+
+// ruleLink opens the view of a rule's KPI with the rule's filters over
+// its window.
+function ruleLink(ctx, rule) {
+  const changes = { view: SECTION_VIEW[ctx.info(rule.kpi).section] || 'overview', edit: '', from: '', to: '' };
+  for (const f of LINKED) changes[f] = (rule.filters || {})[f] || '';
+  const days = Math.ceil((fmt.hours(rule.window) || 24) / 24);
+  changes.days = [7, 30, 90].includes(days) ? (days === 30 ? '' : days) : days <= 7 ? 7 : days <= 30 ? '' : 90;
+  return ctx.href(changes);
+}
+
+// behind names what a rule watches: its filters, or the whole workspace.
+const behind = (rule) => Object.entries((rule && rule.filters) || {}).map(([k, v]) => k + ' ' + v).join(' · ') || 'whole workspace';
+
+// ruleForm makes or edits a rule: PUT /v1/alerts/{id}.
+function ruleForm(ctx, rule) {
+  const kpis = Object.values(ctx.catalogue).sort((a, b) => a.name.localeCompare(b.name));
+  const r = rule || { condition: 'worse_than_band', window: '1d' };
+  const status = h('p', { class: 'form-status', role: 'status' });
+  const input = (name, label, attrs) => h('label', { class: 'field' }, h('span', null, label), h('input', Object.assign({ name, dataset: { rule: name } }, attrs)));
+  const select = (name, label, options, current) => h('label', { class: 'field' }, h('span', null, label),
+    h('select', { name, dataset: { rule: name } }, options.map(([v, text]) => h('option', { value: v, selected: v === current }, text))));
+  const form = h('form', { class: 'rule-form', dataset: { form: 'rule' } },
+    input('id', 'Id', { value: r.id || '', required: true, pattern: '[a-z0-9][a-z0-9-]*', readOnly: !!rule, title: 'Lower-case letters, digits and dashes' }),
+    input('name', 'Name', { value: r.name || '' }),
+    select('kpi', 'KPI', kpis.map((k) => [k.id, k.name]), r.kpi || 'opt_out_rate'),
+    select('condition', 'Condition', NEW_CONDITIONS.map((c) => [c, CONDITIONS[c]]), r.condition),
+    input('value', 'Value', { type: 'number', step: 'any', value: needsValue(r.condition) ? String(r.value || 0) : '' }),
+    select('window', 'Window', WINDOWS, WINDOWS.some(([v]) => v === r.window) ? r.window : '1d'),
+    input('channel', 'Channel', { value: (r.filters || {}).channel || '', placeholder: 'any' }),
+    input('campaign', 'Campaign', { value: (r.filters || {}).campaign || '', placeholder: 'any' }),
+    input('webhook', 'Webhook', { type: 'url', value: r.webhook || '', placeholder: 'https://… (optional)' }),
+    h('label', { class: 'field check' }, h('input', { type: 'checkbox', name: 'muted', dataset: { rule: 'muted' }, checked: !!r.muted }), h('span', null, 'Muted')),
+    h('div', { class: 'form-actions' },
+      h('button', { type: 'submit', class: 'primary' }, rule ? 'Save rule' : 'Add rule'),
+      rule ? h('a', { href: ctx.href({ edit: '' }) }, 'Cancel') : null),
+    status);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const v = (name) => form.elements[name].value.trim();
+    const body = { name: v('name') || undefined, kpi: v('kpi'), condition: v('condition'), window: v('window'), muted: form.elements.muted.checked || undefined };
+    if (needsValue(body.condition)) body.value = Number(v('value') || 0);
+    const filters = {};
+    for (const f of ['channel', 'campaign']) if (v(f)) filters[f] = v(f);
+    if (Object.keys(filters).length) body.filters = filters;
+    if (v('webhook')) body.webhook = v('webhook');
+    status.textContent = 'Saving…';
+    try {
+      await api.send('PUT', '/v1/alerts/' + encodeURIComponent(v('id')), body);
+      ctx.navigate({ edit: '' });
+    } catch (err) {
+      status.textContent = (err.field ? err.field + ': ' : '') + err.message;
+      status.className = 'form-status error';
+    }
+  });
+  return form;
+}
+
 export default async function alerts(ctx) {
   const rulesSrc = '/v1/alerts';
   const firingsSrc = '/v1/alerts/firings';
@@ -71,7 +138,10 @@ export default async function alerts(ctx) {
   const [rules, firings, healthRep] = await Promise.all([api.get(rulesSrc), api.get(firingsSrc), api.get(healthSrc)]);
   const unit = (id) => ctx.info(id).unit;
   const ruleCols = [
-    { key: 'state', label: 'State', get: (r) => (r.firing ? 'firing' : 'ok'), text: (v) => (v === 'firing' ? '● Firing' : '○ OK'), cls: (r) => (r.firing ? 'state firing' : 'state ok') },
+    {
+      key: 'state', label: 'State', get: (r) => (r.firing ? 'firing' : 'ok'),
+      text: (v, r) => (v === 'firing' ? '● Firing' : '○ OK') + (r.muted ? ' · muted' : ''), cls: (r) => (r.firing ? 'state firing' : 'state ok'),
+    },
     { key: 'name', label: 'Rule', get: (r) => r.name || r.id, cls: 'name' },
     { key: 'kpi', label: 'KPI', text: (v) => ctx.info(v).name || v },
     {
@@ -79,23 +149,56 @@ export default async function alerts(ctx) {
       text: (v, r) => (CONDITIONS[v] || v) + (v === 'below' || v === 'above' || v.startsWith('change') ? ' ' + fmt.value(r.value || 0, v.startsWith('change') ? '' : unit(r.kpi)) : ''),
     },
     { key: 'window', label: 'Window', text: windowText },
-    { key: 'filters', label: 'Filters', get: (r) => Object.entries(r.filters || {}).map(([k, v]) => k + '=' + v).join(', ') },
     { key: 'value', label: 'Value now', num: true, get: (r) => (r.firing ? r.firing.value : null), text: (v, r) => fmt.value(v, unit(r.kpi)) },
     { key: 'since', label: 'Since', get: (r) => (r.firing ? r.firing.started : null), text: (v) => (v ? fmt.dateTime(v, ctx.tz) : '—') },
   ];
+  const list = rules.alerts || [];
+  const byID = Object.fromEntries(list.map((r) => [r.id, r]));
+  const failed = h('p', { class: 'form-status error', role: 'alert' });
+  const change = async (method, rule, body) => {
+    try {
+      await api.send(method, '/v1/alerts/' + encodeURIComponent(rule.id), body);
+      ctx.navigate({ edit: '' });
+    } catch (err) {
+      failed.textContent = (rule.name || rule.id) + ': ' + err.message;
+    }
+  };
+  // Delete asks to be clicked twice.
+  const remove = (r) => (e) => {
+    if (e.target.dataset.armed) change('DELETE', r);
+    else Object.assign(e.target, { textContent: 'Click again to delete' }).dataset.armed = '1';
+  };
+  // A rule's own fields, as PUT takes them back.
+  const own = (r) => ({ name: r.name, kpi: r.kpi, condition: r.condition, value: r.value, window: r.window, filters: r.filters, webhook: r.webhook, muted: r.muted });
+  ruleCols.splice(2, 0, { key: 'behind', label: 'Watches', get: behind, cls: 'reason' });
+  ruleCols.push({
+    key: 'actions', label: '', get: (r) => (r.source === 'config' ? 'configuration file' : ''),
+    text: (v) => v,
+    link: (r, text) => (r.source === 'config' ? h('span', { class: 'note' }, text) : h('span', { class: 'row-actions' },
+      h('a', { href: ctx.href({ edit: r.id }), dataset: { edit: r.id } }, 'Edit'),
+      h('button', { type: 'button', dataset: { mute: r.id }, onclick: () => change('PUT', r, Object.assign(own(r), { muted: !r.muted })) }, r.muted ? 'Unmute' : 'Mute'),
+      h('button', { type: 'button', dataset: { delete: r.id }, onclick: remove(r) }, 'Delete'))),
+  });
   const firingCols = [
-    { key: 'rule', label: 'Rule', cls: 'name' },
+    {
+      key: 'rule', label: 'Rule', cls: 'name', get: (f) => (byID[f.rule] ? byID[f.rule].name || f.rule : f.rule),
+      link: (f, text) => (byID[f.rule] ? h('a', { href: ruleLink(ctx, byID[f.rule]), dataset: { firing: f.rule } }, text) : text),
+    },
     { key: 'kpi', label: 'KPI', text: (v) => ctx.info(v).name || v },
+    { key: 'behind', label: 'Watches', get: (f) => behind(byID[f.rule]), cls: 'reason' },
+    { key: 'band', label: 'Band', get: (f) => bandText(ctx.info(f.kpi).band, unit(f.kpi), ctx.info(f.kpi).direction) || null, text: (v) => v || '—' },
     { key: 'value', label: 'Value', num: true, text: (v, r) => fmt.value(v, unit(r.kpi)) },
     { key: 'started', label: 'Started', text: (v) => fmt.dateTime(v, ctx.tz) },
     { key: 'resolved', label: 'Resolved', text: (v) => (v ? fmt.dateTime(v, ctx.tz) : 'still firing') },
   ];
-  const list = rules.alerts || [];
   const firingNow = list.filter((r) => r.firing).length;
+  const editing = ctx.params.edit ? byID[ctx.params.edit] : null;
   return [
     health(ctx, healthSrc, healthRep),
-    panel('rules', `Rules (${firingNow} firing)`, { src: rulesSrc, wide: true, note: 'Each rule watches one KPI over a rolling window.' },
-      table({ id: 'rules', columns: ruleCols, rows: list, rowKey: (r) => r.id, empty: 'No alert rules: add one with PUT /v1/alerts/{id}.' })),
+    panel('rules', `Rules (${firingNow} firing)`, { src: rulesSrc, wide: true, note: 'Each rule watches one KPI over a rolling window. A muted rule keeps firing here and posts nothing.' },
+      failed, table({ id: 'rules', columns: ruleCols, rows: list, rowKey: (r) => r.id, empty: 'No alert rules yet: add one below.' })),
+    panel('rule-form', editing ? 'Edit rule ' + (editing.name || editing.id) : 'Add a rule', { wide: true },
+      ctx.params.edit && !editing ? message('No rule ' + ctx.params.edit + '.', 'error') : ruleForm(ctx, editing)),
     panel('firings', 'Latest firings', { src: firingsSrc, wide: true },
       table({ id: 'firings', columns: firingCols, rows: firings.firings || [], rowKey: (r) => r.rule + '@' + r.started, empty: 'Nothing has fired.' })),
   ];
