@@ -42,10 +42,7 @@ WHERE m.workspace = {{.Arg .Workspace}}
 -- unfilled: use the left side's); and no WHERE after a JOIN that names only
 -- its left side (the left side is a subquery already restricted instead). The smaller relation goes on the
 -- right of a JOIN, where ClickHouse builds its hash table.
--- name: replies
-SELECT {{.Group "o" "coalesce(o.sent_ms, o.first_ms)"}}
-    count(DISTINCT o.message) AS replied
-FROM {{.Facts "message_facts" "o"}}
+{{define "replied_to"}}FROM {{.Facts "message_facts" "o"}}
 JOIN (
     SELECT i.customer AS in_customer, i.channel AS in_channel, i.received_ms AS in_ms
     FROM {{.Facts "message_facts" "i"}}
@@ -56,8 +53,20 @@ WHERE o.workspace = {{.Arg .Workspace}} AND o.outbound_ms IS NOT NULL AND {{.Eng
   AND coalesce(o.sent_ms, o.first_ms) >= {{.Arg .FromMS}} AND coalesce(o.sent_ms, o.first_ms) < {{.Arg .ToMS}}
   AND r.in_ms > coalesce(o.sent_ms, o.first_ms)
   AND r.in_ms <= coalesce(o.sent_ms, o.first_ms) + {{.Arg .Win.Reply}}
-  {{.Filter "o"}}
+  {{.Filter "o"}}{{end}}
+-- name: replies
+SELECT {{.Group "o" "coalesce(o.sent_ms, o.first_ms)"}}
+    count(DISTINCT o.message) AS replied
+{{template "replied_to" .}}
 {{.GroupBy}}
+
+-- The campaign messages of each local hour of the week of sending that
+-- the customer answered within the reply window, as replies counts them,
+-- for the send-time view's reply rate.
+-- name: send-time-replied
+SELECT o.channel AS how_channel, {{.HourOfWeek "coalesce(o.sent_ms, o.first_ms)"}} AS how, count(DISTINCT o.message) AS how_replied
+{{template "replied_to" .}}
+GROUP BY how_channel, how
 
 -- Outbound messages to a known customer, with their send time st: those
 -- sent in the period and filtered by the request (.InPeriod), or those that

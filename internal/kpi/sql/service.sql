@@ -88,21 +88,3 @@ WHERE m.workspace = {{.Arg .Workspace}} AND m.outbound_ms IS NOT NULL AND {{.Eng
   AND coalesce(m.sent_ms, m.first_ms) >= {{.Arg .FromMS}} AND coalesce(m.sent_ms, m.first_ms) < {{.Arg .ToMS}}
   {{.Filter "m"}}
 GROUP BY how_channel, how, how_delay
-
--- The campaign messages of each hour of sending that the customer answered
--- within the reply window, as the replies query counts them.
--- name: send-time-replied
-SELECT o.channel AS how_channel, {{.HourOfWeek "coalesce(o.sent_ms, o.first_ms)"}} AS how, count(DISTINCT o.message) AS how_replied
-FROM {{.Facts "message_facts" "o"}}
-JOIN (
-    SELECT i.customer AS in_customer, i.channel AS in_channel, i.received_ms AS in_ms
-    FROM {{.Facts "message_facts" "i"}}
-    WHERE i.workspace = {{.Arg .Workspace}} AND i.received_ms IS NOT NULL
-      AND i.received_ms > {{.Arg .FromMS}} AND i.received_ms <= {{.Arg .ToMS}} + {{.Arg .Win.Reply}}
-) r ON r.in_customer = o.customer AND r.in_channel = o.channel
-WHERE o.workspace = {{.Arg .Workspace}} AND o.outbound_ms IS NOT NULL AND {{.Engaged "o"}}
-  AND coalesce(o.sent_ms, o.first_ms) >= {{.Arg .FromMS}} AND coalesce(o.sent_ms, o.first_ms) < {{.Arg .ToMS}}
-  AND r.in_ms > coalesce(o.sent_ms, o.first_ms)
-  AND r.in_ms <= coalesce(o.sent_ms, o.first_ms) + {{.Arg .Win.Reply}}
-  {{.Filter "o"}}
-GROUP BY how_channel, how
