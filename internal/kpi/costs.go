@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/event"
@@ -333,7 +334,8 @@ type BillingMismatchReport struct {
 
 // BillingMismatches lists, per template, the period's delivered messages
 // billed in another pricing category than the template's category at
-// sending (props.template_category of the message), with what they cost
+// sending (props.template_category of the message, else the category the
+// template was made in, from WhatsApp's template webhooks), with what they cost
 // and what they would have cost at the card's price of the category they
 // were sent as (in force at their delivery, tiers counted over these
 // messages alone).
@@ -348,6 +350,10 @@ func (e *Engine) BillingMismatches(ctx context.Context, r Request) (BillingMisma
 		card = *res.ws.RateCard
 	}
 	asSent := store.NewPricer(card)
+	created, err := e.templateCategories(ctx, r)
+	if err != nil {
+		return BillingMismatchReport{}, err
+	}
 	type key struct{ template, sentAs, billedAs, currency string }
 	type sums struct {
 		row            *BillingMismatch
@@ -355,6 +361,9 @@ func (e *Engine) BillingMismatches(ctx context.Context, r Request) (BillingMisma
 	}
 	found := map[key]*sums{}
 	err = e.priceDelivered(ctx, res, func(p pricedRow, c store.Charge) {
+		if p.sentAs == nil && p.template != nil && created[*p.template] != "" {
+			p.sentAs = nonEmpty(created[*p.template])
+		}
 		if p.sentAs == nil || *p.sentAs == p.msg.Category {
 			return
 		}
@@ -403,6 +412,24 @@ func (e *Engine) BillingMismatches(ctx context.Context, r Request) (BillingMisma
 			cmp.Compare(a.BilledAs, b.BilledAs), cmp.Compare(deref(a.Currency), deref(b.Currency)))
 	})
 	return rep, nil
+}
+
+// templateCategories maps each template's name to the category it was
+// made in, as WhatsApp's template webhooks tell it up to the period's end:
+// the category before Meta recategorised it, else its category when
+// approved. Webhooks write categories in capitals; pricing, in lower case.
+func (e *Engine) templateCategories(ctx context.Context, r Request) (map[string]string, error) {
+	health, err := e.AccountHealth(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, t := range health.Templates {
+		if category := cmp.Or(deref(t.PreviousCategory), deref(t.Category)); t.Name != nil && category != "" {
+			out[*t.Name] = strings.ToLower(category)
+		}
+	}
+	return out, nil
 }
 
 var _ = register(View{
