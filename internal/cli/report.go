@@ -129,6 +129,10 @@ func addViewFlags(fs *flag.FlagSet) viewFlags {
 	}
 	out := viewFlags{}
 	for _, n := range names {
+		if fs.Lookup(strings.ReplaceAll(n, "_", "-")) != nil {
+			out[n] = nil // a flag of the command already (--tz): set passes it on to the views that take it
+			continue
+		}
 		out[n] = fs.String(strings.ReplaceAll(n, "_", "-"), "", strings.Join(docs[n], "; "))
 	}
 	return out
@@ -140,7 +144,8 @@ func (vf viewFlags) set(fs *flag.FlagSet, v *kpi.View, q url.Values) error {
 	var err error
 	fs.Visit(func(f *flag.Flag) {
 		name := strings.ReplaceAll(f.Name, "-", "_")
-		if _, ok := vf[name]; !ok || err != nil {
+		own, ok := vf[name]
+		if !ok || err != nil || own == nil && !v.Takes(name) {
 			return
 		}
 		if !v.Takes(name) {

@@ -35,6 +35,7 @@ const viewEvents = `{"id":"s1","ts":"2026-01-05T10:00:00Z","kind":"message_sent"
 {"id":"b1","ts":"2026-01-05T10:06:00Z","kind":"button_clicked","channel":"whatsapp","message":"m1","props":{"title":"Shop now","payload":"SHOP"}}
 {"id":"ad1","ts":"2026-01-05T11:30:00Z","kind":"lead_created","channel":"whatsapp","customer":"k1","source":"ad","medium":"click_to_whatsapp","props":{"ad_id":"120210000000001","ctwa_clid":"CLID1","referral":{"source_id":"120210000000001","headline":"Spring sale"}}}
 {"id":"x3","ts":"2026-01-05T10:30:00Z","kind":"opted_out","channel":"whatsapp","customer":"k3","props":{"reason":"stop_word"}}
+{"id":"wa:q1","ts":"2026-01-06T08:00:00Z","kind":"channel_event","channel":"whatsapp","props":{"type":"phone_number_quality_update","display_phone_number":"6221500100","event":"FLAGGED","current_limit":"TIER_10K","health_signal":"quality_drop"}}
 {"id":"meta1","ts":"2026-01-05T00:00:00Z","kind":"channel_event","channel":"whatsapp","template":"promo","props":{"type":"meta_template_analytics","key":"t1","template_id":"1421988012088524","fetched_ms":1767700000000,"sent":3,"delivered":2}}`
 
 // viewArgs are the parameters each view is asked with, as flags and as a
