@@ -60,6 +60,14 @@ SELECT {{.Group "o" "coalesce(o.sent_ms, o.first_ms)"}}
 {{template "replied_to" .}}
 {{.GroupBy}}
 
+-- The first reply to each of the period's matching messages, for the
+-- recipients drill-down: the customer's first message on its channel
+-- within the reply window after it, as response_rate counts them.
+-- name: recipient-replies
+SELECT o.message AS rr_message, min(r.in_ms) AS rr_ms
+{{template "replied_to" .}}
+GROUP BY o.message
+
 -- The campaign messages of each local hour of the week of sending that
 -- the customer answered within the reply window, as replies counts them,
 -- for the send-time view's reply rate.

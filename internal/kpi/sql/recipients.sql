@@ -25,22 +25,3 @@ FROM {{.Events "f"}}
 WHERE f.workspace = {{.Arg .Workspace}} AND f.kind = 'message_failed' AND f.message IS NOT NULL
   AND f.ts >= {{.Arg .FromMS}} AND f.ts < {{.Arg .ToMS}} + {{.Arg .Win.Conversion}}
 GROUP BY f.message
-
--- The first reply to each of the period's matching messages: the
--- customer's first message on its channel within the reply window after
--- it (as response_rate counts them).
--- name: recipient-replies
-SELECT o.message AS rr_message, min(r.in_ms) AS rr_ms
-FROM {{.Facts "message_facts" "o"}}
-JOIN (
-    SELECT i.customer AS in_customer, i.channel AS in_channel, i.received_ms AS in_ms
-    FROM {{.Facts "message_facts" "i"}}
-    WHERE i.workspace = {{.Arg .Workspace}} AND i.received_ms IS NOT NULL
-      AND i.received_ms > {{.Arg .FromMS}} AND i.received_ms <= {{.Arg .ToMS}} + {{.Arg .Win.Reply}}
-) r ON r.in_customer = o.customer AND r.in_channel = o.channel
-WHERE o.workspace = {{.Arg .Workspace}} AND o.outbound_ms IS NOT NULL
-  AND coalesce(o.sent_ms, o.first_ms) >= {{.Arg .FromMS}} AND coalesce(o.sent_ms, o.first_ms) < {{.Arg .ToMS}}
-  AND r.in_ms > coalesce(o.sent_ms, o.first_ms)
-  AND r.in_ms <= coalesce(o.sent_ms, o.first_ms) + {{.Arg .Win.Reply}}
-  {{.Filter "o"}}
-GROUP BY o.message
