@@ -197,6 +197,7 @@ type AlertRule struct {
 	Window    Duration          `json:"window"`
 	Filters   map[string]string `json:"filters,omitempty"` // dimension → value
 	Webhook   string            `json:"webhook,omitempty"`
+	Muted     bool              `json:"muted,omitempty"`  // firings recorded, not posted
 	Firing    *AlertFiring      `json:"firing,omitempty"` // nil while the rule does not fire
 	Source    string            `json:"source,omitempty"` // "config" for rules of the server's configuration
 }
