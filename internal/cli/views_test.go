@@ -47,6 +47,9 @@ var viewArgs = map[string][]string{
 	"funnel":      {"steps", "message_read,order_placed"},
 	"cohorts":     {"period", "week"},
 	"segments":    {"kpi", "transactions,gross_revenue"},
+	// Ages and states are measured at a moment: the same for both.
+	"unclosed": {"at", "2026-02-01T09:00:00Z"},
+	"abtests":  {"at", "2026-02-01T09:00:00Z"},
 }
 
 // TestViews_CSVSameFromCLIAndAPI: for every registered view, 'omnikpi

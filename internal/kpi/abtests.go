@@ -128,11 +128,9 @@ var _ = register(View{
 	Summary: "Every A/B test of the workspace, whatever the period: its variants, first and last send, and whether it is running",
 	Params: []Param{
 		{Name: "at", Doc: "The states at this date or RFC 3339 time (default now); a test is running when it sent within 72 h before", Example: "2026-02-01"},
-		{Name: "tz", Doc: "The time zone of the dates (default the workspace's)", Example: "Europe/Berlin"},
 	},
 	Columns: abTestColumns,
 	Run: func(ctx context.Context, e *Engine, r Request, p Params) (Result, error) {
-		r.TimeZone = p["tz"]
 		return e.ABTests(ctx, r, p["at"])
 	},
 	New: func(Params) Result { return &ABTestList{} },
