@@ -1,13 +1,11 @@
 package conversions_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -97,11 +95,18 @@ func testSender(t *testing.T, open func(t *testing.T) store.Store) {
 	now := time.Now().UTC().Truncate(time.Second)
 	chat := now.Add(-48 * time.Hour)
 
-	body, err := os.ReadFile("../../../shared/fixtures/whatsapp/message_referral_ctwa_ad_pywa.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body = bytes.Replace(body, []byte(`"1697045000"`), []byte(strconv.Quote(strconv.FormatInt(chat.Unix(), 10))), 1)
+	// A customer's first message from a click-to-WhatsApp ad, as Meta's
+	// messages webhook reference shows it: the referral names the ad and
+	// carries the click's id.
+	body := []byte(`{"object": "whatsapp_business_account", "entry": [{"id": "1234567890987654321", "changes": [{"field": "messages", "value": {
+		"messaging_product": "whatsapp",
+		"metadata": {"display_phone_number": "6221500100", "phone_number_id": "106540352242922"},
+		"contacts": [{"profile": {"name": "Siti"}, "wa_id": "972987654321"}],
+		"messages": [{"from": "972987654321", "id": "wamid.HBgLOTcyOTg3NjU0MzIxFQIAEhgUM0EwQjRGQkY3QUI3RjY2QzAwRTcA", "timestamp": "` + strconv.FormatInt(chat.Unix(), 10) + `",
+			"type": "text", "text": {"body": "Is the batik dress still available?"},
+			"referral": {"source_url": "https://fb.me/3ABcdEfGh", "source_id": "120210000000001", "source_type": "ad",
+				"headline": "Batik sale", "body": "30% off this week", "media_type": "image", "image_url": "https://scontent.example/ad.jpg",
+				"ctwa_clid": "CTWA_CLID"}}]}}]}]}`)
 	res, err := whatsapp.Parse(body, whatsapp.Options{Route: func(string, string) (string, bool) { return "shop", true }})
 	if err != nil || len(res.Problems) > 0 {
 		t.Fatalf("parse: %v %v", err, res.Problems)
