@@ -98,6 +98,15 @@ func loadShuffled(t *testing.T, s store.Store, events []event.Event, seed uint64
 	for _, w := range conformanceWorkspaces {
 		ws := store.NewWorkspace(w.name)
 		ws.TimeZone = w.timeZone
+		// A rate card that changes in the middle of the data, its later
+		// version with volume tiers, so the messaging cost is priced by
+		// date and by each message's number in its month on both stores.
+		changed := conformanceEnd.AddDate(0, 0, -30).Format(time.DateOnly)
+		ws.RateCard = &store.RateCard{Currency: "EUR", Prices: []store.RatePrice{
+			{Category: "marketing", Country: "ID", Price: "0.0380"}, {Category: "marketing", Price: "0.0900"},
+			{From: changed, Category: "marketing", Price: "0.1000", TierFrom: 1, TierTo: 500},
+			{From: changed, Category: "marketing", Price: "0.0800", TierFrom: 501},
+		}}
 		if err := s.PutWorkspace(ctx, ws); err != nil {
 			t.Fatal(err)
 		}
