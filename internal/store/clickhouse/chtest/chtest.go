@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,11 +91,13 @@ var ShardDatabases = []string{"omnikpi_shard1", "omnikpi_shard2"}
 
 // OpenTwoShards opens a store in the sharded layout on TwoShards, its shard
 // tables in ShardDatabases (emptied first: only one such store can be open
-// at a time). The test is skipped when the server has no such cluster,
-// except under CI.
+// at a time, so a test waits for another package's, which go test runs at
+// the same time, to finish with them). The test is skipped when the server
+// has no such cluster, except under CI.
 func OpenTwoShards(t testing.TB) *clickhouse.Store {
 	t.Helper()
 	cfg := needCluster(t, TwoShards, 2, "")
+	lockShards(t, cfg.Addr)
 	for _, name := range ShardDatabases {
 		Drop(t, cfg, name)
 	}
@@ -161,4 +165,22 @@ func needCluster(t testing.TB, cluster string, shards int, probe string) clickho
 		t.Skipf("%v: run ./scripts/test, which starts a server that has it", err)
 	}
 	return cfg
+}
+
+// lockShards holds ShardDatabases of the server at addr for the test, until
+// its end: an exclusive lock on a file named after the server, which every
+// test process on this machine takes before it empties them.
+func lockShards(t testing.TB, addr string) {
+	t.Helper()
+	path := filepath.Join(os.TempDir(), "omnikpi-two-shards-"+strings.NewReplacer(":", "_", "/", "_").Replace(addr)+".lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		t.Fatalf("lock the shard databases: %v", err)
+	}
+	// Registered first, so it runs after the cleanups that drop them.
+	t.Cleanup(func() { f.Close() })
 }
