@@ -2,6 +2,7 @@ package event
 
 import (
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 )
@@ -86,6 +87,12 @@ func MinorDigits(currency string) int {
 		return d
 	}
 	return 2
+}
+
+// MinorScale is the number of minor units in one major unit of currency,
+// exactly: 100 for the euro, 1 for the yen, 1000 for the dinars.
+func MinorScale(currency string) *big.Rat {
+	return new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(MinorDigits(currency))), nil))
 }
 
 // KnownCurrency reports whether code is an active ISO 4217 code.

@@ -264,8 +264,7 @@ func (e *Engine) MessagingCosts(ctx context.Context, r Request) (MessagingCostRe
 
 // majorUnits is an exact sum of minor units in major units of currency.
 func majorUnits(minor *big.Rat, currency string) float64 {
-	scale := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(event.MinorDigits(currency))), nil))
-	f, _ := new(big.Rat).Quo(minor, scale).Float64()
+	f, _ := new(big.Rat).Quo(minor, event.MinorScale(currency)).Float64()
 	return f
 }
 

@@ -283,7 +283,7 @@ func reconRow(base ReconciliationRow, measure string, own, meta *big.Rat, curren
 	if own != nil && meta != nil {
 		minor := new(big.Rat).Set(meta)
 		if currency != "" {
-			minor.Mul(minor, pow10(currency))
+			minor.Mul(minor, event.MinorScale(currency))
 		}
 		d := ratValue(new(big.Rat).Sub(own, minor), currency)
 		row.Difference = &d
@@ -298,10 +298,6 @@ func ratValue(r *big.Rat, currency string) float64 {
 		return f
 	}
 	return majorUnits(r, currency)
-}
-
-func pow10(currency string) *big.Rat {
-	return new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(event.MinorDigits(currency))), nil))
 }
 
 func countRat(n *int64) *big.Rat {

@@ -317,6 +317,5 @@ func minor(price, currency string) *big.Rat {
 	if !ok {
 		return new(big.Rat)
 	}
-	scale := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(event.MinorDigits(currency))), nil))
-	return r.Mul(r, scale)
+	return r.Mul(r, event.MinorScale(currency))
 }
