@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/omnikpi/omnikpi/internal/alerts"
 	"github.com/omnikpi/omnikpi/internal/audit"
@@ -128,7 +127,7 @@ func (h *handler) cachedView(v *kpi.View) http.HandlerFunc {
 		buf := &bufferedAnswer{header: http.Header{}}
 		serve(buf, r)
 		a := &answer{body: buf.body.Bytes(), contentType: buf.header.Get("Content-Type"),
-			disposition: buf.header.Get("Content-Disposition"), made: time.Now()}
+			disposition: buf.header.Get("Content-Disposition"), made: h.answers.now()}
 		if buf.status != http.StatusOK {
 			for k, vals := range buf.header {
 				w.Header()[k] = vals
