@@ -1,34 +1,40 @@
-// Number, money, duration and date formatting. The page shows these; the
-// raw value stays in each figure's data-value attribute.
+// Number, money, duration and date formatting in the page's language. The
+// page shows these; the raw value stays in each figure's data-value
+// attribute.
 
-const locale = 'en-GB';
-const counts = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
-const decimals = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
-const moneyFormats = new Map();
+import { locale, t } from './i18n.js';
+
+// Formats are made for the current language's locale, once each.
+const formats = new Map();
+
+function numberFormat(opts) {
+  const key = locale() + JSON.stringify(opts);
+  let f = formats.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(locale(), opts);
+    formats.set(key, f);
+  }
+  return f;
+}
+
+const fixed = (v, digits) => numberFormat({ minimumFractionDigits: digits, maximumFractionDigits: digits }).format(v);
 
 function money(v, currency) {
-  if (!currency) return decimals.format(v);
+  if (!currency) return numberFormat({ maximumFractionDigits: 2 }).format(v);
   // Large amounts drop the minor units: Rp 1,145,875 rather than
   // Rp 1,145,875.00.
-  const whole = Math.abs(v) >= 10000;
-  const key = currency + (whole ? ':whole' : '');
-  let f = moneyFormats.get(key);
-  if (!f) {
-    try {
-      const opts = { style: 'currency', currency, currencyDisplay: 'narrowSymbol' };
-      if (whole) Object.assign(opts, { minimumFractionDigits: 0, maximumFractionDigits: 0 });
-      f = new Intl.NumberFormat(locale, opts);
-    } catch {
-      f = { format: (x) => decimals.format(x) + ' ' + currency };
-    }
-    moneyFormats.set(key, f);
+  const opts = { style: 'currency', currency, currencyDisplay: 'narrowSymbol' };
+  if (Math.abs(v) >= 10000) Object.assign(opts, { minimumFractionDigits: 0, maximumFractionDigits: 0 });
+  try {
+    return numberFormat(opts).format(v);
+  } catch {
+    return numberFormat({ maximumFractionDigits: 2 }).format(v) + ' ' + currency;
   }
-  return f.format(v);
 }
 
 function percent(v) {
   const a = Math.abs(v);
-  return (a !== 0 && a < 1 ? v.toFixed(2) : v.toFixed(1)) + ' %';
+  return fixed(v, a !== 0 && a < 1 ? 2 : 1) + ' %';
 }
 
 // hours reads a duration as the API writes it (7d, 36h, 90m, 45s; older
@@ -43,10 +49,10 @@ export function hours(d) {
 // duration formats seconds as s, min, h or d.
 export function duration(v) {
   const a = Math.abs(v);
-  if (a < 60) return (a < 10 ? v.toFixed(1) : v.toFixed(0)) + ' s';
-  if (a < 3600) return (v / 60).toFixed(1) + ' min';
-  if (a < 86400) return (v / 3600).toFixed(1) + ' h';
-  return (v / 86400).toFixed(1) + ' d';
+  if (a < 60) return t('{n} s', { n: fixed(v, a < 10 ? 1 : 0) });
+  if (a < 3600) return t('{n} min', { n: fixed(v / 60, 1) });
+  if (a < 86400) return t('{n} h', { n: fixed(v / 3600, 1) });
+  return t('{n} d', { n: fixed(v / 86400, 1) });
 }
 
 // value formats v in the KPI unit (count, percent, money, seconds, ratio,
@@ -54,13 +60,13 @@ export function duration(v) {
 export function value(v, unit, currency) {
   if (v === null || v === undefined || Number.isNaN(v)) return '—';
   switch (unit) {
-    case 'count': return Number.isInteger(v) ? counts.format(v) : decimals.format(v);
+    case 'count': return numberFormat({ maximumFractionDigits: Number.isInteger(v) ? 0 : 2 }).format(v);
     case 'percent': return percent(v);
     case 'money': return money(v, currency);
     case 'seconds': return duration(v);
-    case 'ratio': return v.toFixed(1) + 'x';
-    case 'score': return v.toFixed(1).replace('-', '−');
-    default: return decimals.format(v);
+    case 'ratio': return fixed(v, 1) + 'x';
+    case 'score': return fixed(v, 1).replace('-', '−');
+    default: return numberFormat({ maximumFractionDigits: 2 }).format(v);
   }
 }
 
@@ -70,25 +76,37 @@ export function change(v, unit) {
   if (v === null || v === undefined) return '—';
   const sign = v > 0 ? '+' : v < 0 ? '−' : '±';
   const a = Math.abs(v);
-  return sign + (a < 10 ? a.toFixed(2) : a.toFixed(1)) + (unit === 'points' ? ' pts' : ' %');
+  const n = fixed(a, a < 10 ? 2 : 1);
+  return sign + (unit === 'points' ? t('{n} pts', { n }) : n + ' %');
 }
 
 // number formats a plain number.
 export function number(v, digits = 2) {
   if (v === null || v === undefined) return '—';
-  return new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(v);
+  return numberFormat({ maximumFractionDigits: digits }).format(v);
 }
 
-// dateTime formats an RFC 3339 time in the workspace's zone.
-// The year is left out for times of the current year.
+// The one date format of the page, the date inputs' included: the
+// locale's numeric day, month and year (30/11/2026 in each of the four).
+const DAY = { year: 'numeric', month: '2-digit', day: '2-digit' };
+
+function dateFormat(timeZone, extra) {
+  const key = 'date' + locale() + timeZone + JSON.stringify(extra || {});
+  let f = formats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale(), Object.assign({ timeZone }, DAY, extra));
+    formats.set(key, f);
+  }
+  return f;
+}
+
+// dateTime formats an RFC 3339 time in the workspace's zone: its date and
+// time of day.
 export function dateTime(s, timeZone) {
   if (!s) return '—';
   const d = new Date(s);
   if (Number.isNaN(d.getTime())) return s;
-  const year = (x) => new Intl.DateTimeFormat('en', { timeZone, year: 'numeric' }).format(x);
-  return new Intl.DateTimeFormat(locale, {
-    timeZone, year: year(d) === year(new Date()) ? undefined : 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
-  }).format(d);
+  return dateFormat(timeZone, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
 }
 
 // date formats an RFC 3339 time or a date as a day in the workspace's zone.
@@ -96,7 +114,30 @@ export function date(s, timeZone) {
   if (!s) return '—';
   const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(s) ? s + 'T12:00:00Z' : s);
   if (Number.isNaN(d.getTime())) return s;
-  return new Intl.DateTimeFormat(locale, { timeZone, year: 'numeric', month: 'short', day: 'numeric' }).format(d);
+  return dateFormat(timeZone).format(d);
+}
+
+// dayPattern describes the date format for a date input's placeholder:
+// DD/MM/YYYY, in the locale's order.
+export function dayPattern() {
+  const names = { day: 'DD', month: 'MM', year: 'YYYY' };
+  return dateFormat('UTC').formatToParts(new Date(Date.UTC(2026, 10, 30)))
+    .map((p) => names[p.type] || p.value).join('');
+}
+
+// parseDay reads a date typed in the page's date format as YYYY-MM-DD, or
+// returns '' when it is not a date.
+export function parseDay(text) {
+  const order = dateFormat('UTC').formatToParts(new Date(Date.UTC(2026, 10, 30)))
+    .map((p) => p.type).filter((type) => type === 'day' || type === 'month' || type === 'year');
+  const nums = String(text || '').trim().match(/\d+/g);
+  if (!nums || nums.length !== 3) return '';
+  const v = {};
+  order.forEach((part, i) => { v[part] = parseInt(nums[i], 10); });
+  if (!(v.year >= 1000 && v.year <= 9999)) return '';
+  const d = new Date(Date.UTC(v.year, v.month - 1, v.day));
+  if (d.getUTCFullYear() !== v.year || d.getUTCMonth() !== v.month - 1 || d.getUTCDate() !== v.day) return '';
+  return d.toISOString().slice(0, 10);
 }
 
 // today is the date (YYYY-MM-DD) in timeZone.
