@@ -146,6 +146,7 @@ func (h *handler) routes() []route {
 		{"GET /v1/openapi.json", gzipped(fn(serveOpenAPI))},
 		{"POST /v1/session", fn(h.postSession)},
 		{"GET /v1/session", fn(h.getSession)},
+		{"PATCH /v1/session", h.auth(h.patchSession)},
 		{"DELETE /v1/session", h.auth(h.deleteSession)},
 		{"POST /v1/events", h.auth(h.shed(h.postEvents))},
 		{"POST /v1/meta/analytics", h.auth(h.shed(h.postMetaAnalytics))},

@@ -52,11 +52,11 @@ func (h *handler) auth(next http.HandlerFunc) http.Handler {
 		header := r.Header.Get("Authorization")
 		plain, ok := strings.CutPrefix(header, "Bearer ")
 		if c, err := r.Cookie(SessionCookie); header == "" && err == nil {
-			sess, ok := h.fromSession(w, r, c)
+			g, ok := h.fromSession(w, r, c)
 			if !ok {
 				return
 			}
-			h.serveAs(w, r, sess.caller, next)
+			h.serveAs(w, r, g.caller, next)
 			return
 		}
 		if header == "" {

@@ -157,7 +157,16 @@ func (h *handler) getCatalogue(w http.ResponseWriter, r *http.Request) {
 	if !knownParams(w, r) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"kpis": kpi.Catalogue()})
+	lang := r.URL.Query().Get("lang")
+	if lang == "" {
+		lang = "en"
+	}
+	c, err := kpi.CatalogueIn(lang)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", "lang: "+err.Error(), "lang")
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
 }
 
 func (h *handler) getWorkspace(w http.ResponseWriter, r *http.Request) {

@@ -20,7 +20,7 @@ var routeParams = map[string]struct {
 	kpi    bool
 	params []string
 }{
-	"/v1/catalogue":  {false, nil},
+	"/v1/catalogue":  {false, []string{"lang"}},
 	"/v1/workspace":  {false, nil},
 	"/v1/workspaces": {false, nil},
 	"/v1/keys":       {false, nil},

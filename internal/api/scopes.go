@@ -29,6 +29,7 @@ var routeScopes = map[string]string{
 	"PUT /v1/alerts/{id}":    store.ScopeAdmin,
 	"DELETE /v1/alerts/{id}": store.ScopeAdmin,
 	"DELETE /v1/session":     "", // signing out needs no scope
+	"PATCH /v1/session":      "", // nor choosing a language
 }
 
 func init() {

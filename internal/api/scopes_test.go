@@ -37,6 +37,7 @@ var scopeRequests = map[string]struct {
 	"PUT /v1/alerts/{id}":            {store.ScopeAdmin, "/v1/alerts/scope-test", `{"kpi":"ctr","condition":"above","value":1,"window":"24h"}`},
 	"DELETE /v1/alerts/{id}":         {store.ScopeAdmin, "/v1/alerts/no-such-rule", ""},
 	"DELETE /v1/session":             {"", "/v1/session", ""},
+	"PATCH /v1/session":              {"", "/v1/session", `{"language":"id"}`},
 	"GET /v1/workspaces":             {token, "/v1/workspaces", ""},
 	"PATCH /v1/workspace":            {store.ScopeAdmin, "/v1/workspace", `{}`},
 	"GET /v1/keys":                   {store.ScopeAdmin, "/v1/keys", ""},

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store"
 )
 
@@ -28,12 +30,32 @@ const sessionTTL = 12 * time.Hour
 // session is a signed-in dashboard user. Sessions live in the server's
 // memory: a restart signs everyone out, which costs a sign-in and keeps no
 // bearer secret in the store.
+//
+// A session holds one grant per workspace signed in to (a messaging
+// provider's staff work for several): the page names the workspace of each
+// request in the Omnikpi-Workspace header, so two tabs can show two
+// workspaces; without it a request is for the first.
 type session struct {
+	grants  []grant
+	csrf    string
+	expires time.Time
+}
+
+// grant is a session's sign-in to one workspace.
+type grant struct {
 	workspace string
 	user      string // empty when signed in with an API key
-	csrf      string
-	expires   time.Time
-	caller    caller // who the session's requests come from, with their scopes
+	caller    caller // who the requests come from, with their scopes
+}
+
+// grant returns the session's sign-in to workspace, the first for "".
+func (s session) grant(workspace string) (grant, bool) {
+	for _, g := range s.grants {
+		if workspace == "" || g.workspace == workspace {
+			return g, true
+		}
+	}
+	return grant{}, false
 }
 
 type sessions struct {
@@ -53,9 +75,9 @@ func randomToken() string {
 }
 
 // open starts a session and returns its cookie token.
-func (s *sessions) open(workspace, user string, c caller) (string, session) {
+func (s *sessions) open(g grant) (string, session) {
 	token := randomToken()
-	sess := session{workspace: workspace, user: user, csrf: randomToken(), expires: s.now().Add(sessionTTL), caller: c}
+	sess := session{grants: []grant{g}, csrf: randomToken(), expires: s.now().Add(sessionTTL)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
@@ -66,6 +88,26 @@ func (s *sessions) open(workspace, user string, c caller) (string, session) {
 	}
 	s.all[HashKey(token)] = sess
 	return token, sess
+}
+
+// add signs the session of token in to one more workspace, or again to
+// one it holds, which goes first.
+func (s *sessions) add(token string, g grant) (session, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.all[HashKey(token)]
+	if !ok || s.now().After(sess.expires) {
+		return session{}, false
+	}
+	grants := []grant{g}
+	for _, old := range sess.grants {
+		if old.workspace != g.workspace {
+			grants = append(grants, old)
+		}
+	}
+	sess.grants = grants
+	s.all[HashKey(token)] = sess
+	return sess, true
 }
 
 func (s *sessions) find(token string) (session, bool) {
@@ -94,12 +136,23 @@ type signIn struct {
 	Password  string `json:"password"`
 }
 
-// SessionInfo answers the session routes.
+// SessionInfo answers the session routes: the workspace the request is
+// for, the user's language (empty for a key, whose page keeps its own),
+// and every workspace the session is signed in to.
 type SessionInfo struct {
+	Workspace  string             `json:"workspace"`
+	User       string             `json:"user"`
+	TimeZone   string             `json:"time_zone"`
+	Language   string             `json:"language,omitempty"`
+	CSRFToken  string             `json:"csrf_token"`
+	Workspaces []SessionWorkspace `json:"workspaces"`
+}
+
+// SessionWorkspace is one workspace a session is signed in to.
+type SessionWorkspace struct {
 	Workspace string `json:"workspace"`
 	User      string `json:"user"`
 	TimeZone  string `json:"time_zone"`
-	CSRFToken string `json:"csrf_token"`
 }
 
 // postSession signs in and sets the session and CSRF cookies.
@@ -146,13 +199,28 @@ func (h *handler) postSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_body", "give an API key, or a workspace, user and password", "key")
 		return
 	}
-	token, sess := h.sessions.open(workspace, in.User, who)
+	g := grant{workspace: workspace, user: in.User, caller: who}
+	// Signed in already: the session adds this workspace, and the page
+	// switches between them. Adding one is a change, so it needs the token.
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		if old, ok := h.sessions.find(c.Value); ok {
+			if subtle.ConstantTimeCompare([]byte(r.Header.Get(CSRFHeader)), []byte(old.csrf)) != 1 {
+				writeError(w, http.StatusForbidden, "csrf", "signing in to another workspace of a session needs its token in the "+CSRFHeader+" header", CSRFHeader)
+				return
+			}
+			if sess, ok := h.sessions.add(c.Value, g); ok {
+				h.writeSession(w, r, sess, g)
+				return
+			}
+		}
+	}
+	token, sess := h.sessions.open(g)
 	secure := r.TLS != nil
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: secure,
 		SameSite: http.SameSiteStrictMode, MaxAge: int(sessionTTL.Seconds())})
 	http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: sess.csrf, Path: "/", Secure: secure,
 		SameSite: http.SameSiteStrictMode, MaxAge: int(sessionTTL.Seconds())})
-	h.writeSession(w, r, sess)
+	h.writeSession(w, r, sess, g)
 }
 
 // dummyHash is checked against when a user does not exist, so that a
@@ -171,7 +239,8 @@ func cmpHash(stored string, found bool) string {
 	return dummyHash()
 }
 
-// getSession tells who is signed in.
+// getSession tells who is signed in, for the workspace the request
+// names.
 func (h *handler) getSession(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(SessionCookie)
 	if err != nil {
@@ -183,15 +252,96 @@ func (h *handler) getSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "the session has ended: sign in again", "")
 		return
 	}
-	h.writeSession(w, r, sess)
+	g, ok := sessionGrant(w, r, sess)
+	if !ok {
+		return
+	}
+	h.writeSession(w, r, sess, g)
 }
 
-func (h *handler) writeSession(w http.ResponseWriter, r *http.Request, sess session) {
-	tz := "UTC"
-	if ws, err := h.settings(r.Context(), sess.workspace); err == nil {
-		tz = ws.TimeZone
+// sessionGrant is the session's sign-in to the workspace the request
+// names in its Omnikpi-Workspace header, or a 403 naming it.
+func sessionGrant(w http.ResponseWriter, r *http.Request, sess session) (grant, bool) {
+	name := r.Header.Get(WorkspaceHeader)
+	g, ok := sess.grant(name)
+	if !ok {
+		writeError(w, http.StatusForbidden, "forbidden", "this session is not signed in to workspace "+strconv.Quote(name)+": sign in to it first", WorkspaceHeader)
 	}
-	writeJSON(w, http.StatusOK, SessionInfo{Workspace: sess.workspace, User: sess.user, TimeZone: tz, CSRFToken: sess.csrf})
+	return g, ok
+}
+
+func (h *handler) writeSession(w http.ResponseWriter, r *http.Request, sess session, current grant) {
+	info := SessionInfo{Workspace: current.workspace, User: current.user, TimeZone: "UTC", CSRFToken: sess.csrf}
+	for _, g := range sess.grants {
+		sw := SessionWorkspace{Workspace: g.workspace, User: g.user, TimeZone: "UTC"}
+		if ws, err := h.settings(r.Context(), g.workspace); err == nil {
+			sw.TimeZone = ws.TimeZone
+			if u, ok := ws.User(g.user); ok && g.workspace == current.workspace {
+				info.Language = u.Language
+			}
+		}
+		if g.workspace == current.workspace {
+			info.TimeZone = sw.TimeZone
+		}
+		info.Workspaces = append(info.Workspaces, sw)
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+// patchSession changes the signed-in user's language, kept in each of the
+// session's workspaces where the session is a user (a key's page keeps its
+// own choice).
+func (h *handler) patchSession(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Language string `json:"language"`
+	}
+	d := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&in); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_body", `the body must be {"language": "..."}: `+err.Error(), "")
+		return
+	}
+	lang, err := kpi.Language(in.Language)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_language", err.Error(), "language")
+		return
+	}
+	c, _ := r.Cookie(SessionCookie)
+	if c == nil {
+		writeError(w, http.StatusBadRequest, "no_session", "the language belongs to a dashboard session: sign in at POST /v1/session", "")
+		return
+	}
+	sess, ok := h.sessions.find(c.Value)
+	if !ok {
+		writeError(w, http.StatusUnauthorized, "unauthorized", "the session has ended: sign in again", "")
+		return
+	}
+	current, ok := sessionGrant(w, r, sess)
+	if !ok {
+		return
+	}
+	for _, g := range sess.grants {
+		if g.user == "" {
+			continue
+		}
+		ws, err := h.store.Workspace(r.Context(), g.workspace)
+		if err != nil {
+			serverError(w, h.log, r, err)
+			return
+		}
+		u, found := ws.User(g.user)
+		if !found || u.Language == lang {
+			continue
+		}
+		u.Language = lang
+		ws.PutUser(u)
+		if err := h.store.PutWorkspace(r.Context(), ws); err != nil {
+			serverError(w, h.log, r, err)
+			return
+		}
+		h.workspaces.forget(ws.Name)
+	}
+	h.writeSession(w, r, sess, current)
 }
 
 // deleteSession signs out (the auth check has already required the CSRF
@@ -210,16 +360,16 @@ func (h *handler) deleteSession(w http.ResponseWriter, r *http.Request) {
 // fromSession authenticates a request by its session cookie. A change
 // (any method but GET and HEAD) also needs the session's CSRF token in the
 // X-CSRF-Token header, which another site's page cannot read.
-func (h *handler) fromSession(w http.ResponseWriter, r *http.Request, c *http.Cookie) (session, bool) {
+func (h *handler) fromSession(w http.ResponseWriter, r *http.Request, c *http.Cookie) (grant, bool) {
 	sess, ok := h.sessions.find(c.Value)
 	if !ok {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "the session has ended: sign in again", "")
-		return sess, false
+		return grant{}, false
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead &&
 		subtle.ConstantTimeCompare([]byte(r.Header.Get(CSRFHeader)), []byte(sess.csrf)) != 1 {
 		writeError(w, http.StatusForbidden, "csrf", "a change made with a session needs its token in the "+CSRFHeader+" header", CSRFHeader)
-		return sess, false
+		return grant{}, false
 	}
-	return sess, true
+	return sessionGrant(w, r, sess)
 }

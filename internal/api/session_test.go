@@ -194,3 +194,122 @@ func TestSession_SecureCookiesOverTLS(t *testing.T) {
 		}
 	}
 }
+
+// TestSession_SeveralWorkspacesAndLanguage: a provider's staff signs in to
+// a second workspace without leaving the first; each request names its
+// workspace, one the session does not hold is refused, and the language a
+// user chooses is kept with the user.
+func TestSession_SeveralWorkspacesAndLanguage(t *testing.T) {
+	s := start(t, duckdbStore, 0)
+	ctx := context.Background()
+	hash, err := api.HashPassword("correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := s.store.Workspace(ctx, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.PutUser(store.User{Name: "alice", PasswordHash: hash})
+	ws.TimeZone = "Asia/Jakarta"
+	if err := s.store.PutWorkspace(ctx, ws); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, s.url)
+	status, first, _ := b.signIn(`{"key":"` + s.keyA + `"}`)
+	if status != 200 || len(first.Workspaces) != 1 || first.Workspaces[0].Workspace != "a" {
+		t.Fatalf("first sign-in: %d %+v", status, first)
+	}
+	// Adding a workspace is a change: without the token it is refused.
+	body := `{"workspace":"b","user":"alice","password":"correct horse battery"}`
+	if status, out, _ := b.do(http.MethodPost, "/v1/session", body, nil); status != http.StatusForbidden || !strings.Contains(out, "csrf") {
+		t.Fatalf("second sign-in without the token: %d %s", status, out)
+	}
+	status, out, _ := b.do(http.MethodPost, "/v1/session", body, map[string]string{api.CSRFHeader: first.CSRFToken})
+	var both api.SessionInfo
+	json.Unmarshal([]byte(out), &both)
+	if status != 200 || both.Workspace != "b" || both.TimeZone != "Asia/Jakarta" || len(both.Workspaces) != 2 || both.CSRFToken != first.CSRFToken {
+		t.Fatalf("second sign-in: %d %s", status, out)
+	}
+	tz := map[string]string{}
+	for _, w := range both.Workspaces {
+		tz[w.Workspace] = w.TimeZone
+	}
+	if tz["a"] != "UTC" || tz["b"] != "Asia/Jakarta" {
+		t.Fatalf("the session's workspaces and their zones: %+v", both.Workspaces)
+	}
+	// Each request is for the workspace its header names; the session's
+	// latest sign-in without one.
+	for name, want := range map[string]string{"a": `"name":"a"`, "b": `"name":"b"`, "": `"name":"b"`} {
+		h := map[string]string{}
+		if name != "" {
+			h[api.WorkspaceHeader] = name
+		}
+		if status, out, _ := b.do(http.MethodGet, "/v1/workspace", "", h); status != 200 || !strings.Contains(out, want) {
+			t.Fatalf("workspace %q: %d %.200s", name, status, out)
+		}
+	}
+	if status, out, _ := b.do(http.MethodGet, "/v1/kpis", "", map[string]string{api.WorkspaceHeader: "c"}); status != http.StatusForbidden || !strings.Contains(out, `"field":"`+api.WorkspaceHeader+`"`) {
+		t.Fatalf("a workspace the session does not hold: %d %s", status, out)
+	}
+	// Alice chooses Bahasa Indonesia: kept with her in b, and the next
+	// session of hers starts in it. An unknown language is named.
+	csrf := map[string]string{api.CSRFHeader: first.CSRFToken, api.WorkspaceHeader: "b"}
+	if status, out, _ := b.do(http.MethodPatch, "/v1/session", `{"language":"klingon"}`, csrf); status != 400 || !strings.Contains(out, `"field":"language"`) {
+		t.Fatalf("unknown language: %d %s", status, out)
+	}
+	if status, out, _ := b.do(http.MethodPatch, "/v1/session", `{"language":"id"}`, nil); status != http.StatusForbidden {
+		t.Fatalf("language without the token: %d %s", status, out)
+	}
+	if status, out, _ := b.do(http.MethodPatch, "/v1/session", `{"language":"id"}`, csrf); status != 200 || !strings.Contains(out, `"language":"id"`) {
+		t.Fatalf("choose a language: %d %s", status, out)
+	}
+	b2 := newBrowser(t, s.url)
+	if status, again, _ := b2.signIn(body); status != 200 || again.Language != "id" {
+		t.Fatalf("alice's next session: %d %+v", status, again)
+	}
+	// A key's session has no user to keep a language with.
+	if status, out, _ := b.do(http.MethodGet, "/v1/session", "", map[string]string{api.WorkspaceHeader: "a"}); status != 200 || strings.Contains(out, `"language"`) {
+		t.Fatalf("the key's session: %d %s", status, out)
+	}
+}
+
+// TestCatalogue_InEveryLanguage: the catalogue answers in each language,
+// names an unknown one, and translates the band texts answers carry.
+func TestCatalogue_InEveryLanguage(t *testing.T) {
+	s := start(t, duckdbStore, 0)
+	var en struct {
+		KPIs []struct{ ID, Name string } `json:"kpis"`
+	}
+	if status := getJSON(t, s, s.keyA, "/v1/catalogue", &en); status != 200 || len(en.KPIs) == 0 {
+		t.Fatalf("catalogue: %d", status)
+	}
+	for _, lang := range []string{"id", "ms", "zh-HK"} {
+		var c struct {
+			Language string                      `json:"language"`
+			KPIs     []struct{ ID, Name string } `json:"kpis"`
+			Sources  map[string]string           `json:"band_sources"`
+		}
+		if status := getJSON(t, s, s.keyA, "/v1/catalogue?lang="+lang, &c); status != 200 || c.Language != lang || len(c.KPIs) != len(en.KPIs) {
+			t.Fatalf("catalogue in %s: %d %s %d", lang, status, c.Language, len(c.KPIs))
+		}
+		same := 0
+		for i, k := range c.KPIs {
+			if k.ID != en.KPIs[i].ID {
+				t.Fatalf("%s: KPI %d is %s, in English %s", lang, i, k.ID, en.KPIs[i].ID)
+			}
+			if k.Name == en.KPIs[i].Name {
+				same++
+			}
+		}
+		if same > len(c.KPIs)/4 {
+			t.Errorf("%s: %d of %d KPI names are the English ones", lang, same, len(c.KPIs))
+		}
+		if src := c.Sources["Instagram 0.47 % per post"]; src == "" || src == "Instagram 0.47 % per post" {
+			t.Errorf("%s: a platform's band text is not translated: %q", lang, src)
+		}
+	}
+	if status, body := call(t, s, http.MethodGet, s.keyA, "/v1/catalogue?lang=fr", ""); status != 400 || !strings.Contains(string(body), `"field":"lang"`) {
+		t.Fatalf("unknown language: %d %s", status, body)
+	}
+}

@@ -237,6 +237,8 @@ func (ws Workspace) ChannelsWithout(read bool) []string {
 type User struct {
 	Name         string `json:"name"`
 	PasswordHash string `json:"password_hash,omitempty"`
+	// Language is the dashboard's language the user chose (kpi.Languages).
+	Language string `json:"language,omitempty"`
 }
 
 // User returns the workspace's user called name.
