@@ -165,7 +165,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	families := benchFamilies
 	if !demo.HasABTest(*days) {
 		families = slices.DeleteFunc(slices.Clone(families), func(f benchFamily) bool { return f.name == "a/b" })
-		add("bench", "KPIs: a/b left out", "", "", fmt.Sprintf("%d days of history hold no A/B test: the demo sends it %d days before the end", *days, demo.SeasonDays-24))
+		add("bench", "KPIs: a/b left out", "", "", fmt.Sprintf("%d days of history hold no A/B test: the demo sends it through the last %d days of its season", *days, demo.SeasonDays-demo.SeasonDays*6/7))
 	}
 
 	type target struct {

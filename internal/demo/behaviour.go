@@ -117,7 +117,11 @@ const demoPhoneNumberID = "106540352242922"
 func (g *gen) campaignMessage(c *campaign) {
 	g.stats.Messages++
 	msg := "wamid." + strconv.Itoa(g.ids+1)
-	sent := g.at(float64(c.day) + 9.0/24).Add(time.Duration(g.rng.IntN(7200)) * time.Second)
+	day := c.day
+	if c.days > 1 {
+		day += g.rng.IntN(c.days)
+	}
+	sent := g.at(float64(day) + 9.0/24).Add(time.Duration(g.rng.IntN(7200)) * time.Second)
 	v := g.rng.IntN(len(c.variants))
 	tmpl := c.templates[g.rng.IntN(len(c.templates))]
 	status := func(t time.Time, kind string) *gen {
@@ -132,10 +136,15 @@ func (g *gen) campaignMessage(c *campaign) {
 	send.end()
 	if g.chance(failRate) {
 		code := "131026"
-		if g.chance(0.4) {
+		switch x := g.rng.Float64(); {
+		case x < 0.4:
 			code = "131047"
-		} else if c.name == "daily_deals" && g.ids%3 == 0 {
+		case c.name == "daily_deals" && g.ids%3 == 0:
 			code = "131049" // the blast reaches people over WhatsApp's marketing limit
+		case c.name == "restock" && x < 0.6:
+			code = "131053" // the restock alert's product image failed to upload
+		case x > 0.93:
+			code = "130472" // the number is in one of Meta's experiments
 		}
 		status(sent.Add(3*time.Second), "message_failed").raw("props", `{"error_code":"`+code+`"}`).end()
 		g.flushMessage()

@@ -28,7 +28,9 @@ type Options struct {
 }
 
 // SeasonDays is the length of the demo's season: its calendar of eight
-// campaigns, with the A/B test and the sales peak.
+// campaigns, with the A/B test and the sales peak. The season's last
+// 30 days (the dashboard's default period) hold four campaigns on three
+// channels and the A/B test, still sending on the data's last day.
 const SeasonDays = 120
 
 // ABCampaign is the campaign whose variants A and B make the demo's A/B
@@ -36,7 +38,7 @@ const SeasonDays = 120
 const ABCampaign = "spring_sale"
 
 // HasABTest reports whether data of days days holds the last season's A/B
-// test, which is sent at a fifth of the season.
+// test, which sends through the season's last seventh.
 func HasABTest(days int) bool {
 	if days <= 0 {
 		days = SeasonDays
@@ -81,7 +83,8 @@ type campaign struct {
 	templates     []string
 	variants      []string
 	ctr           []float64 // per variant
-	day           int       // send day from the start
+	day           int       // first send day from the start
+	days          int       // sends spread over this many days from day (a drip), at least 1
 	spike         bool      // the opt-out spike
 }
 
@@ -116,15 +119,17 @@ func seasonLength(days int) int { return min(days, SeasonDays) }
 // season is one season's campaigns, their days from its start.
 func season(days int) []campaign {
 	at := func(frac float64) int { return int(frac * float64(days)) }
+	// The A/B test is a drip from six sevenths of the season to its end.
+	abFrom := at(6.0 / 7)
 	return []campaign{
-		{"welcome", "whatsapp", []string{"welcome_v1"}, []string{""}, []float64{0.18}, at(0.05), false},
-		{"spring_sale", "whatsapp", []string{"spring_offer"}, []string{"A", "B"}, []float64{0.15, 0.22}, at(0.2), false},
-		{"sms_flash", "sms", []string{"flash_sms"}, []string{""}, []float64{0.06}, at(0.3), false},
-		{"insta_drop", "instagram", []string{"drop_story"}, []string{""}, []float64{0.12}, at(0.4), false},
-		{"mid_season", "whatsapp", []string{"mid_season_a", "mid_season_b"}, []string{""}, []float64{0.2}, at(0.55), false},
-		{"newsletter", "email", []string{"monthly_news"}, []string{""}, []float64{0.04}, at(0.65), false},
-		{"restock", "whatsapp", []string{"restock_alert"}, []string{""}, []float64{0.17}, at(0.75), false},
-		{"daily_deals", "whatsapp", []string{"deal_blast"}, []string{""}, []float64{0.08}, at(0.97), true},
+		{"welcome", "whatsapp", []string{"welcome_v1"}, []string{""}, []float64{0.18}, at(0.05), 1, false},
+		{"sms_flash", "sms", []string{"flash_sms"}, []string{""}, []float64{0.06}, at(0.2), 1, false},
+		{"insta_drop", "instagram", []string{"drop_story"}, []string{""}, []float64{0.12}, at(0.35), 1, false},
+		{"mid_season", "whatsapp", []string{"mid_season_a", "mid_season_b"}, []string{""}, []float64{0.2}, at(0.55), 1, false},
+		{"newsletter", "email", []string{"monthly_news"}, []string{""}, []float64{0.04}, at(0.77), 1, false},
+		{"restock", "whatsapp", []string{"restock_alert"}, []string{""}, []float64{0.17}, at(0.8), 1, false},
+		{ABCampaign, "whatsapp", []string{"spring_offer"}, []string{"A", "B"}, []float64{0.15, 0.22}, abFrom, max(1, days-abFrom), false},
+		{"daily_deals", "whatsapp", []string{"deal_blast"}, []string{""}, []float64{0.08}, at(0.97), 1, true},
 	}
 }
 

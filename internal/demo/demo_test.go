@@ -171,3 +171,62 @@ func TestGenerate_Seasons(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerate_LastThirtyDaysShowEverything: the dashboard's default
+// period of the default demo holds several campaigns on several channels,
+// the A/B test still sending on the last day, a click-to-WhatsApp ad's
+// chats, spend, failures of several kinds, and agents and the bot.
+func TestGenerate_LastThirtyDaysShowEverything(t *testing.T) {
+	events := 120_000
+	if testing.Short() {
+		events = 40_000
+	}
+	data := generate(t, Options{Events: events, End: testEnd})
+	from, lastDay := testEnd.AddDate(0, 0, -30), testEnd.AddDate(0, 0, -1)
+	campaigns, channels, codes, actors := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	variants := map[string]int{}
+	var abLastDay, adLeads, spend int
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		e, err := event.ParseJSON(sc.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.TS.Before(from) || !e.TS.Before(testEnd) {
+			continue
+		}
+		switch {
+		case e.Kind == event.MessageSent && e.Campaign != "":
+			campaigns[e.Campaign] = true
+			channels[e.Channel] = true
+			if e.Campaign == ABCampaign {
+				variants[e.Variant]++
+				if !e.TS.Before(lastDay) {
+					abLastDay++
+				}
+			}
+		case e.Kind == event.MessageSent:
+			actors[string(e.Actor)] = true
+		case e.Kind == event.MessageFailed:
+			code, _ := e.Props["error_code"].(string)
+			codes[code] = true
+		case e.Kind == event.LeadCreated && e.Source == "ad":
+			adLeads++
+		case e.Kind == event.CampaignCost:
+			spend++
+		}
+	}
+	if len(campaigns) < 4 || len(channels) < 2 {
+		t.Errorf("last 30 days: campaigns %v on channels %v, want four or more on two or more", campaigns, channels)
+	}
+	if variants["A"] < 100 || variants["B"] < 100 || abLastDay == 0 {
+		t.Errorf("the A/B test in the last 30 days: variants %v, %d sends on the last day", variants, abLastDay)
+	}
+	if len(codes) < 4 {
+		t.Errorf("failure codes in the last 30 days: %v, want four or more", codes)
+	}
+	if adLeads == 0 || spend == 0 || !actors["agent"] || !actors["bot"] {
+		t.Errorf("last 30 days: %d leads from ads, %d costs, reply actors %v", adLeads, spend, actors)
+	}
+}
