@@ -5,8 +5,15 @@ import * as fmt from '../fmt.js';
 import { h, panel, table, message } from '../dom.js';
 import { bars } from '../chart.js';
 import { explain } from '../whatsapp.js';
+import { t } from '../i18n.js';
 
-const none = '(none)';
+const none = () => t('(none)');
+
+// fill puts nodes into a translated text's {name} placeholders: the text's
+// parts and the nodes, in the text's order.
+function fill(text, nodes) {
+  return text.split(/\{(\w+)\}/).map((part, i) => (i % 2 ? (part in nodes ? nodes[part] : '{' + part + '}') : part)).filter((x) => x !== '' && x !== null);
+}
 
 // kpiColumns are table columns for report KPIs, read from a row's k map.
 export function kpiColumns(ctx, ids) {
@@ -47,11 +54,11 @@ export async function campaigns(ctx) {
   const drill = (r) => ctx.href({ view: 'recipients', campaign: r.campaign, template: r.template || '', status: '' });
   const cols = [
     {
-      key: 'campaign', label: 'Campaign', cls: 'name',
-      link: (r, text) => (r.campaign ? h('a', { href: drill(r), title: 'Recipients and failures', dataset: { drill: '' } }, text) : text),
-      text: (v) => v || none,
+      key: 'campaign', label: t('Campaign'), cls: 'name',
+      link: (r, text) => (r.campaign ? h('a', { href: drill(r), title: t('Recipients and failures'), dataset: { drill: '' } }, text) : text),
+      text: (v) => v || none(),
     },
-    { key: 'template', label: 'Template', text: (v) => v || none },
+    { key: 'template', label: t('Template'), text: (v) => v || none() },
     ...kpiColumns(ctx, ids),
   ];
   const named = rows.filter((r) => r.campaign);
@@ -66,17 +73,17 @@ export async function campaigns(ctx) {
   const open = campaignBars('open_rate');
   return [
     h('div', { class: 'split' },
-      panel('ctr', 'Click-through rate', { note: 'By campaign and template; the colour is the rating against the 15–25 % band.' },
-        ctr.length ? bars(ctr, { max: 100, label: 'Click-through rate by campaign', labelWidth: 190 }) : message('No campaign messages in this period.')),
-      panel('open', 'Open rate', { note: 'Read ÷ sent, against the 85–90 % band.' },
-        open.length ? bars(open, { max: 100, label: 'Open rate by campaign', labelWidth: 190 }) : message('No campaign messages in this period.'))),
+      panel('ctr', ctx.info('ctr').name, { note: t('By campaign and template; the colour is the rating against the 15–25 % band.') },
+        ctr.length ? bars(ctr, { max: 100, label: t('Click-through rate by campaign'), labelWidth: 190 }) : message(t('No campaign messages in this period.'))),
+      panel('open', ctx.info('open_rate').name, { note: t('Read ÷ sent, against the 85–90 % band.') },
+        open.length ? bars(open, { max: 100, label: t('Open rate by campaign'), labelWidth: 190 }) : message(t('No campaign messages in this period.')))),
     economics(ctx, econ, days, econSrc),
     messagingCosts(ctx, costs, costSrc, mismatches, mismatchSrc),
-    panel('campaigns', 'Campaigns and templates', {
+    panel('campaigns', t('Campaigns and templates'), {
       src, wide: true,
-      note: 'Every message KPI per campaign and template; click a column to sort, a campaign for its recipients and failures. Messages sent by agents and bots have no campaign.',
+      note: t('Every message KPI per campaign and template; click a column to sort, a campaign for its recipients and failures. Messages sent by agents and bots have no campaign.'),
     },
-    table({ id: 'campaigns', columns: cols, rows, rowKey: (r) => (r.campaign || '') + '/' + (r.template || ''), empty: 'No messages in this period.' })),
+    table({ id: 'campaigns', columns: cols, rows, rowKey: (r) => (r.campaign || '') + '/' + (r.template || ''), empty: t('No messages in this period.') })),
   ];
 }
 
@@ -119,73 +126,74 @@ function economics(ctx, econ, days, src) {
       }));
     }
   }
-  const when = (r) => (!r.first ? '—' : r.first === r.last ? fmt.date(r.first, ctx.tz) : fmt.date(r.first, ctx.tz) + ' – ' + fmt.date(r.last, ctx.tz));
+  const when = (r) => (!r.first ? '—' : r.first === r.last ? fmt.date(r.first, ctx.tz)
+    : t('{from} – {to}', { from: fmt.date(r.first, ctx.tz), to: fmt.date(r.last, ctx.tz) }));
   const money = (key, label) => ({ key, label, num: true, unit: 'money', currency: (r) => r.currency || undefined });
   const cols = [
-    { key: 'campaign', label: 'Campaign', cls: 'name' },
-    { key: 'first', label: 'Sent on', text: (v, r) => when(r), cls: 'date', title: 'The days of the period on which the campaign sent messages' },
-    { key: 'sent', label: 'Sent', num: true, unit: 'count' },
-    { key: 'read', label: 'Read', num: true, unit: 'count' },
-    { key: 'clicked', label: 'Clicked', num: true, unit: 'count' },
-    { key: 'converted', label: 'Converted', num: true, unit: 'count', title: 'Messages followed by an order or goal within the conversion window' },
-    { key: 'paid', label: 'Paid', num: true, unit: 'count', title: ctx.info('paid_messages').formula },
-    { key: 'free', label: 'Free', num: true, unit: 'count', title: ctx.info('free_messages').formula },
-    { key: 'currency', label: 'Currency', text: (v) => v || '—' },
-    Object.assign(money('messaging', 'Messaging cost'), { title: ctx.info('messaging_cost').formula }),
-    Object.assign(money('spend', 'Spend'), { title: 'Campaign cost: the messaging cost and the campaign_cost events' }),
-    money('revenue', 'Revenue'),
-    { key: 'rocs', label: 'ROCS', num: true, unit: 'ratio', title: ctx.info('rocs').formula },
-    money('cpc', 'Cost per conversion'),
+    { key: 'campaign', label: t('Campaign'), cls: 'name' },
+    { key: 'first', label: t('Sent on'), text: (v, r) => when(r), cls: 'date', title: t('The days of the period on which the campaign sent messages') },
+    { key: 'sent', label: t('Sent'), num: true, unit: 'count' },
+    { key: 'read', label: t('Read'), num: true, unit: 'count' },
+    { key: 'clicked', label: t('Clicked'), num: true, unit: 'count' },
+    { key: 'converted', label: t('Converted'), num: true, unit: 'count', title: t('Messages followed by an order or goal within the conversion window') },
+    { key: 'paid', label: t('Paid'), num: true, unit: 'count', title: ctx.info('paid_messages').formula },
+    { key: 'free', label: t('Free'), num: true, unit: 'count', title: ctx.info('free_messages').formula },
+    { key: 'currency', label: t('Currency'), text: (v) => v || '—' },
+    Object.assign(money('messaging', ctx.info('messaging_cost').name), { title: ctx.info('messaging_cost').formula }),
+    Object.assign(money('spend', t('Spend')), { title: t('Campaign cost: the messaging cost and the campaign_cost events') }),
+    money('revenue', t('Revenue')),
+    { key: 'rocs', label: t('ROCS'), num: true, unit: 'ratio', title: ctx.info('rocs').formula },
+    money('cpc', t('Cost per conversion')),
   ];
-  return panel('economics', 'Campaign economics', {
+  return panel('economics', t('Campaign economics'), {
     src, wide: true,
-    note: 'Each campaign\'s send days and message funnel beside its spend (the messaging cost from the rate card and other campaign costs) and the revenue attributed to it, per currency: ROCS is revenue ÷ spend, cost per conversion spend ÷ converted messages.',
+    note: t('Each campaign\'s send days and message funnel beside its spend (the messaging cost from the rate card and other campaign costs) and the revenue attributed to it, per currency: ROCS is revenue ÷ spend, cost per conversion spend ÷ converted messages.'),
   },
-  table({ id: 'economics', columns: cols, rows, rowKey: (r) => r.campaign + '|' + r.currency, empty: 'No campaign messages in this period.' }));
+  table({ id: 'economics', columns: cols, rows, rowKey: (r) => r.campaign + '|' + r.currency, empty: t('No campaign messages in this period.') }));
 }
 
 // messagingCosts breaks the messaging cost down by campaign, template,
 // pricing category, type and country, and lists the templates billed in
 // another category than they were sent as.
 function messagingCosts(ctx, costs, src, mismatches, mismatchSrc) {
-  if (costs.error) return panel('costs', 'Messaging cost', { src, wide: true }, message(costs.error.message, 'error'));
+  if (costs.error) return panel('costs', ctx.info('messaging_cost').name, { src, wide: true }, message(costs.error.message, 'error'));
   const money = (key, label) => ({ key, label, num: true, unit: 'money', currency: (r) => r.currency || undefined });
   const dash = (v) => v || '—';
   const rows = costs.data.rows || [];
   const found = (mismatches.data && mismatches.data.mismatches) || [];
-  return panel('costs', 'Messaging cost', {
+  return panel('costs', ctx.info('messaging_cost').name, {
     src, wide: true,
-    note: 'Delivered messages priced by the rate card in force at delivery, by pricing category, type and recipient country. Free types (customer service, entry point) and free allowances cost nothing.',
+    note: t('Delivered messages priced by the rate card in force at delivery, by pricing category, type and recipient country. Free types (customer service, entry point) and free allowances cost nothing.'),
   },
   table({
     id: 'costs', rows, rowKey: (r) => [r.campaign, r.template, r.category, r.pricing_type, r.country, r.currency].join('|'),
-    empty: 'No delivered message carries pricing in this period.',
+    empty: t('No delivered message carries pricing in this period.'),
     columns: [
-      { key: 'campaign', label: 'Campaign', cls: 'name', text: (v) => v || none },
-      { key: 'template', label: 'Template', text: (v) => v || none },
-      { key: 'category', label: 'Category' },
-      { key: 'pricing_type', label: 'Pricing type' },
-      { key: 'country', label: 'Country', text: dash },
-      { key: 'delivered', label: 'Delivered', num: true, unit: 'count' },
-      { key: 'paid', label: 'Paid', num: true, unit: 'count' },
-      { key: 'free', label: 'Free', num: true, unit: 'count' },
-      money('cost', 'Cost'),
-      money('cost_per_delivered', 'Per delivered'),
+      { key: 'campaign', label: t('Campaign'), cls: 'name', text: (v) => v || none() },
+      { key: 'template', label: t('Template'), text: (v) => v || none() },
+      { key: 'category', label: t('Category') },
+      { key: 'pricing_type', label: t('Pricing type') },
+      { key: 'country', label: t('Country'), text: dash },
+      { key: 'delivered', label: t('Delivered'), num: true, unit: 'count' },
+      { key: 'paid', label: t('Paid'), num: true, unit: 'count' },
+      { key: 'free', label: t('Free'), num: true, unit: 'count' },
+      money('cost', t('Cost')),
+      money('cost_per_delivered', t('Per delivered')),
     ],
   }),
   found.length ? h('div', { class: 'mismatches' },
-    h('h3', {}, 'Billed in another category than sent as'),
-    h('p', { class: 'note' }, h('a', { href: mismatchSrc }, 'JSON'), ' · templates whose messages Meta billed in another category, priced both ways by the rate card.'),
+    h('h3', {}, t('Billed in another category than sent as')),
+    h('p', { class: 'note' }, h('a', { href: mismatchSrc }, 'JSON'), ' · ', t('templates whose messages Meta billed in another category, priced both ways by the rate card.')),
     table({
       id: 'mismatches', rows: found, rowKey: (r) => [r.template, r.sent_as, r.billed_as, r.currency].join('|'),
       columns: [
-        { key: 'template', label: 'Template', cls: 'name', text: (v) => v || none },
-        { key: 'sent_as', label: 'Sent as' },
-        { key: 'billed_as', label: 'Billed as' },
-        { key: 'messages', label: 'Messages', num: true, unit: 'count' },
-        money('billed', 'Billed'),
-        money('as_sent', 'As sent'),
-        money('difference', 'Difference'),
+        { key: 'template', label: t('Template'), cls: 'name', text: (v) => v || none() },
+        { key: 'sent_as', label: t('Sent as') },
+        { key: 'billed_as', label: t('Billed as') },
+        { key: 'messages', label: t('Messages'), num: true, unit: 'count' },
+        money('billed', t('Billed')),
+        money('as_sent', t('As sent')),
+        money('difference', t('Difference')),
       ],
     })) : null);
 }
@@ -198,41 +206,49 @@ async function load(src) {
   }
 }
 
-// RECIPIENT_STATUSES are what the recipients can be narrowed to (the
-// API's status parameter); '' shows them all.
-const RECIPIENT_STATUSES = [['', 'All'], ['failed', 'Failed'], ['delivered', 'Delivered'], ['read', 'Read'], ['clicked', 'Clicked'], ['replied', 'Replied']];
+// recipientStatuses are what the recipients can be narrowed to (the API's
+// status parameter) and their buttons' texts; '' shows them all.
+const recipientStatuses = () => [['', t('All')], ['failed', t('Failed')], ['delivered', t('Delivered')], ['read', t('Read')], ['clicked', t('Clicked')], ['replied', t('Replied')]];
 
 const STATUS = { clicked: 'rated-best', read: 'rated-better', delivered: '', sent: '', failed: 'rated-worse' };
 
+// statusText words the furthest status a message got (the API's word
+// when it is none of these).
+const statusText = (v) => ({ clicked: t('clicked'), read: t('read'), delivered: t('delivered'), sent: t('sent'), failed: t('failed') })[v] || (v ?? '—');
+
 export async function recipients(ctx) {
   const p = ctx.params;
-  const back = h('p', { class: 'back' }, h('a', { href: ctx.href({ view: 'campaigns' }) }, '← All campaigns'));
-  if (!p.campaign) return [back, message('Choose a campaign in the filters, or click one in the campaigns table.')];
+  const back = h('p', { class: 'back' }, h('a', { href: ctx.href({ view: 'campaigns' }) }, t('← All campaigns')));
+  if (!p.campaign) return [back, message(t('Choose a campaign in the filters, or click one in the campaigns table.'))];
   const failSrc = api.url('/v1/failures', ctx.q());
-  const status = RECIPIENT_STATUSES.some(([v]) => v === p.status) ? p.status : '';
+  const statuses = recipientStatuses();
+  const status = statuses.some(([v]) => v === p.status) ? p.status : '';
   const recSrc = api.url('/v1/campaigns/recipients', ctx.q({ limit: 100, status }));
   const [fails, recs] = await Promise.all([load(failSrc), load(recSrc)]);
   const title = p.campaign + (p.template ? ' · ' + p.template : '');
-  const reasonText = (r) => [r.code, r.reason || (explain(r.code) || {}).title].filter((x) => x).join(' · ') || 'no reason given';
+  const reasonText = (r) => [r.code, r.reason || (explain(r.code) || {}).title].filter((x) => x).join(' · ') || t('no reason given');
   const failPanel = () => {
     const f = fails.data;
     const reasons = f.reasons || [];
     const rate = f.sent ? (100 * f.failed) / f.sent : null;
+    const figures = {
+      failed: h('span', { dataset: { kpi: 'failed', value: String(f.failed) } }, fmt.number(f.failed, 0)),
+      sent: h('span', { dataset: { kpi: 'sent', value: String(f.sent) } }, fmt.number(f.sent, 0)),
+      rate: rate !== null ? fmt.value(rate, 'percent') : null,
+    };
     return [
       h('p', { class: 'summary' },
-        h('span', { dataset: { kpi: 'failed', value: String(f.failed) } }, fmt.number(f.failed, 0)), ' of ',
-        h('span', { dataset: { kpi: 'sent', value: String(f.sent) } }, fmt.number(f.sent, 0)), ' messages failed',
-        rate !== null ? ` (${fmt.value(rate, 'percent')})` : '', '.'),
-      reasons.length ? bars(reasons.map((r) => ({ label: reasonText(r), value: r.messages, text: fmt.number(r.messages, 0) })), { label: 'Failures by reason', labelWidth: 230 }) : null,
+        fill(rate !== null ? t('{failed} of {sent} messages failed ({rate}).') : t('{failed} of {sent} messages failed.'), figures)),
+      reasons.length ? bars(reasons.map((r) => ({ label: reasonText(r), value: r.messages, text: fmt.number(r.messages, 0) })), { label: t('Failures by reason'), labelWidth: 230 }) : null,
       table({
-        id: 'failures', rows: reasons, rowKey: (r) => r.code || '', empty: 'No message failed.',
+        id: 'failures', rows: reasons, rowKey: (r) => r.code || '', empty: t('No message failed.'),
         columns: [
-          { key: 'code', label: 'Code', text: (v) => v || '—' },
-          { key: 'reason', label: 'Reason', get: (r) => r.reason || (explain(r.code) || {}).title || null, text: (v) => v || '—', cls: 'reason' },
-          { key: 'messages', label: 'Messages', num: true, unit: 'count' },
+          { key: 'code', label: t('Code'), text: (v) => v || '—' },
+          { key: 'reason', label: t('Reason'), get: (r) => r.reason || (explain(r.code) || {}).title || null, text: (v) => v || '—', cls: 'reason' },
+          { key: 'messages', label: t('Messages'), num: true, unit: 'count' },
           // WhatsApp's codes, explained: Meta's list in whatsapp.js.
-          { key: 'meaning', label: 'What it means', get: (r) => (explain(r.code) || {}).meaning || null, text: (v) => v || '—', cls: 'reason' },
-          { key: 'action', label: 'What to do', get: (r) => (explain(r.code) || {}).action || null, text: (v) => v || '—', cls: 'reason' },
+          { key: 'meaning', label: t('What it means'), get: (r) => (explain(r.code) || {}).meaning || null, text: (v) => v || '—', cls: 'reason' },
+          { key: 'action', label: t('What to do'), get: (r) => (explain(r.code) || {}).action || null, text: (v) => v || '—', cls: 'reason' },
         ],
       }),
     ];
@@ -241,23 +257,23 @@ export async function recipients(ctx) {
   const recPanel = () => {
     const r = recs.data;
     return [
-      r.truncated ? h('p', { class: 'note' }, `Showing the first ${fmt.number(r.recipients.length, 0)} of ${fmt.number(r.total, 0)} messages; the CSV has them all.`) : null,
+      r.truncated ? h('p', { class: 'note' }, t('Showing the first {n} of {total} messages; the CSV has them all.', { n: fmt.number(r.recipients.length, 0), total: fmt.number(r.total, 0) })) : null,
       table({
-        id: 'recipients', rows: r.recipients || [], rowKey: (x) => x.message, empty: 'No message of this campaign in the period.',
+        id: 'recipients', rows: r.recipients || [], rowKey: (x) => x.message, empty: t('No message of this campaign in the period.'),
         columns: [
-          { key: 'customer', label: 'Customer', cls: 'name' },
-          { key: 'message', label: 'Message' },
-          { key: 'channel', label: 'Channel' },
-          { key: 'template', label: 'Template', text: (v) => v || '—' },
-          { key: 'variant', label: 'Variant', text: (v) => v || '—' },
-          { key: 'status', label: 'Furthest status', cls: (x) => 'rated ' + (STATUS[x.status] || '') },
-          { key: 'sent', label: 'Sent', text: time },
-          { key: 'delivered', label: 'Delivered', text: time },
-          { key: 'read', label: 'Read', text: time },
-          { key: 'clicked', label: 'Clicked', text: time },
-          { key: 'failed', label: 'Failed', text: time },
-          { key: 'replied', label: 'Replied', text: time, title: 'The customer\'s first message within the reply window' },
-          { key: 'failure_code', label: 'Failure', get: (x) => [x.failure_code, x.failure_reason || (explain(x.failure_code) || {}).title].filter((y) => y).join(' · ') || null, text: (v) => v || '' },
+          { key: 'customer', label: t('Customer'), cls: 'name' },
+          { key: 'message', label: t('Message') },
+          { key: 'channel', label: t('Channel') },
+          { key: 'template', label: t('Template'), text: (v) => v || '—' },
+          { key: 'variant', label: t('Variant'), text: (v) => v || '—' },
+          { key: 'status', label: t('Furthest status'), text: statusText, cls: (x) => 'rated ' + (STATUS[x.status] || '') },
+          { key: 'sent', label: t('Sent'), text: time },
+          { key: 'delivered', label: t('Delivered'), text: time },
+          { key: 'read', label: t('Read'), text: time },
+          { key: 'clicked', label: t('Clicked'), text: time },
+          { key: 'failed', label: t('Failed'), text: time },
+          { key: 'replied', label: t('Replied'), text: time, title: t('The customer\'s first message within the reply window') },
+          { key: 'failure_code', label: t('Failure'), get: (x) => [x.failure_code, x.failure_reason || (explain(x.failure_code) || {}).title].filter((y) => y).join(' · ') || null, text: (v) => v || '' },
         ],
       }),
     ];
@@ -266,12 +282,12 @@ export async function recipients(ctx) {
   return [
     back,
     h('h2', { class: 'drill-title', dataset: { campaign: p.campaign } }, title),
-    panel('failures', 'Failure reasons', { src: failSrc, csv: !!fails.data, note: 'Failed messages by the channel\'s error code.' },
+    panel('failures', t('Failure reasons'), { src: failSrc, csv: !!fails.data, note: t('Failed messages by the channel\'s error code.') },
       fails.error ? unavailable(fails.error) : failPanel()),
-    panel('recipients', 'Recipients', {
+    panel('recipients', t('Recipients'), {
       src: recSrc, csvSrc: api.url('/v1/campaigns/recipients', ctx.q({ limit: 100000, status })), csv: !!recs.data, wide: true,
-      note: 'One row per message of the campaign: how far it got, when, whether the customer wrote back, and why it failed.',
-      actions: h('div', { class: 'presets', role: 'group', 'aria-label': 'Show' }, RECIPIENT_STATUSES.map(([v, label]) =>
+      note: t('One row per message of the campaign: how far it got, when, whether the customer wrote back, and why it failed.'),
+      actions: h('div', { class: 'presets', role: 'group', 'aria-label': t('Show') }, statuses.map(([v, label]) =>
         h('button', { type: 'button', dataset: { status: v }, 'aria-pressed': v === status ? 'true' : 'false', onclick: () => ctx.navigate({ status: v }) }, label))),
     },
     recs.error ? unavailable(recs.error) : recPanel()),
