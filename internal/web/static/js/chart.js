@@ -2,6 +2,7 @@
 // maps.
 
 import { s } from './dom.js';
+import { t } from './i18n.js';
 
 // Every chart says in data-marks how many values it draws, so that a test
 // can count the marks it shows: a point of a sparkline (on a line or a dot of
@@ -51,7 +52,7 @@ export function bars(items, { max, width = 480, row = 26, labelWidth = 130, labe
     const y = i * row + 2;
     const w = Math.max(it.value ? 1 : 0, (Math.max(0, it.value || 0) / top) * room);
     svg.append(s('g', Object.assign({ class: 'bar' + (it.cls ? ' ' + it.cls : '') }, it.attrs || {}),
-      s('title', null, it.label + ': ' + it.text),
+      s('title', null, t('{label}: {value}', { label: it.label, value: it.text })),
       s('text', { x: labelWidth - 8, y: y + row / 2 + 4, 'text-anchor': 'end', class: 'bar-label' }, it.label),
       s('rect', { x: labelWidth, y: y + 3, width: w.toFixed(1), height: row - 8, rx: 3, 'data-value': it.value || 0 }),
       s('text', { x: labelWidth + w + 6, y: y + row / 2 + 4, class: 'bar-value' }, it.text)));
@@ -71,7 +72,7 @@ export function columns(items, { max, width = 640, height = 160, labelEvery = 1,
     const x = 4 + i * step;
     const hgt = Math.max(it.value ? 1 : 0, (Math.max(0, it.value || 0) / top) * (base - 14));
     const g = s('g', Object.assign({ class: 'bar' + (it.cls ? ' ' + it.cls : '') }, it.attrs || {}),
-      s('title', null, it.label + ': ' + it.text),
+      s('title', null, t('{label}: {value}', { label: it.label, value: it.text })),
       s('rect', { x: (x + step * 0.12).toFixed(1), y: (base - hgt).toFixed(1), width: (step * 0.76).toFixed(1), height: hgt.toFixed(1), rx: 2, 'data-value': it.value || 0 }));
     // A label is centred under its column, but kept inside the chart.
     const lx = Math.min(width - 3 * it.label.length - 2, Math.max(3 * it.label.length + 2, x + step / 2));
@@ -99,17 +100,17 @@ export function heatmap({ rows, cols, cell, max, cellWidth = 30, cellHeight = 26
       const c = cell(i, j);
       if (!c) return;
       marks++;
-      const t = c.value === null || c.value === undefined ? -1 : Math.min(1, c.value / (max || 1));
+      const level = c.value === null || c.value === undefined ? -1 : Math.min(1, c.value / (max || 1));
       const g = s('g', Object.assign({ class: 'cell' + (c.mark ? ' mark' : '') }, c.attrs || {}),
         s('title', null, c.title || c.text || ''),
         s('rect', {
           x: rowLabelWidth + j * cellWidth + 1, y: y + 1, width: cellWidth - 2, height: cellHeight - 2, rx: 3,
-          fill: t < 0 ? '#f1f5f9' : shade(t),
+          fill: level < 0 ? '#f1f5f9' : shade(level),
         }));
       if (c.text && cellWidth >= 28) {
         g.append(s('text', {
           x: rowLabelWidth + j * cellWidth + cellWidth / 2, y: y + cellHeight / 2 + 4, 'text-anchor': 'middle',
-          class: 'heat-text' + (t > 0.55 ? ' light' : ''),
+          class: 'heat-text' + (level > 0.55 ? ' light' : ''),
         }, c.text));
       }
       svg.append(g);
@@ -120,9 +121,9 @@ export function heatmap({ rows, cols, cell, max, cellWidth = 30, cellHeight = 26
 }
 
 // shade maps 0..1 to a teal ramp, pale to deep.
-export function shade(t) {
+export function shade(level) {
   const from = [236, 253, 245], to = [15, 118, 110];
-  const k = Math.sqrt(Math.max(0, Math.min(1, t)));
+  const k = Math.sqrt(Math.max(0, Math.min(1, level)));
   const c = from.map((f, i) => Math.round(f + (to[i] - f) * k));
   return `rgb(${c[0]},${c[1]},${c[2]})`;
 }

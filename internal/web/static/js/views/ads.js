@@ -4,6 +4,7 @@
 import * as api from '../api.js';
 import * as fmt from '../fmt.js';
 import { h, panel, table } from '../dom.js';
+import { t } from '../i18n.js';
 
 const count = (key, label, title) => ({ key, label, num: true, title: title || '', text: (v) => fmt.number(v, 0) });
 
@@ -11,40 +12,46 @@ export default async function ads(ctx) {
   const clicksSrc = api.url('/v1/clicks', ctx.q());
   const adsSrc = api.url('/v1/ads', ctx.q());
   const [clicks, report] = await Promise.all([api.get(clicksSrc), api.get(adsSrc)]);
+  // The conversion window as the API writes it (7d), in the page's language.
+  const hrs = fmt.hours(report.window);
+  const within = Number.isNaN(hrs) ? report.window : fmt.duration(hrs * 3600);
 
   const clickKey = (r) => [r.kind, r.label || '', r.payload || '', r.channel || '', r.campaign || '', r.template || ''].join('|');
   const clickCols = [
-    { key: 'label', label: 'Button or link', cls: 'name', text: (v, r) => [v || '(no label)', ' ', h('small', { class: 'sub' }, r.kind === 'link' ? 'link' : r.payload ? 'button · ' + r.payload : 'button')] },
-    { key: 'campaign', label: 'Campaign', text: (v) => v || '—' },
-    { key: 'template', label: 'Template', text: (v) => v || '—' },
-    { key: 'channel', label: 'Channel', text: (v) => v || '—' },
-    count('total', 'Clicks', 'every click'),
-    count('unique', 'Unique', 'distinct customers who clicked'),
+    {
+      key: 'label', label: t('Button or link'), cls: 'name',
+      text: (v, r) => [v || t('(no label)'), ' ', h('small', { class: 'sub' }, r.kind === 'link' ? t('link') : r.payload ? t('button · {payload}', { payload: r.payload }) : t('button'))],
+    },
+    { key: 'campaign', label: t('Campaign'), text: (v) => v || '—' },
+    { key: 'template', label: t('Template'), text: (v) => v || '—' },
+    { key: 'channel', label: t('Channel'), text: (v) => v || '—' },
+    count('total', t('Clicks'), t('every click')),
+    count('unique', t('Unique'), t('distinct customers who clicked')),
   ];
 
   // An ad's revenue in the currencies shown, the first of them as the
   // cell's value.
   const revenue = (a) => (a.revenue || []).filter((r) => ctx.currencyOK(r.currency));
   const adCols = [
-    { key: 'headline', label: 'Ad', cls: 'name', text: (v, a) => [v || '(no headline)', ' ', h('small', { class: 'sub' }, [a.source_type, a.ad_id].filter(Boolean).join(' · '))] },
-    count('leads', 'Chats', 'chats opened from the ad (leads)'),
-    count('conversations', 'Conversations', 'conversations the ad\'s chat started'),
-    count('free_entry_point_messages', 'Free entry', 'messages Meta priced as free entry point'),
-    count('orders', 'Orders', `orders within ${report.window} of the customer's latest chat from the ad`),
+    { key: 'headline', label: t('Ad'), cls: 'name', text: (v, a) => [v || t('(no headline)'), ' ', h('small', { class: 'sub' }, [a.source_type, a.ad_id].filter(Boolean).join(' · '))] },
+    count('leads', t('Chats'), t('chats opened from the ad (leads)')),
+    count('conversations', t('Conversations'), t('conversations the ad\'s chat started')),
+    count('free_entry_point_messages', t('Free entry'), t('messages Meta priced as free entry point')),
+    count('orders', t('Orders'), t('orders within {window} of the customer\'s latest chat from the ad', { window: within })),
     {
-      key: 'revenue', label: 'Revenue', num: true, get: (a) => (revenue(a).length ? revenue(a)[0].revenue : null),
+      key: 'revenue', label: t('Revenue'), num: true, get: (a) => (revenue(a).length ? revenue(a)[0].revenue : null),
       currency: (a) => (revenue(a).length ? revenue(a)[0].currency : undefined),
       text: (v, a) => (revenue(a).length ? revenue(a).map((r) => fmt.value(r.revenue, 'money', r.currency)).join(' · ') : '—'),
     },
   ];
 
   return [
-    panel('ads', 'Click-to-WhatsApp ads', {
+    panel('ads', t('Click-to-WhatsApp ads'), {
       src: adsSrc, wide: true,
-      note: `Each order is credited to the ad of the customer's latest chat from a click-to-WhatsApp ad within ${report.window} before it.`,
+      note: t('Each order is credited to the ad of the customer\'s latest chat from a click-to-WhatsApp ad within {window} before it.', { window: within }),
     },
-    table({ id: 'ads', columns: adCols, rows: report.ads || [], rowKey: (a) => a.ad_id || '', empty: 'No chats from ads in this period.' })),
-    panel('clicks', 'Clicks per button and link', { src: clicksSrc, wide: true, note: 'Quick replies, buttons and links tapped in the period.' },
-      table({ id: 'clicks', columns: clickCols, rows: clicks.rows || [], rowKey: clickKey, limit: 50, empty: 'No clicks in this period.' })),
+    table({ id: 'ads', columns: adCols, rows: report.ads || [], rowKey: (a) => a.ad_id || '', empty: t('No chats from ads in this period.') })),
+    panel('clicks', t('Clicks per button and link'), { src: clicksSrc, wide: true, note: t('Quick replies, buttons and links tapped in the period.') },
+      table({ id: 'clicks', columns: clickCols, rows: clicks.rows || [], rowKey: clickKey, limit: 50, empty: t('No clicks in this period.') })),
   ];
 }

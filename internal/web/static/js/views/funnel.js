@@ -4,34 +4,52 @@ import * as api from '../api.js';
 import * as fmt from '../fmt.js';
 import { h, panel, table, message, raw } from '../dom.js';
 import { bars } from '../chart.js';
+import { t } from '../i18n.js';
 
 const STAGES = ['awareness', 'engagement', 'conversion', 'advocacy'];
 const STEPS = 'message_read,button_clicked,order_placed';
-const MODELS = [
-  ['first_touch', 'First touch'], ['last_touch', 'Last touch'], ['linear', 'Linear'],
-  ['time_decay', 'Time decay'], ['position_based', 'Position based'],
-];
+const MODELS = ['first_touch', 'last_touch', 'linear', 'time_decay', 'position_based'];
 const BY = ['channel', 'campaign', 'source'];
 const TRACKER_SRC = '/v1/tracker';
 
+// The names of the stages, journey steps, attribution models and
+// groupings, in the page's language: made when the view is drawn.
+const names = () => ({
+  stage: { awareness: t('Awareness'), engagement: t('Engagement'), conversion: t('Conversion'), advocacy: t('Advocacy') },
+  step: { message_read: t('message read'), button_clicked: t('button clicked'), order_placed: t('order placed') },
+  model: {
+    first_touch: t('First touch'), last_touch: t('Last touch'), linear: t('Linear'),
+    time_decay: t('Time decay'), position_based: t('Position based'),
+  },
+  column: { channel: t('Channel'), campaign: t('Campaign'), source: t('Source') },
+  by: { channel: t('channel'), campaign: t('campaign'), source: t('source') },
+});
+
+// span shows a duration as the API writes it (30m, 7d) in the page's
+// language.
+function span(d) {
+  const hrs = fmt.hours(d);
+  return Number.isNaN(hrs) ? d : fmt.duration(hrs * 3600);
+}
+
 // trackerPanel shows the site tracker's tag, with the address the
 // dashboard is reached at, and the call that links a visitor to a customer.
-function trackerPanel(t) {
-  const snippet = `<script defer src="${location.origin}/t.js" data-tracker="${t.id}"></script>`;
+function trackerPanel(tracker) {
+  const snippet = `<script defer src="${location.origin}/t.js" data-tracker="${tracker.id}"></script>`;
   const code = (id, text) => h('pre', { class: 'snippet', id }, h('code', null, text));
   const copy = navigator.clipboard ? h('button', {
     type: 'button', class: 'copy', dataset: { copy: 'tracker' },
-    onclick: (e) => navigator.clipboard.writeText(snippet).then(() => { e.target.textContent = 'Copied'; }, () => {}),
-  }, 'Copy the tag') : null;
-  return panel('tracker', 'Site tracker', {
+    onclick: (e) => navigator.clipboard.writeText(snippet).then(() => { e.target.textContent = t('Copied'); }, () => {}),
+  }, t('Copy the tag')) : null;
+  return panel('tracker', t('Site tracker'), {
     src: TRACKER_SRC, csv: false, wide: true, actions: copy,
-    note: 'Site visits with their UTM source, referrer and ad click id, for the funnel and attribution above.',
+    note: t('Site visits with their UTM source, referrer and ad click id, for the funnel and attribution above.'),
   },
-  h('p', null, 'Paste this tag into every page of the shop, before </head>:'),
+  h('p', null, t('Paste this tag into every page of the shop, before </head>:')),
   code('tracker-snippet', snippet),
-  h('p', null, 'After a sign-in or a checkout, link the visitor to the customer id the chats and orders carry (a phone number, an e-mail), so the visit counts in the customer\'s journey:'),
+  h('p', null, t('After a sign-in or a checkout, link the visitor to the customer id the chats and orders carry (a phone number, an e-mail), so the visit counts in the customer\'s journey:')),
   code('tracker-identify', 'omnikpi(\'identify\', CUSTOMER_ID);'),
-  h('p', { class: 'note' }, `No cookie: a visitor is an anonymous id of the day. A visit ends after ${t.session_gap} without a page view, and counts from then on.`));
+  h('p', { class: 'note' }, t('No cookie: a visitor is an anonymous id of the day. A visit ends after {gap} without a page view, and counts from then on.', { gap: span(tracker.session_gap) })));
 }
 
 export default async function funnel(ctx) {
@@ -44,23 +62,24 @@ export default async function funnel(ctx) {
   const [stages, steps, attr, tracker] = await Promise.all([api.get(stagesSrc), api.get(stepsSrc), api.get(attrSrc),
     api.get(TRACKER_SRC).catch(() => null)]);
 
+  const name = names();
   const total = (stages.stages || []).find((s) => s.total) || {};
   const stageBars = STAGES.map((s) => ({
-    label: s.charAt(0).toUpperCase() + s.slice(1), value: total[s] || 0,
+    label: name.stage[s], value: total[s] || 0,
     text: fmt.number(total[s], 0) + (total[s + '_rate'] !== undefined && total[s + '_rate'] !== null ? ` · ${fmt.value(total[s + '_rate'], 'percent')}` : ''),
     attrs: { 'data-kpi': s, 'data-value': String(total[s]) },
   }));
   // Each stage's count, with its rate from the stage before beneath it.
   const stageCols = [
-    { key: 'channel', label: 'Channel', get: (r) => (r.total ? 'total' : r.channel), text: (v) => (v === 'total' ? 'All channels' : v || '(none)'), cls: 'name' },
+    { key: 'channel', label: t('Channel'), get: (r) => (r.total ? 'total' : r.channel), text: (v) => (v === 'total' ? t('All channels') : v || t('(none)')), cls: 'name' },
     ...STAGES.map((s) => ({
-      key: s, kpi: s, label: s.charAt(0).toUpperCase() + s.slice(1), num: true, title: s === 'awareness' ? '' : 'and its rate from the stage before',
+      key: s, kpi: s, label: name.stage[s], num: true, title: s === 'awareness' ? '' : t('and its rate from the stage before'),
       text: (v, r) => [fmt.number(v, 0), s === 'awareness' ? null : h('small', { class: 'sub', dataset: { kpi: s + '_rate', value: raw(r[s + '_rate']) } }, fmt.value(r[s + '_rate'], 'percent'))],
     })),
   ];
   const stepList = steps.steps || [];
   const stepBars = stepList.map((s) => ({
-    label: s.kind.replace(/_/g, ' '), value: s.customers,
+    label: name.step[s.kind] || s.kind.replace(/_/g, ' '), value: s.customers,
     text: fmt.number(s.customers, 0) + (s.rate_from_first !== null && s.rate_from_first !== undefined ? ` · ${fmt.value(s.rate_from_first, 'percent')}` : ''),
     attrs: { 'data-kpi': 'step.' + s.kind, 'data-value': String(s.customers) },
   }));
@@ -70,39 +89,46 @@ export default async function funnel(ctx) {
     .map((r, i) => [r, i]).sort((a, b) => String(a[0].currency).localeCompare(String(b[0].currency)) || a[1] - b[1]).map(([r]) => r);
   const keyOf = (r) => (by.split(',').map((b) => r[b] || '').join('/')) + '|' + (r.currency || '');
   const attrCols = [
-    { key: by, label: by.charAt(0).toUpperCase() + by.slice(1), text: (v) => v || '(no touchpoint)', cls: 'name' },
-    { key: 'currency', label: 'Currency' },
-    ...MODELS.map(([m, label]) => ({
-      key: m, kpi: m, label, num: true, unit: 'money',
+    { key: by, label: name.column[by], text: (v) => v || t('(no touchpoint)'), cls: 'name' },
+    { key: 'currency', label: t('Currency') },
+    ...MODELS.map((m) => ({
+      key: m, kpi: m, label: name.model[m], num: true, unit: 'money',
       get: (r) => (r.credits && r.credits[m] ? r.credits[m].revenue : null), currency: (r) => r.currency,
     })),
   ];
   // The revenue of each model by group, for the first currency shown.
   const currency = attrRows.length ? attrRows[0].currency : '';
   const lead = attrRows.filter((r) => r.currency === currency);
-  const top = Math.max(1, ...lead.flatMap((r) => MODELS.map(([m]) => (r.credits[m] ? r.credits[m].revenue : 0))));
+  const top = Math.max(1, ...lead.flatMap((r) => MODELS.map((m) => (r.credits[m] ? r.credits[m].revenue : 0))));
   const chart = lead.slice(0, 6).map((r) => h('div', { class: 'model-group' },
-    h('h4', null, r[by] || '(no touchpoint)'),
-    bars(MODELS.map(([m, label]) => ({ label, value: r.credits[m] ? r.credits[m].revenue : 0, text: fmt.value(r.credits[m] ? r.credits[m].revenue : null, 'money', currency) })),
-      { max: top, label: 'Revenue by model for ' + (r[by] || 'no touchpoint'), labelWidth: 110, row: 20 })));
+    h('h4', null, r[by] || t('(no touchpoint)')),
+    bars(MODELS.map((m) => ({ label: name.model[m], value: r.credits[m] ? r.credits[m].revenue : 0, text: fmt.value(r.credits[m] ? r.credits[m].revenue : null, 'money', currency) })),
+      { max: top, label: t('Revenue by model for {group}', { group: r[by] || t('no touchpoint') }), labelWidth: 110, row: 20 })));
 
-  const byChooser = h('label', { class: 'field inline' }, h('span', null, 'Credit by'),
+  const byChooser = h('label', { class: 'field inline' }, h('span', null, t('Credit by')),
     h('select', { dataset: { by: '' }, onchange: (e) => ctx.navigate({ by: e.target.value === 'channel' ? '' : e.target.value }) },
-      BY.map((b) => h('option', { value: b, selected: b === by }, b))));
+      BY.map((b) => h('option', { value: b, selected: b === by }, name.by[b]))));
 
   return [
     h('div', { class: 'split' },
-      panel('stages', 'Funnel', { src: stagesSrc, note: 'Awareness → engagement → conversion → advocacy, all channels.' },
-        bars(stageBars, { label: 'Funnel stages', labelWidth: 110 }),
+      panel('stages', t('Funnel'), { src: stagesSrc, note: t('Awareness → engagement → conversion → advocacy, all channels.') },
+        bars(stageBars, { label: t('Funnel stages'), labelWidth: 110 }),
         table({ id: 'stages', columns: stageCols, rows: stages.stages || [], rowKey: (r) => (r.total ? 'total' : r.channel || '') })),
-      panel('steps', 'Customer journey', { src: stepsSrc, note: `Customers who read a campaign message, then clicked, then ordered within 7 days. Median time to convert: ${steps.median_seconds_to_convert ? fmt.duration(steps.median_seconds_to_convert) : '—'}.` },
-        stepList.length ? bars(stepBars, { label: 'Customer journey', labelWidth: 120 }) : message('No journeys in this period.'))),
+      panel('steps', t('Customer journey'), {
+        src: stepsSrc,
+        note: t('Customers who read a campaign message, then clicked, then ordered within 7 days. Median time to convert: {median}.', {
+          median: steps.median_seconds_to_convert ? fmt.duration(steps.median_seconds_to_convert) : '—',
+        }),
+      },
+      stepList.length ? bars(stepBars, { label: t('Customer journey'), labelWidth: 120 }) : message(t('No journeys in this period.')))),
     // Full width: a column per model and one for the currency fit at 1440 px.
-    panel('attribution', 'Attribution models', {
+    panel('attribution', t('Attribution models'), {
       src: attrSrc, actions: byChooser, wide: true,
-      note: `Revenue of the period's ${fmt.number(attr.orders, 0)} orders credited to touchpoints in the ${Math.round((fmt.hours(attr.lookback) || 720) / 24)} days before each, under every model.`,
+      note: t('Revenue of the period\'s {orders} orders credited to touchpoints in the {days} days before each, under every model.', {
+        orders: fmt.number(attr.orders, 0), days: fmt.number(Math.round((fmt.hours(attr.lookback) || 720) / 24), 0),
+      }),
     },
-    table({ id: 'attribution', columns: attrCols, rows: attrRows, rowKey: keyOf, empty: 'No orders in this period.' }),
+    table({ id: 'attribution', columns: attrCols, rows: attrRows, rowKey: keyOf, empty: t('No orders in this period.') }),
     currency ? h('div', { class: 'models' }, chart) : null),
     tracker ? trackerPanel(tracker) : null,
   ];

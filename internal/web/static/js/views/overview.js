@@ -5,6 +5,7 @@ import * as api from '../api.js';
 import * as fmt from '../fmt.js';
 import { h, panel, rating, changeMark, raw, message } from '../dom.js';
 import { sparkline } from '../chart.js';
+import { t } from '../i18n.js';
 
 const HEADLINE = [
   'messages_sent', 'delivery_rate', 'open_rate', 'ctr', 'campaign_conversion_rate', 'opt_out_rate',
@@ -13,8 +14,10 @@ const HEADLINE = [
   'ecommerce_conversion_rate', 'cart_abandonment_rate', 'lead_rate',
 ];
 
-const SECTIONS = [
-  ['messages', 'Messages'], ['revenue', 'Revenue'], ['service', 'Service'], ['funnel', 'Funnel'],
+// The sections' titles are in the page's language, so they are made when
+// the view is drawn.
+const SECTIONS = () => [
+  ['messages', t('Messages')], ['revenue', t('Revenue')], ['service', t('Service')], ['funnel', t('Funnel')],
 ];
 
 // card shows one KPI entry of a report (k) with its catalogue info.
@@ -27,12 +30,12 @@ export function card(ctx, k, { series, previousLabel } = {}) {
     text);
   return h('article', { class: 'card ' + (k.rating ? 'rated-' + k.rating : 'unrated'), dataset: { card: id, currency: k.currency } },
     h('h3', { title: info.formula || '' }, info.name || id, k.currency ? h('small', null, ' ' + k.currency) : null, k.label ? h('small', null, ' ' + k.label) : null,
-      k.unit === 'seconds' && ctx.params.hours === 'business' && ctx.businessHours ? h('small', { class: 'in-hours' }, ' in business hours') : null),
+      k.unit === 'seconds' && ctx.params.hours === 'business' && ctx.businessHours ? h('small', { class: 'in-hours' }, ' ' + t('in business hours')) : null),
     value,
     k.value === null && k.reason ? h('p', { class: 'reason' }, k.reason) : null,
     rating(k.rating, k.band, k.unit, info.direction),
-    changeMark(id, k, info.direction, previousLabel || 'vs previous period'),
-    series ? sparkline(series, { label: (info.name || id) + ', by day' }) : null);
+    changeMark(id, k, info.direction, previousLabel || t('vs previous period')),
+    series ? sparkline(series, { label: t('{kpi}, by day', { kpi: info.name || id }) }) : null);
 }
 
 export default async function overview(ctx) {
@@ -55,12 +58,12 @@ export default async function overview(ctx) {
     });
   }
   const entries = ((now.rows[0] || {}).kpis || []).filter((k) => !k.label && ctx.currencyOK(k.currency));
-  const label = `vs previous ${ctx.period.days} days`;
-  const groups = SECTIONS.map(([section, title]) => {
+  const label = t('vs previous {n} days', { n: fmt.number(ctx.period.days, 0) });
+  const groups = SECTIONS().map(([section, title]) => {
     const cards = entries.filter((k) => (ctx.info(k.id).section || 'messages') === section)
       .map((k) => card(ctx, k, { series: series.get(k.id + '|' + (k.currency || '')), previousLabel: label }));
     return cards.length ? h('div', { class: 'card-group', dataset: { section } }, h('h3', { class: 'group-title' }, title), h('div', { class: 'cards' }, cards)) : null;
   });
-  return [panel('overview', 'Headline KPIs', { src, note: 'Ratings compare each figure with its benchmark band; the line is the figure by day.' },
-    entries.length ? groups : message('No figures for this period.'))];
+  return [panel('overview', t('Headline KPIs'), { src, note: t('Ratings compare each figure with its benchmark band; the line is the figure by day.') },
+    entries.length ? groups : message(t('No figures for this period.')))];
 }

@@ -9,6 +9,8 @@ import { h, panel, table, message } from '../dom.js';
 import { bars, columns } from '../chart.js';
 import { card } from './overview.js';
 import { kpiColumns, reportRows } from './campaigns.js';
+import { weekdays } from './sendtime.js';
+import { t } from '../i18n.js';
 
 const TOTALS = [
   'conversations', 'first_response_time', 'first_response_time_median', 'first_response_time_p90',
@@ -23,10 +25,15 @@ const AGENT = [
   'conversation_conversion_rate', 'csat', 'csat_mean', 'nps',
 ];
 
-// hoursText sums up open hours: mon 09:00-17:00, …
+// hoursText sums up open hours: Mon 09:00-17:00, …
 function hoursText(bh) {
-  const days = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-  return days.filter((d) => (bh.open || {})[d]).map((d) => d + ' ' + bh.open[d].join(', ')).join('; ');
+  const names = weekdays('short');
+  return Object.keys(names).filter((d) => (bh.open || {})[d]).map((d) => names[d] + ' ' + bh.open[d].join(', ')).join('; ');
+}
+
+// fill puts elements into a translated text's {name} places.
+function fill(text, parts) {
+  return text.split(/\{(\w+)\}/).map((x, i) => (i % 2 ? parts[x] : x));
 }
 
 const PAGE = 25;
@@ -53,7 +60,7 @@ export default async function service(ctx) {
   const entries = ((totals.rows[0] || {}).kpis || []);
   const byId = {};
   for (const k of entries) if (!k.label) byId[k.id] = byId[k.id] || k;
-  const label = `vs previous ${ctx.period.days} days`;
+  const label = t('vs previous {n} days', { n: fmt.number(ctx.period.days, 0) });
   const cards = TOTALS.filter((id) => byId[id]).map((id) => card(ctx, byId[id], { previousLabel: label }));
   const dist = ((distRep.rows[0] || {}).kpis || []).filter((k) => k.id === 'frt_distribution').map((k) => ({
     label: k.label, value: k.value || 0, text: fmt.number(k.value, 0), attrs: { 'data-kpi': 'frt_distribution', 'data-label': k.label, 'data-value': String(k.value) },
@@ -67,23 +74,28 @@ export default async function service(ctx) {
   }));
 
   const agentRows = reportRows(ctx, agents);
-  const agentCols = [{ key: 'agent', label: 'Agent', text: (v) => v || '(no agent)', cls: 'name' }, ...kpiColumns(ctx, have(AGENT))];
+  const agentCols = [{ key: 'agent', label: t('Agent'), text: (v) => v || t('(no agent)'), cls: 'name' }, ...kpiColumns(ctx, have(AGENT))];
   const list = unclosed.conversations || [];
   const total = unclosed.total || 0;
   const unclosedCols = [
-    { key: 'age_seconds', label: 'Waiting', num: true, text: (v) => 'waiting ' + fmt.duration(v), title: `Since the customer's unanswered message, else since the start, until ${fmt.dateTime(unclosed.at, ctx.tz)}` },
-    { key: 'customer', label: 'Customer' },
-    { key: 'channel', label: 'Channel' },
-    { key: 'agent', label: 'Agent', text: (v) => v || '—' },
-    { key: 'started', label: 'Started', text: (v) => fmt.dateTime(v, ctx.tz) },
-    { key: 'last_message_at', label: 'Last message', text: (v) => fmt.dateTime(v, ctx.tz) },
-    { key: 'last_message_by', label: 'By' },
-    { key: 'reason', label: 'Why it is open', cls: 'reason' },
+    {
+      key: 'age_seconds', label: t('Waiting'), num: true, text: (v) => t('waiting {duration}', { duration: fmt.duration(v) }),
+      title: t('Since the customer\'s unanswered message, else since the start, until {time}', { time: fmt.dateTime(unclosed.at, ctx.tz) }),
+    },
+    { key: 'customer', label: t('Customer') },
+    { key: 'channel', label: t('Channel') },
+    { key: 'agent', label: t('Agent'), text: (v) => v || '—' },
+    { key: 'started', label: t('Started'), text: (v) => fmt.dateTime(v, ctx.tz) },
+    { key: 'last_message_at', label: t('Last message'), text: (v) => fmt.dateTime(v, ctx.tz) },
+    { key: 'last_message_by', label: t('By') },
+    { key: 'reason', label: t('Why it is open'), cls: 'reason' },
   ];
   const pager = total > PAGE || offset ? h('p', { class: 'pager', dataset: { pager: '' } },
-    offset > 0 ? h('a', { href: ctx.href({ open_from: Math.max(0, offset - PAGE) || '' }), dataset: { page: 'previous' } }, '← Longer waiting') : null,
-    h('span', null, list.length ? ` ${fmt.number(offset + 1, 0)}–${fmt.number(offset + list.length, 0)} of ${fmt.number(total, 0)} ` : ` none past ${fmt.number(total, 0)} `),
-    offset + PAGE < total ? h('a', { href: ctx.href({ open_from: offset + PAGE }), dataset: { page: 'next' } }, 'Shorter waiting →') : null) : null;
+    offset > 0 ? h('a', { href: ctx.href({ open_from: Math.max(0, offset - PAGE) || '' }), dataset: { page: 'previous' } }, t('← Longer waiting')) : null,
+    h('span', null, ' ', list.length
+      ? t('{first}–{last} of {total}', { first: fmt.number(offset + 1, 0), last: fmt.number(offset + list.length, 0), total: fmt.number(total, 0) })
+      : t('none past {total}', { total: fmt.number(total, 0) }), ' '),
+    offset + PAGE < total ? h('a', { href: ctx.href({ open_from: offset + PAGE }), dataset: { page: 'next' } }, t('Shorter waiting →')) : null) : null;
 
   // Conversations by day, every day of the period, none where no row.
   const perDay = {};
@@ -94,13 +106,13 @@ export default async function service(ctx) {
   const days = [];
   for (let d = ctx.period.from; d < ctx.period.to; d = fmt.addDays(d, 1)) days.push(d);
   const dayBars = days.map((d) => ({
-    label: d.slice(5), value: perDay[d] || 0, text: fmt.number(perDay[d] || 0, 0),
+    label: fmt.date(d, 'UTC'), value: perDay[d] || 0, text: fmt.number(perDay[d] || 0, 0),
     attrs: { 'data-day': d, 'data-value': String(perDay[d] || 0) },
   }));
   const hours = byHour.hours || [];
   const hourBars = hours.map((x) => ({
     label: String(x.hour).padStart(2, '0'), value: x.average || 0,
-    text: `${fmt.number(x.average, 2)} a day (${fmt.number(x.conversations, 0)} in all)`,
+    text: t('{average} a day ({n} in all)', { average: fmt.number(x.average, 2), n: fmt.number(x.conversations, 0) }),
     attrs: { 'data-hour': String(x.hour), 'data-value': String(x.average), 'data-count': String(x.conversations) },
   }));
   const anyHour = hours.some((x) => x.conversations);
@@ -108,29 +120,31 @@ export default async function service(ctx) {
 
   return [
     h('div', { class: 'toolbar' }, h('p', { class: 'note' }, !ctx.businessHours
-      ? h('span', null, 'The workspace has no business hours: set them with ', h('code', null, 'omnikpi workspace --business-hours'), '.')
-      : business ? `Times count only the workspace's open hours (${hoursText(ctx.workspace.business_hours)}).` : 'Times count every hour of the clock; the filters\' Times switch to business hours.')),
-    panel('service', 'Responsiveness and satisfaction', { src: totalsSrc },
-      cards.length ? h('div', { class: 'cards' }, cards) : message('No conversations in this period.')),
+      ? h('span', null, fill(t('The workspace has no business hours: set them with {command}.'), { command: h('code', null, 'omnikpi workspace --business-hours') }))
+      : business ? t('Times count only the workspace\'s open hours ({hours}).', { hours: hoursText(ctx.workspace.business_hours) })
+        : t('Times count every hour of the clock; the filters\' Times switch to business hours.'))),
+    panel('service', t('Responsiveness and satisfaction'), { src: totalsSrc },
+      cards.length ? h('div', { class: 'cards' }, cards) : message(t('No conversations in this period.'))),
     h('div', { class: 'split' },
-      panel('frt', 'First response time distribution', { src: distSrc, note: 'Conversations by the time to the first reply.' },
-        dist.length ? bars(dist, { label: 'Conversations by first response time', labelWidth: 110 }) : message('No conversations.')),
-      panel('nps', 'NPS answers', { src: npsSrc, note: 'Promoters 9–10, passives 7–8, detractors 0–6.' },
-        nps.length && nps.some((x) => x.value) ? bars(nps, { label: 'NPS answers', labelWidth: 110 }) : message('No NPS answers in this period.'))),
-    panel('agents', 'Agents', { src: agentSrc, wide: true, note: 'A reply counts for whoever sent it; a conversation and its resolution for its agent.' },
-      table({ id: 'agents', columns: agentCols, rows: agentRows, rowKey: (r) => r.agent || '', empty: 'No conversations in this period.' })),
+      panel('frt', t('First response time distribution'), { src: distSrc, note: t('Conversations by the time to the first reply.') },
+        dist.length ? bars(dist, { label: t('Conversations by first response time'), labelWidth: 110 }) : message(t('No conversations.'))),
+      panel('nps', t('NPS answers'), { src: npsSrc, note: t('Promoters 9–10, passives 7–8, detractors 0–6.') },
+        nps.length && nps.some((x) => x.value) ? bars(nps, { label: t('NPS answers'), labelWidth: 110 }) : message(t('No NPS answers in this period.')))),
+    panel('agents', t('Agents'), { src: agentSrc, wide: true, note: t('A reply counts for whoever sent it; a conversation and its resolution for its agent.') },
+      table({ id: 'agents', columns: agentCols, rows: agentRows, rowKey: (r) => r.agent || '', empty: t('No conversations in this period.') })),
     h('div', { class: 'split' },
-      panel('daily', 'Conversations by day', { src: dailySrc, note: 'Conversations that started each day.' },
-        days.length ? columns(dayBars, { label: 'Conversations by day', labelEvery: Math.ceil(days.length / 10) }) : message('No days.')),
-      panel('hours', 'Conversations by hour of the day', { src: hoursSrc, note: `On an average day, by the hour they started, in ${ctx.tz}: for staffing.` },
-        anyHour ? columns(hourBars, { label: 'Conversations by hour of the day', labelEvery: 3 }) : message('No conversations in this period.'))),
-    panel('unclosed', `Unclosed conversations (${fmt.number(total, 0)})`, {
+      panel('daily', t('Conversations by day'), { src: dailySrc, note: t('Conversations that started each day.') },
+        // A label is a whole date: one under every seventh of the days.
+        days.length ? columns(dayBars, { label: t('Conversations by day'), labelEvery: Math.ceil(days.length / 7) }) : message(t('No days.'))),
+      panel('hours', t('Conversations by hour of the day'), { src: hoursSrc, note: t('On an average day, by the hour they started, in {zone}: for staffing.', { zone: ctx.tz }) },
+        anyHour ? columns(hourBars, { label: t('Conversations by hour of the day'), labelEvery: 3 }) : message(t('No conversations in this period.')))),
+    panel('unclosed', t('Unclosed conversations ({n})', { n: fmt.number(total, 0) }), {
       src: unclosedSrc, csvSrc: api.url('/v1/conversations/unclosed', ctx.q()), wide: true,
-      note: 'The longest waiting first: since the customer\'s unanswered message, or since the start when the business spoke last.',
+      note: t('The longest waiting first: since the customer\'s unanswered message, or since the start when the business spoke last.'),
     },
-    table({ id: 'unclosed', columns: unclosedCols, rows: list, rowKey: (r) => r.conversation, empty: offset ? 'No more unclosed conversations.' : 'Every conversation of the period was closed.' }),
-    pager, h('p', { class: 'note', dataset: { at: unclosed.at } }, `Waiting times as of ${fmt.dateTime(unclosed.at, ctx.tz)}.`)),
-    keywords ? panel('keywords', 'What customers ask about', { src: keywordSrc, note: 'Most used terms of inbound messages.' },
-      words.length ? bars(words, { label: 'Top keywords', labelWidth: 150 }) : message('No inbound text in this period.')) : null,
+    table({ id: 'unclosed', columns: unclosedCols, rows: list, rowKey: (r) => r.conversation, empty: offset ? t('No more unclosed conversations.') : t('Every conversation of the period was closed.') }),
+    pager, h('p', { class: 'note', dataset: { at: unclosed.at } }, t('Waiting times as of {time}.', { time: fmt.dateTime(unclosed.at, ctx.tz) }))),
+    keywords ? panel('keywords', t('What customers ask about'), { src: keywordSrc, note: t('Most used terms of inbound messages.') },
+      words.length ? bars(words, { label: t('Top keywords'), labelWidth: 150 }) : message(t('No inbound text in this period.'))) : null,
   ];
 }
