@@ -29,8 +29,8 @@ type Options struct {
 
 // SeasonDays is the length of the demo's season: its calendar of eight
 // campaigns, with the A/B test and the sales peak. The season's last
-// 30 days (the dashboard's default period) hold four campaigns on three
-// channels and the A/B test, still sending on the data's last day.
+// 30 days (the dashboard's default period) hold four campaigns on two
+// channels, the A/B test among them, still sending on the data's last day.
 const SeasonDays = 120
 
 // ABCampaign is the campaign whose variants A and B make the demo's A/B

@@ -147,6 +147,15 @@ type page struct {
 	key    string
 	shots  string
 	render int // the last view drawn, from #view's data-render
+	words  map[string]string // the page's dictionary; nil in English
+}
+
+// tr is an English text of the page in the page's language.
+func (p *page) tr(text string) string {
+	if w := p.words[text]; w != "" {
+		return w
+	}
+	return text
 }
 
 // run runs browser actions, each batch within 30 s.
@@ -610,7 +619,7 @@ func (p *page) checkCards(sel, src string) map[string]*float64 {
 				p.t.Errorf("change of %s = %q, API %s", k, v, show(e.Change))
 			}
 			// Rates and scores change in points, the rest in percent.
-			suffix := map[string]string{"points": " pts", "percent": " %"}[e.ChangeUnit]
+			suffix := map[string]string{"points": strings.TrimPrefix(p.tr("{n} pts"), "{n}"), "percent": " %"}[e.ChangeUnit]
 			if text, ok := changeTexts[k]; ok && (suffix == "" || !strings.HasSuffix(text, suffix)) {
 				p.t.Errorf("change of %s reads %q, API in %q", k, text, e.ChangeUnit)
 			}
@@ -1814,13 +1823,7 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		p.t = t
 		p.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
 		// Every view, with the charts it draws at any width.
-		for _, v := range []struct {
-			view   string
-			charts int
-		}{
-			{"overview", 6}, {"campaigns", 2}, {"recipients", 1}, {"abtest", 0}, {"service", 2},
-			{"funnel", 3}, {"ads", 0}, {"cohorts", 1}, {"sendtime", 1}, {"alerts", 0},
-		} {
+		for _, v := range everyView {
 			switch v.view {
 			case "recipients":
 				p.click("[data-table=campaigns] a[data-drill]")
@@ -1845,6 +1848,110 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		p.click("a[data-nav=overview]")
 		p.wait("overview")
 		p.run(chromedp.EmulateViewport(1440, 900))
+	})
+
+	step("in Bahasa Indonesia, Bahasa Melayu and Chinese (Hong Kong)", func(t *testing.T) {
+		p.t = t
+		for _, lang := range []string{"id", "ms", "zh-HK"} {
+			p.words = dictionary(t, lang)
+			p.run(chromedp.Navigate(p.base + "/?view=overview"))
+			p.render = 0
+			p.wait("overview")
+			p.choose("#language", lang)
+			p.wait("overview")
+			var htmlLang string
+			p.eval(`document.documentElement.lang`, &htmlLang)
+			if htmlLang != lang {
+				t.Errorf("the page's lang is %q, want %s", htmlLang, lang)
+			}
+			// The tabs, the KPI names from the catalogue in the language,
+			// and the figures equal to the API's.
+			for view, title := range viewTitles {
+				if got := p.text("a[data-nav=" + view + "]"); got != p.tr(title) || got == title {
+					t.Errorf("%s: the tab of %s reads %q, want %q", lang, view, got, p.tr(title))
+				}
+			}
+			var cat struct {
+				KPIs []struct{ ID, Name string } `json:"kpis"`
+			}
+			p.getJSON("/v1/catalogue?lang="+lang, &cat)
+			names := map[string]string{}
+			for _, k := range cat.KPIs {
+				names[k.ID] = k.Name
+			}
+			var cards []struct{ ID, Name string }
+			p.eval(`[...document.querySelectorAll('[data-panel=overview] [data-card]')].map(c => ({id: c.dataset.card, name: c.querySelector('h3').firstChild.textContent.trim()}))`, &cards)
+			if len(cards) == 0 {
+				t.Fatalf("%s: no cards on the overview", lang)
+			}
+			for _, c := range cards {
+				if c.Name != names[c.ID] {
+					t.Errorf("%s: the card of %s is named %q, the catalogue %q", lang, c.ID, c.Name, names[c.ID])
+				}
+			}
+			p.checkCards("[data-panel=overview]", p.src("overview"))
+			// Numbers and dates follow the locale; the date inputs take
+			// the same format as the page shows.
+			from30, _ := period(30)
+			fromDay, _ := time.Parse("2006-01-02", from30)
+			week := fromDay.AddDate(0, 0, 7)
+			var parts struct{ Period, From, Week string }
+			p.eval(fmt.Sprintf(`(() => { const day = new Intl.DateTimeFormat(%q, {timeZone: 'UTC', year: 'numeric', month: '2-digit', day: '2-digit'});
+				return {period: document.querySelector('.view-title small').textContent,
+				from: day.format(new Date(%q)), week: day.format(new Date(%q))}; })()`, lang, from30+"T12:00:00Z", week.Format("2006-01-02")+"T12:00:00Z"), &parts)
+			localFrom, typed := parts.From, parts.Week
+			if !strings.Contains(parts.Period, localFrom) {
+				t.Errorf("%s: the period reads %q, want its first day as %q", lang, parts.Period, localFrom)
+			}
+			var sent struct{ Text, Want string }
+			p.eval(fmt.Sprintf(`(e => ({text: e.textContent.trim(), want: new Intl.NumberFormat(%q).format(+e.dataset.value)}))(document.querySelector('[data-panel=overview] .value[data-kpi=messages_sent]'))`, lang), &sent)
+			if sent.Text != sent.Want {
+				t.Errorf("%s: messages sent reads %q, want %q as the locale writes it", lang, sent.Text, sent.Want)
+			}
+			var value string
+			p.eval(`document.querySelector('input[name=from]').value`, &value)
+			if value != localFrom {
+				t.Errorf("%s: the From input shows %q, want %q", lang, value, localFrom)
+			}
+			// Typed in that format, a date sets the period.
+			p.fill("input[name=from]", typed)
+			p.eval(`(() => { document.querySelector('input[name=from]').dispatchEvent(new Event('change', {bubbles: true})); return true; })()`, new(bool))
+			p.wait("overview")
+			if got := p.query().Get("from"); got != week.Format("2006-01-02") {
+				t.Errorf("%s: typing %q in From gives from=%q, want %s", lang, typed, got, week.Format("2006-01-02"))
+			}
+			// Clear resets the filters; the A/B list is there under any.
+			p.choose("select[data-filter=channel]", "whatsapp")
+			p.wait("overview")
+			p.click("#filters .clear")
+			p.wait("overview")
+			if q := p.query(); q.Get("channel") != "" || q.Get("from") != "" {
+				t.Errorf("%s: after Clear the URL is ?%s", lang, q.Encode())
+			}
+			p.choose("select[data-filter=campaign]", "daily_deals")
+			p.wait("overview")
+			p.click("a[data-nav=abtest]")
+			p.wait("abtest")
+			var tests int
+			p.eval(`document.querySelectorAll('[data-table=abtests] tbody tr').length`, &tests)
+			if tests == 0 {
+				t.Errorf("%s: the A/B list is empty under a campaign filter", lang)
+			}
+			p.click("#filters .clear")
+			p.wait("abtest")
+			p.click("a[data-nav=overview]")
+			p.wait("overview")
+			p.checkLanguage(lang)
+		}
+		p.words = nil
+		p.run(chromedp.Navigate(p.base + "/?view=overview"))
+		p.render = 0
+		p.wait("overview")
+		p.choose("#language", "en")
+		p.wait("overview")
+		if got := p.text("a[data-nav=campaigns]"); got != "Campaigns" {
+			t.Errorf("back in English the campaigns tab reads %q", got)
+		}
 	})
 
 	step("sign out", func(t *testing.T) {
@@ -1898,8 +2005,8 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		}
 		fill(password)
 		p.wait("overview")
-		if who := p.text("#who-name"); who != "alice · "+workspace {
-			t.Errorf("signed in as %q", who)
+		if who, ws := p.text("#who-user"), p.text("#who-name"); who != "alice" || ws != workspace {
+			t.Errorf("signed in as %q to %q", who, ws)
 		}
 		p.click("#sign-out")
 		p.wait("signin")
@@ -1909,6 +2016,101 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		t.Errorf("the page threw: %s", strings.Join(jsErrors, "; "))
 	}
 	t.Logf("screenshots in %s", shots)
+}
+
+// everyView is every view of the dashboard with the charts it draws at
+// any width, in the order of its tabs (recipients is a campaign's).
+var everyView = []struct {
+	view   string
+	charts int
+}{
+	{"overview", 6}, {"campaigns", 2}, {"recipients", 1}, {"abtest", 0}, {"service", 2},
+	{"funnel", 3}, {"ads", 0}, {"cohorts", 1}, {"sendtime", 1}, {"alerts", 0},
+}
+
+// viewTitles are the English titles of the views' tabs.
+var viewTitles = map[string]string{
+	"overview": "Overview", "campaigns": "Campaigns", "abtest": "A/B tests", "service": "Conversations",
+	"funnel": "Funnel & attribution", "ads": "Clicks & ads", "cohorts": "Cohorts", "sendtime": "Send time", "alerts": "Alerts",
+}
+
+// dictionary reads the dashboard's texts in lang.
+func dictionary(t *testing.T, lang string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("static", "i18n", lang+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var words map[string]string
+	if err := json.Unmarshal(b, &words); err != nil {
+		t.Fatal(err)
+	}
+	return words
+}
+
+// untranslatedJS lists the texts of the page (its header, tabs, filters
+// and view) that are an English text of the dictionary (arg) whose
+// translation differs: a text the page forgot to translate.
+const untranslatedJS = `((english) => {
+	const out = new Set();
+	for (const root of document.querySelectorAll('header.top, #nav, #filters, #view')) {
+		const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+		for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+			const text = n.textContent.trim();
+			if (text && english.includes(text)) out.add(text);
+		}
+		for (const e of root.querySelectorAll('[title], [aria-label], [placeholder]')) {
+			for (const a of ['title', 'aria-label', 'placeholder']) {
+				const text = (e.getAttribute(a) || '').trim();
+				if (text && english.includes(text)) out.add(a + '=' + text);
+			}
+		}
+	}
+	return [...out];
+})`
+
+// checkLanguage drives every view at both widths in the page's language:
+// charts drawn, nothing wider than its card, no English text left, and
+// screenshots named after the language.
+func (p *page) checkLanguage(lang string) {
+	p.t.Helper()
+	var english []string
+	for en, tr := range p.words {
+		if tr != en && !strings.Contains(en, "{") {
+			english = append(english, en)
+		}
+	}
+	list, _ := json.Marshal(english)
+	for _, width := range []int{1440, 390} {
+		phone := width < 600
+		if phone {
+			p.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
+		} else {
+			p.run(chromedp.EmulateViewport(1440, 900))
+		}
+		for _, v := range everyView {
+			switch v.view {
+			case "recipients":
+				p.click("[data-table=campaigns] a[data-drill]")
+			case "service":
+				p.run(chromedp.Navigate(p.base + "/?view=service&days=90"))
+				p.render = 0
+			default:
+				p.click("a[data-nav=" + v.view + "]")
+			}
+			p.wait(v.view)
+			p.checkView(lang+" "+v.view, v.charts, phone)
+			var left []string
+			p.eval(fmt.Sprintf("%s(%s)", untranslatedJS, list), &left)
+			if len(left) > 0 {
+				p.t.Errorf("%s in %s shows English: %q", v.view, lang, left)
+			}
+			if v.view == "overview" || v.view == "campaigns" || v.view == "abtest" || v.view == "service" {
+				p.shot(fmt.Sprintf("20-%s-%s-%d", lang, v.view, width))
+			}
+		}
+	}
+	p.run(chromedp.EmulateViewport(1440, 900))
 }
 
 // checkCSV compares a downloaded report CSV with the API's JSON for the

@@ -16,6 +16,16 @@ let signedOut = () => {};
 export function onSignedOut(fn) { signedOut = fn; }
 
 let csrf = '';
+// workspace is the one of the session's workspaces this page shows; each
+// request names it, so two tabs can show two workspaces.
+let workspace = '';
+export function setWorkspace(name) { workspace = name || ''; }
+
+function headers(extra) {
+  const out = Object.assign({ Accept: 'application/json' }, extra);
+  if (workspace) out['Omnikpi-Workspace'] = workspace;
+  return out;
+}
 
 async function failure(res) {
   let code = 'http_' + res.status, message = res.statusText || 'request failed', field = '';
@@ -38,7 +48,7 @@ export function url(path, params) {
 
 // get fetches JSON from a /v1 URL.
 export async function get(u) {
-  const res = await fetch(u, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  const res = await fetch(u, { credentials: 'same-origin', headers: headers() });
   if (res.status === 401) {
     signedOut();
     throw await failure(res);
@@ -50,9 +60,9 @@ export async function get(u) {
 // send makes a change: method (PUT, DELETE…) on a /v1 URL with a JSON
 // body, and returns the answer's JSON, if any.
 export async function send(method, u, body) {
-  const headers = { Accept: 'application/json', 'X-CSRF-Token': csrf };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(u, { method, credentials: 'same-origin', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const hs = headers({ 'X-CSRF-Token': csrf });
+  if (body !== undefined) hs['Content-Type'] = 'application/json';
+  const res = await fetch(u, { method, credentials: 'same-origin', headers: hs, body: body === undefined ? undefined : JSON.stringify(body) });
   if (res.status === 401) {
     signedOut();
     throw await failure(res);
@@ -63,7 +73,7 @@ export async function send(method, u, body) {
 
 // session returns who is signed in, or null.
 export async function session() {
-  const res = await fetch('/v1/session', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  const res = await fetch('/v1/session', { credentials: 'same-origin', headers: headers() });
   if (res.status === 401) return null;
   if (!res.ok) throw await failure(res);
   const s = await res.json();
@@ -71,12 +81,13 @@ export async function session() {
   return s;
 }
 
-// signIn posts a key, or a workspace, user and password.
+// signIn posts a key, or a workspace, user and password; signed in
+// already, the session adds that workspace.
 export async function signIn(body) {
+  const hs = { 'Content-Type': 'application/json', Accept: 'application/json' };
+  if (csrf) hs['X-CSRF-Token'] = csrf;
   const res = await fetch('/v1/session', {
-    method: 'POST', credentials: 'same-origin',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify(body),
+    method: 'POST', credentials: 'same-origin', headers: hs, body: JSON.stringify(body),
   });
   if (!res.ok) throw await failure(res);
   const s = await res.json();
@@ -90,5 +101,6 @@ export async function signOut() {
     method: 'DELETE', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf },
   });
   csrf = '';
+  workspace = '';
   if (!res.ok && res.status !== 401) throw await failure(res);
 }

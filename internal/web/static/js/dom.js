@@ -1,6 +1,7 @@
 // Small DOM helpers: elements, tables with CSV links, KPI cards.
 
 import * as fmt from './fmt.js';
+import { bandSource, t } from './i18n.js';
 
 // h makes an HTML element: h('p', {class: 'x', dataset: {kpi: 'ctr'}}, 'text', child).
 export function h(tag, attrs, ...children) {
@@ -72,6 +73,23 @@ export function panel(id, title, opts, ...body) {
     body);
 }
 
+// reasonText is why a figure has no value, as the API says it (kpi's
+// Reason constants), in the page's language.
+export function reasonText(reason) {
+  const known = {
+    'not reported by channel': t('not reported by channel'),
+    'no data: the denominator is zero': t('no data: the denominator is zero'),
+    'no data in the period and filters': t('no data in the period and filters'),
+  };
+  return known[reason] || reason;
+}
+
+// compose fills a translated text's {placeholders} with nodes, such as a
+// code sample inside a sentence: a list of strings and nodes.
+export function compose(text, nodes) {
+  return text.split(/\{(\w+)\}/).map((part, i) => (i % 2 ? (part in nodes ? nodes[part] : '{' + part + '}') : part)).filter((x) => x !== '' && x !== null);
+}
+
 // message shows a notice in place of a panel's figures.
 export function message(text, kind) {
   return h('p', { class: 'message ' + (kind || '') }, text);
@@ -79,12 +97,12 @@ export function message(text, kind) {
 
 // Ratings are in the direction the KPI prefers: "worse" is worse than the
 // band, for an opt-out rate a figure higher than it.
-const ratingWords = {
-  worse: 'Worse than benchmark',
-  within: 'Within benchmark',
-  better: 'Better than benchmark',
-  best: 'Best in class',
-};
+const ratingWords = () => ({
+  worse: t('Worse than benchmark'),
+  within: t('Within benchmark'),
+  better: t('Better than benchmark'),
+  best: t('Best in class'),
+});
 
 // bandText describes a benchmark band in the KPI's unit: 85–90 %, best ≥ 95 %.
 export function bandText(band, unit, direction) {
@@ -93,26 +111,29 @@ export function bandText(band, unit, direction) {
   const wrap = (x) => {
     switch (unit) {
       case 'percent': return x + ' %';
-      case 'seconds': return x + ' s';
+      case 'seconds': return t('{n} s', { n: x });
       case 'ratio': return x + 'x';
       case 'money': return band.currency ? x + ' ' + band.currency : x;
       default: return x;
     }
   };
-  let t = '';
-  if (band.low !== undefined && band.high !== undefined) t = wrap(n(band.low) + '–' + n(band.high));
-  else if (band.low !== undefined) t = '≥ ' + wrap(n(band.low));
-  else if (band.high !== undefined) t = '≤ ' + wrap(n(band.high));
-  if (band.best !== undefined) t += (t ? ', best ' : 'best ') + (direction === 'lower' ? '≤ ' : '≥ ') + wrap(n(band.best));
-  return t;
+  let text = '';
+  if (band.low !== undefined && band.high !== undefined) text = wrap(n(band.low) + '–' + n(band.high));
+  else if (band.low !== undefined) text = '≥ ' + wrap(n(band.low));
+  else if (band.high !== undefined) text = '≤ ' + wrap(n(band.high));
+  if (band.best !== undefined) {
+    const best = (direction === 'lower' ? '≤ ' : '≥ ') + wrap(n(band.best));
+    text = text ? t('{band}, best {best}', { band: text, best }) : t('best {best}', { best });
+  }
+  return text;
 }
 
 // rating shows a benchmark rating as a coloured mark and words.
 export function rating(r, band, unit, direction) {
-  if (!r) return h('span', { class: 'rating none' }, h('i', { class: 'dot', 'aria-hidden': 'true' }), 'No benchmark');
+  if (!r) return h('span', { class: 'rating none' }, h('i', { class: 'dot', 'aria-hidden': 'true' }), t('No benchmark'));
   const b = bandText(band, unit, direction);
-  return h('span', { class: 'rating ' + r, dataset: { rating: r }, title: band && band.source ? band.source : '' },
-    h('i', { class: 'dot', 'aria-hidden': 'true' }), h('span', null, ratingWords[r] || r, b ? h('small', null, ' · ' + b) : null));
+  return h('span', { class: 'rating ' + r, dataset: { rating: r }, title: band && band.source ? bandSource(band.source) : '' },
+    h('i', { class: 'dot', 'aria-hidden': 'true' }), h('span', null, ratingWords()[r] || r, b ? h('small', null, ' · ' + b) : null));
 }
 
 // changeMark shows a change against an earlier period, green when it goes
@@ -177,7 +198,7 @@ export function table({ columns, rows, rowKey, id, limit, empty, onRow }) {
   fill();
   const out = h('div', { class: 'table-wrap' },
     h('table', { dataset: { table: id } }, h('thead', null, h('tr', null, heads)), tbody));
-  if (!rows.length) out.append(message(empty || 'Nothing in this period.'));
-  if (limit && rows.length > limit) out.append(h('p', { class: 'note' }, `Showing ${limit} of ${rows.length}; the CSV has them all.`));
+  if (!rows.length) out.append(message(empty || t('Nothing in this period.')));
+  if (limit && rows.length > limit) out.append(h('p', { class: 'note' }, t('Showing {n} of {total}; the CSV has them all.', { n: fmt.number(limit, 0), total: fmt.number(rows.length, 0) })));
   return out;
 }

@@ -133,6 +133,8 @@ export function parseDay(text) {
   const nums = String(text || '').trim().match(/\d+/g);
   if (!nums || nums.length !== 3) return '';
   const v = {};
+  // A date written as 2026-11-30 reads so in any locale.
+  if (nums[0].length === 4) [order[0], order[1], order[2]] = ['year', 'month', 'day'];
   order.forEach((part, i) => { v[part] = parseInt(nums[i], 10); });
   if (!(v.year >= 1000 && v.year <= 9999)) return '';
   const d = new Date(Date.UTC(v.year, v.month - 1, v.day));

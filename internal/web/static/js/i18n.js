@@ -14,6 +14,7 @@ export const LANGUAGES = [
 const STORED = 'omnikpi.language';
 let current = LANGUAGES[0];
 let dictionary = {};
+let bandSources = {};
 
 // t translates an English text, filling {name} placeholders from vars.
 export function t(text, vars) {
@@ -69,3 +70,10 @@ export async function use(id) {
   dictionary = words;
   document.documentElement.lang = l.id;
 }
+
+// setBandSources takes the catalogue's band texts in the language, by
+// their English text (the catalogue's band_sources).
+export function setBandSources(m) { bandSources = m || {}; }
+
+// bandSource is a band's text, as answers carry it, in the language.
+export function bandSource(text) { return bandSources[text] || text; }

@@ -4,7 +4,7 @@
 
 import * as api from '../api.js';
 import * as fmt from '../fmt.js';
-import { h, panel, table, message } from '../dom.js';
+import { compose, h, message, panel, table } from '../dom.js';
 import { bars } from '../chart.js';
 import { t } from '../i18n.js';
 
@@ -23,12 +23,6 @@ const testFilters = (test) => ({
   from: test.first_sent.slice(0, 10), to: fmt.addDays(test.last_sent.slice(0, 10), 1), days: '',
 });
 const testHref = (ctx, test) => ctx.href(testFilters(test));
-
-// fill puts nodes into a translated text's {name} placeholders: the text's
-// parts and the nodes, in the text's order.
-function fill(text, nodes) {
-  return text.split(/\{(\w+)\}/).map((part, i) => (i % 2 ? (part in nodes ? nodes[part] : '{' + part + '}') : part)).filter((x) => x !== '' && x !== null);
-}
 
 // span words a duration such as 72h or 3d in days or hours.
 function span(d) {
@@ -92,7 +86,7 @@ export default async function abtest(ctx) {
     const whole = h('a', { href: testHref(ctx, named), dataset: { whole: '' } },
       t('see the whole test, {from} – {to}', { from: fmt.date(named.first_sent, ctx.tz), to: fmt.date(named.last_sent, ctx.tz) }));
     return [h('div', { class: 'toolbar' }, chooser),
-      message(fill(t('{name} sent no two variants between {period}: {link}.'), { name: nameOf(named), period: ctx.periodText, link: whole }),
+      message(compose(t('{name} sent no two variants between {period}: {link}.'), { name: nameOf(named), period: ctx.periodText, link: whole }),
         e.status >= 500 ? 'error' : undefined),
       listPanel];
   }

@@ -2,7 +2,7 @@
 
 import * as api from '../api.js';
 import * as fmt from '../fmt.js';
-import { h, panel, table, message, chooser } from '../dom.js';
+import { chooser, compose, h, message, panel, table } from '../dom.js';
 import { heatmap } from '../chart.js';
 import { t } from '../i18n.js';
 
@@ -12,11 +12,6 @@ const COHORT_METRICS = ['retained', 'bought', 'revenue'];
 const metricNames = () => ({
   retained: t('Active (% of cohort)'), bought: t('Bought (% of cohort)'), revenue: t('Revenue per customer, cumulative'),
 });
-
-// fill puts elements into a translated text's {name} places.
-function fill(text, parts) {
-  return text.split(/\{(\w+)\}/).map((x, i) => (i % 2 ? parts[x] : x));
-}
 
 export default async function cohorts(ctx) {
   const p = ctx.params;
@@ -81,7 +76,7 @@ export default async function cohorts(ctx) {
     })),
   ];
   // A cohort needs later periods to follow: a short range shows little.
-  const short = ctx.period.days < 60 ? h('p', { class: 'hint' }, fill(t('Cohorts need time to show retention: {link}.'), {
+  const short = ctx.period.days < 60 ? h('p', { class: 'hint' }, compose(t('Cohorts need time to show retention: {link}.'), {
     link: h('a', { href: ctx.href({ days: 90, from: '', to: '' }), dataset: { widen: '' } }, t('show the last 90 days')),
   })) : null;
   return [

@@ -2,18 +2,12 @@
 
 import * as api from '../api.js';
 import * as fmt from '../fmt.js';
-import { h, panel, table, message } from '../dom.js';
+import { compose, h, message, panel, table } from '../dom.js';
 import { bars } from '../chart.js';
 import { explain } from '../whatsapp.js';
 import { t } from '../i18n.js';
 
 const none = () => t('(none)');
-
-// fill puts nodes into a translated text's {name} placeholders: the text's
-// parts and the nodes, in the text's order.
-function fill(text, nodes) {
-  return text.split(/\{(\w+)\}/).map((part, i) => (i % 2 ? (part in nodes ? nodes[part] : '{' + part + '}') : part)).filter((x) => x !== '' && x !== null);
-}
 
 // kpiColumns are table columns for report KPIs, read from a row's k map.
 export function kpiColumns(ctx, ids) {
@@ -238,7 +232,7 @@ export async function recipients(ctx) {
     };
     return [
       h('p', { class: 'summary' },
-        fill(rate !== null ? t('{failed} of {sent} messages failed ({rate}).') : t('{failed} of {sent} messages failed.'), figures)),
+        compose(rate !== null ? t('{failed} of {sent} messages failed ({rate}).') : t('{failed} of {sent} messages failed.'), figures)),
       reasons.length ? bars(reasons.map((r) => ({ label: reasonText(r), value: r.messages, text: fmt.number(r.messages, 0) })), { label: t('Failures by reason'), labelWidth: 230 }) : null,
       table({
         id: 'failures', rows: reasons, rowKey: (r) => r.code || '', empty: t('No message failed.'),

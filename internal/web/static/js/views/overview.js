@@ -3,7 +3,7 @@
 
 import * as api from '../api.js';
 import * as fmt from '../fmt.js';
-import { h, panel, rating, changeMark, raw, message } from '../dom.js';
+import { changeMark, h, message, panel, rating, raw, reasonText } from '../dom.js';
 import { sparkline } from '../chart.js';
 import { t } from '../i18n.js';
 
@@ -26,13 +26,13 @@ export function card(ctx, k, { series, previousLabel } = {}) {
   const id = k.id;
   const text = fmt.value(k.value, k.unit, k.currency);
   // --len lets the figure shrink to fit its card: Rp 173,999,200 on a phone.
-  const value = h('p', { class: 'value', dataset: { kpi: id, value: raw(k.value), currency: k.currency }, title: k.reason || '', style: `--len: ${text.length}` },
+  const value = h('p', { class: 'value', dataset: { kpi: id, value: raw(k.value), currency: k.currency }, title: k.reason ? reasonText(k.reason) : '', style: `--len: ${text.length}` },
     text);
   return h('article', { class: 'card ' + (k.rating ? 'rated-' + k.rating : 'unrated'), dataset: { card: id, currency: k.currency } },
     h('h3', { title: info.formula || '' }, info.name || id, k.currency ? h('small', null, ' ' + k.currency) : null, k.label ? h('small', null, ' ' + k.label) : null,
       k.unit === 'seconds' && ctx.params.hours === 'business' && ctx.businessHours ? h('small', { class: 'in-hours' }, ' ' + t('in business hours')) : null),
     value,
-    k.value === null && k.reason ? h('p', { class: 'reason' }, k.reason) : null,
+    k.value === null && k.reason ? h('p', { class: 'reason' }, reasonText(k.reason)) : null,
     rating(k.rating, k.band, k.unit, info.direction),
     changeMark(id, k, info.direction, previousLabel || t('vs previous period')),
     series ? sparkline(series, { label: t('{kpi}, by day', { kpi: info.name || id }) }) : null);

@@ -5,7 +5,7 @@
 
 import * as api from '../api.js';
 import * as fmt from '../fmt.js';
-import { h, panel, table, message } from '../dom.js';
+import { compose, h, message, panel, table } from '../dom.js';
 import { bars, columns } from '../chart.js';
 import { card } from './overview.js';
 import { kpiColumns, reportRows } from './campaigns.js';
@@ -29,11 +29,6 @@ const AGENT = [
 function hoursText(bh) {
   const names = weekdays('short');
   return Object.keys(names).filter((d) => (bh.open || {})[d]).map((d) => names[d] + ' ' + bh.open[d].join(', ')).join('; ');
-}
-
-// fill puts elements into a translated text's {name} places.
-function fill(text, parts) {
-  return text.split(/\{(\w+)\}/).map((x, i) => (i % 2 ? parts[x] : x));
 }
 
 const PAGE = 25;
@@ -120,7 +115,7 @@ export default async function service(ctx) {
 
   return [
     h('div', { class: 'toolbar' }, h('p', { class: 'note' }, !ctx.businessHours
-      ? h('span', null, fill(t('The workspace has no business hours: set them with {command}.'), { command: h('code', null, 'omnikpi workspace --business-hours') }))
+      ? h('span', null, compose(t('The workspace has no business hours: set them with {command}.'), { command: h('code', null, 'omnikpi workspace --business-hours') }))
       : business ? t('Times count only the workspace\'s open hours ({hours}).', { hours: hoursText(ctx.workspace.business_hours) })
         : t('Times count every hour of the clock; the filters\' Times switch to business hours.'))),
     panel('service', t('Responsiveness and satisfaction'), { src: totalsSrc },
