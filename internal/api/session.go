@@ -242,21 +242,30 @@ func cmpHash(stored string, found bool) string {
 // getSession tells who is signed in, for the workspace the request
 // names.
 func (h *handler) getSession(w http.ResponseWriter, r *http.Request) {
+	sess, g, ok := h.cookieSession(w, r, func() {
+		writeError(w, http.StatusUnauthorized, "unauthorized", "not signed in", "")
+	})
+	if ok {
+		h.writeSession(w, r, sess, g)
+	}
+}
+
+// cookieSession is the request's session and its sign-in to the
+// workspace the request names, or the error answered: noCookie's when
+// the request carries no session cookie.
+func (h *handler) cookieSession(w http.ResponseWriter, r *http.Request, noCookie func()) (session, grant, bool) {
 	c, err := r.Cookie(SessionCookie)
 	if err != nil {
-		writeError(w, http.StatusUnauthorized, "unauthorized", "not signed in", "")
-		return
+		noCookie()
+		return session{}, grant{}, false
 	}
 	sess, ok := h.sessions.find(c.Value)
 	if !ok {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "the session has ended: sign in again", "")
-		return
+		return session{}, grant{}, false
 	}
 	g, ok := sessionGrant(w, r, sess)
-	if !ok {
-		return
-	}
-	h.writeSession(w, r, sess, g)
+	return sess, g, ok
 }
 
 // sessionGrant is the session's sign-in to the workspace the request
@@ -306,17 +315,9 @@ func (h *handler) patchSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_language", err.Error(), "language")
 		return
 	}
-	c, _ := r.Cookie(SessionCookie)
-	if c == nil {
+	sess, current, ok := h.cookieSession(w, r, func() {
 		writeError(w, http.StatusBadRequest, "no_session", "the language belongs to a dashboard session: sign in at POST /v1/session", "")
-		return
-	}
-	sess, ok := h.sessions.find(c.Value)
-	if !ok {
-		writeError(w, http.StatusUnauthorized, "unauthorized", "the session has ended: sign in again", "")
-		return
-	}
-	current, ok := sessionGrant(w, r, sess)
+	})
 	if !ok {
 		return
 	}

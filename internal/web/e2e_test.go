@@ -146,7 +146,7 @@ type page struct {
 	base   string
 	key    string
 	shots  string
-	render int // the last view drawn, from #view's data-render
+	render int               // the last view drawn, from #view's data-render
 	words  map[string]string // the page's dictionary; nil in English
 }
 
@@ -1824,18 +1824,7 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		p.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
 		// Every view, with the charts it draws at any width.
 		for _, v := range everyView {
-			switch v.view {
-			case "recipients":
-				p.click("[data-table=campaigns] a[data-drill]")
-			case "service":
-				// Past A/B tests, without the drill-down's campaign, whose
-				// filter would leave the other views nearly empty.
-				p.run(chromedp.Navigate(p.base + "/?view=service&days=90"))
-				p.render = 0
-			default:
-				p.click("a[data-nav=" + v.view + "]")
-			}
-			p.wait(v.view)
+			p.open(v.view)
 			var inSight bool
 			p.eval(`(() => { const n = document.querySelector('#nav'), a = n.querySelector('[aria-current=page]');
 				const r = a.getBoundingClientRect(), b = n.getBoundingClientRect(); return r.left >= b.left - 1 && r.right <= b.right + 1; })()`, &inSight)
@@ -2028,6 +2017,24 @@ var everyView = []struct {
 	{"funnel", 3}, {"ads", 0}, {"cohorts", 1}, {"sendtime", 1}, {"alerts", 0},
 }
 
+// open goes to a view of everyView from the one before it in that order,
+// as a person would: a tab, or a campaign's drill-down for recipients.
+func (p *page) open(view string) {
+	p.t.Helper()
+	switch view {
+	case "recipients":
+		p.click("[data-table=campaigns] a[data-drill]")
+	case "service":
+		// Past A/B tests, without the drill-down's campaign, whose filter
+		// would leave the other views nearly empty.
+		p.run(chromedp.Navigate(p.base + "/?view=service&days=90"))
+		p.render = 0
+	default:
+		p.click("a[data-nav=" + view + "]")
+	}
+	p.wait(view)
+}
+
 // viewTitles are the English titles of the views' tabs.
 var viewTitles = map[string]string{
 	"overview": "Overview", "campaigns": "Campaigns", "abtest": "A/B tests", "service": "Conversations",
@@ -2089,16 +2096,7 @@ func (p *page) checkLanguage(lang string) {
 			p.run(chromedp.EmulateViewport(1440, 900))
 		}
 		for _, v := range everyView {
-			switch v.view {
-			case "recipients":
-				p.click("[data-table=campaigns] a[data-drill]")
-			case "service":
-				p.run(chromedp.Navigate(p.base + "/?view=service&days=90"))
-				p.render = 0
-			default:
-				p.click("a[data-nav=" + v.view + "]")
-			}
-			p.wait(v.view)
+			p.open(v.view)
 			p.checkView(lang+" "+v.view, v.charts, phone)
 			var left []string
 			p.eval(fmt.Sprintf("%s(%s)", untranslatedJS, list), &left)

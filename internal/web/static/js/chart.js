@@ -48,12 +48,23 @@ export function bars(items, { max, width = 480, row = 26, labelWidth = 130, labe
   const height = items.length * row + 4;
   const svg = s('svg', { class: 'bars', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': label, dataset: { marks: items.length } });
   const room = width - labelWidth - 90;
+  // A label longer than its room is cut with an ellipsis (the bar's title
+  // has it whole): about 7.4 px a letter or digit, 12 px a Chinese character.
+  const fit = (text) => {
+    let used = 0, out = '';
+    for (const ch of String(text)) {
+      used += ch.codePointAt(0) >= 0x2e80 ? 12 : 7.4;
+      if (used > labelWidth - 18) return out + '…';
+      out += ch;
+    }
+    return out;
+  };
   items.forEach((it, i) => {
     const y = i * row + 2;
     const w = Math.max(it.value ? 1 : 0, (Math.max(0, it.value || 0) / top) * room);
     svg.append(s('g', Object.assign({ class: 'bar' + (it.cls ? ' ' + it.cls : '') }, it.attrs || {}),
       s('title', null, t('{label}: {value}', { label: it.label, value: it.text })),
-      s('text', { x: labelWidth - 8, y: y + row / 2 + 4, 'text-anchor': 'end', class: 'bar-label' }, it.label),
+      s('text', { x: labelWidth - 8, y: y + row / 2 + 4, 'text-anchor': 'end', class: 'bar-label' }, fit(it.label)),
       s('rect', { x: labelWidth, y: y + 3, width: w.toFixed(1), height: row - 8, rx: 3, 'data-value': it.value || 0 }),
       s('text', { x: labelWidth + w + 6, y: y + row / 2 + 4, class: 'bar-value' }, it.text)));
   });

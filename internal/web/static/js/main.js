@@ -183,7 +183,10 @@ function dateField(form, name, label, day) {
     const from = fmt.parseDay(form.querySelector('[name=from]').value), to = fmt.parseDay(form.querySelector('[name=to]').value);
     const bad = [...form.querySelectorAll('input[data-day]')].filter((i) => !fmt.parseDay(i.value));
     for (const i of form.querySelectorAll('input[data-day]')) i.setAttribute('aria-invalid', bad.includes(i) ? 'true' : 'false');
-    if (from && to && from <= to) navigate({ from, to: fmt.addDays(to, 1), days: '' });
+    // A typed date also changes when its input is redrawn and loses the
+    // focus: the period it asks for is then the one shown.
+    const p = params();
+    if (from && to && from <= to && !(p.from === from && p.to === fmt.addDays(to, 1))) navigate({ from, to: fmt.addDays(to, 1), days: '' });
   };
   const input = h('input', {
     type: 'text', name, value: fmt.date(day, 'UTC'), inputmode: 'numeric', autocomplete: 'off', dataset: { filter: name, day },
@@ -397,9 +400,22 @@ async function start(s) {
   render();
 }
 
-// signInForms are the two ways to sign in: submit(body) signs in and
-// reports a failure in err.
-function signInForms(submit) {
+// signInForms are the two ways to sign in: each signs in, then hands the
+// session to signedIn, or shows why not in err.
+function signInForms(err, signedIn) {
+  async function submit(e, body, button) {
+    e.preventDefault();
+    button.disabled = true;
+    err.hidden = true;
+    try {
+      signedIn(await api.signIn(body()));
+    } catch (x) {
+      err.textContent = signInError(x);
+      err.hidden = false;
+      $('#view').dataset.state = 'error';
+      button.disabled = false;
+    }
+  }
   const keyBtn = h('button', { type: 'submit', id: 'key-submit' }, t('Sign in'));
   const keyForm = h('form', { class: 'signin-form', id: 'key-form', onsubmit: (e) => submit(e, () => ({ key: keyForm.key.value.trim() }), keyBtn) },
     h('h2', null, t('With an API key')),
@@ -438,24 +454,10 @@ function signInPage(error) {
   main.dataset.render = ++state.renders;
   document.title = t('Sign in') + ' · omnikpi';
   const err = h('p', { class: 'error', id: 'signin-error', role: 'alert', hidden: !error }, error || '');
-  async function submit(e, body, button) {
-    e.preventDefault();
-    button.disabled = true;
-    err.hidden = true;
-    try {
-      const s = await api.signIn(body());
-      start(s);
-    } catch (x) {
-      err.textContent = signInError(x);
-      err.hidden = false;
-      main.dataset.state = 'error';
-      button.disabled = false;
-    }
-  }
   main.replaceChildren(h('div', { class: 'signin' },
     h('h1', null, t('Sign in to omnikpi')),
     err,
-    signInForms(submit),
+    signInForms(err, start),
     h('p', { class: 'note' }, compose(t('Make a key with {keys}, or a user with {users}.'),
       { keys: h('code', null, 'omnikpi keys create --workspace W'), users: h('code', null, 'omnikpi users add') }))));
   main.dataset.state = error ? 'error' : 'ready';
@@ -469,25 +471,11 @@ function addWorkspacePage() {
   main.dataset.render = ++state.renders;
   document.title = t('Sign in to another workspace') + ' · omnikpi';
   const err = h('p', { class: 'error', id: 'signin-error', role: 'alert', hidden: true });
-  async function submit(e, body, button) {
-    e.preventDefault();
-    button.disabled = true;
-    err.hidden = true;
-    try {
-      const s = await api.signIn(body());
-      history.pushState(null, '', href({ ws: s.workspace }));
-      start(s);
-    } catch (x) {
-      err.textContent = signInError(x);
-      err.hidden = false;
-      button.disabled = false;
-    }
-  }
   main.replaceChildren(h('div', { class: 'signin' },
     h('h1', null, t('Sign in to another workspace')),
     h('p', { class: 'note' }, t('You stay signed in to {workspace}; the menu at the top switches between your workspaces.', { workspace: state.session.workspace })),
     err,
-    signInForms(submit),
+    signInForms(err, (s) => { history.pushState(null, '', href({ ws: s.workspace })); start(s); }),
     h('p', null, h('a', { href: location.search || '?', onclick: (e) => { e.preventDefault(); showWho(); render(); } }, t('Back')))));
   main.dataset.state = 'ready';
 }
