@@ -183,6 +183,7 @@ type BusinessHours struct {
 type User struct {
 	Name         string `json:"name"`
 	PasswordHash string `json:"password_hash,omitempty"`
+	Language     string `json:"language,omitempty"` // the dashboard's language the user chose
 }
 
 // AlertRule watches one KPI over a rolling window.

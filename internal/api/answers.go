@@ -68,6 +68,18 @@ func (c *answerCache) get(key string) (*answer, bool) {
 	return a, true
 }
 
+// touch starts the answer under key afresh, as if made now, and tells
+// whether there is one: for an answer known to be still exact.
+func (c *answerCache) touch(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.entries[key]
+	if ok {
+		a.made = c.now()
+	}
+	return ok
+}
+
 func (c *answerCache) put(key string, a *answer) {
 	if len(a.body) > maxAnswerBytes {
 		return
@@ -95,7 +107,8 @@ func (c *answerCache) put(key string, a *answer) {
 // that no answer computed before it is served after it.
 func (c *answerCache) noteChanges(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		// Signing in or out and choosing a language change no figure.
+		if r.Method == http.MethodGet || r.Method == http.MethodHead || r.URL.Path == "/v1/session" {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -2,6 +2,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -57,6 +58,10 @@ type Options struct {
 	// limit.
 	TrackerRateLimit float64
 	TrackerRateBurst int
+	// Background, when set, runs the server's background work until it
+	// ends: keeping the overview's answers of the workspaces whose
+	// dashboard is in use computed ahead (with a Journal).
+	Background context.Context
 }
 
 // DefaultMaxBodyBytes is the default request body limit.
@@ -81,6 +86,7 @@ type handler struct {
 	uses       *KeyUses // last uses of keys, written in batches
 	track      *trackerState
 	answers    *answerCache // the views' answers, with a journal
+	dashboards *dashboards  // whose dashboard is in use, to keep its overview warm
 }
 
 // New returns the API with every route.
@@ -101,6 +107,10 @@ func New(s store.Store, ingester Submitter, engine *kpi.Engine, log *slog.Logger
 	h.limits, h.uses = newLimiter(opts.RateLimit, opts.RateBurst), opts.KeyUses
 	h.track = newTrackerState(opts.TrackerRateLimit, opts.TrackerRateBurst)
 	h.answers = newAnswerCache()
+	h.dashboards = newDashboards()
+	if opts.Background != nil {
+		go h.warmDashboards(opts.Background)
+	}
 	if h.uses == nil {
 		h.uses = NewKeyUses(s, log)
 	}

@@ -280,6 +280,7 @@ func sessionGrant(w http.ResponseWriter, r *http.Request, sess session) (grant, 
 }
 
 func (h *handler) writeSession(w http.ResponseWriter, r *http.Request, sess session, current grant) {
+	h.dashboards.opened(current.workspace, time.Now())
 	info := SessionInfo{Workspace: current.workspace, User: current.user, TimeZone: "UTC", CSRFToken: sess.csrf}
 	for _, g := range sess.grants {
 		sw := SessionWorkspace{Workspace: g.workspace, User: g.user, TimeZone: "UTC"}

@@ -152,6 +152,9 @@ func serveHTTP(ctx context.Context, e *env, s store.Store, cfg config.Config, op
 			e.log.Warn("record the last use of keys", "err", err)
 		}
 	}()
+	warmCtx, stopWarming := context.WithCancel(ctx)
+	defer stopWarming()
+	opts.Background = warmCtx
 	srv := &http.Server{
 		Handler:           api.New(s, ingester, engine, e.log, opts),
 		ReadHeaderTimeout: 10 * time.Second,

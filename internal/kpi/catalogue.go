@@ -345,6 +345,16 @@ var byID = func() map[string]entry {
 	return m
 }()
 
+// Headline are the KPIs of the dashboard's overview, in its order: the
+// page asks for them as the catalogue lists them here, and the server
+// keeps their answers for the default period warm.
+var Headline = []string{
+	"messages_sent", "delivery_rate", "open_rate", "ctr", "campaign_conversion_rate", "opt_out_rate",
+	"gross_revenue", "aov", "rocs", "rpc",
+	"conversations", "first_response_time", "resolution_time", "csat", "nps",
+	"ecommerce_conversion_rate", "cart_abandonment_rate", "lead_rate",
+}
+
 // Catalogue returns every KPI definition, in the catalogue's order.
 func Catalogue() []Definition {
 	out := make([]Definition, len(catalogue))

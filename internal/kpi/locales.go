@@ -82,6 +82,7 @@ func EnglishTexts() (map[string]CatalogueText, map[string]map[string]string) {
 type LocalCatalogue struct {
 	Language    string            `json:"language"`
 	KPIs        []Definition      `json:"kpis"`
+	Headline    []string          `json:"headline"` // the overview's KPIs (Headline)
 	BandSources map[string]string `json:"band_sources,omitempty"`
 }
 
@@ -92,7 +93,7 @@ func CatalogueIn(lang string) (LocalCatalogue, error) {
 	if err != nil {
 		return LocalCatalogue{}, err
 	}
-	out := LocalCatalogue{Language: lang, KPIs: Catalogue()}
+	out := LocalCatalogue{Language: lang, KPIs: Catalogue(), Headline: Headline}
 	if lang == "en" {
 		return out, nil
 	}

@@ -882,7 +882,10 @@ func TestDashboard_EndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.New(s, ingester, engine, log, api.Options{}))
+	// As serve does: the overview's answers computed ahead.
+	warmCtx, stopWarming := context.WithCancel(context.Background())
+	defer stopWarming()
+	srv := httptest.NewServer(api.New(s, ingester, engine, log, api.Options{Journal: ingester.Journal(), Background: warmCtx}))
 	t.Cleanup(func() {
 		srv.Close()
 		ingester.Close(time.Minute)

@@ -80,8 +80,18 @@ export function reasonText(reason) {
     'not reported by channel': t('not reported by channel'),
     'no data: the denominator is zero': t('no data: the denominator is zero'),
     'no data in the period and filters': t('no data in the period and filters'),
+    // Why a conversation is open (GET /v1/conversations/unclosed).
+    "the customer's last message is unanswered": t("the customer's last message is unanswered"),
+    "not resolved; the customer's last message is unanswered": t("not resolved; the customer's last message is unanswered"),
+    'not resolved': t('not resolved'),
+    "resolved, but the customer's last message is unanswered": t("resolved, but the customer's last message is unanswered"),
   };
   return known[reason] || reason;
+}
+
+// actorText names who wrote a message, as the API says it.
+export function actorText(actor) {
+  return { customer: t('customer'), agent: t('agent'), bot: t('bot') }[actor] || actor;
 }
 
 // compose fills a translated text's {placeholders} with nodes, such as a

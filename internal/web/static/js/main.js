@@ -58,7 +58,7 @@ function segmentName(family, segment) {
 }
 
 const $ = (sel) => document.querySelector(sel);
-const state = { session: null, catalogue: null, workspace: null, options: null, renders: 0, language: 'en' };
+const state = { session: null, catalogue: null, headline: [], workspace: null, options: null, renders: 0 };
 
 function params() {
   return Object.fromEntries(new URLSearchParams(location.search));
@@ -102,6 +102,7 @@ function context(p) {
     tz,
     period: per,
     catalogue: state.catalogue,
+    headline: state.headline,
     workspace: state.workspace,
     // businessHours tells whether the workspace has open hours to count
     // times in.
@@ -298,6 +299,7 @@ async function loadOptions() {
 async function loadCatalogue() {
   const [c, ws] = await Promise.all([api.get(api.url('/v1/catalogue', { lang: i18n.language() })), api.get('/v1/workspace')]);
   state.catalogue = Object.fromEntries(c.kpis.map((k) => [k.id, k]));
+  state.headline = c.headline || [];
   i18n.setBandSources(c.band_sources);
   state.workspace = ws;
 }

@@ -7,13 +7,6 @@ import { changeMark, h, message, panel, rating, raw, reasonText } from '../dom.j
 import { sparkline } from '../chart.js';
 import { t } from '../i18n.js';
 
-const HEADLINE = [
-  'messages_sent', 'delivery_rate', 'open_rate', 'ctr', 'campaign_conversion_rate', 'opt_out_rate',
-  'gross_revenue', 'aov', 'rocs', 'rpc',
-  'conversations', 'first_response_time', 'resolution_time', 'csat', 'nps',
-  'ecommerce_conversion_rate', 'cart_abandonment_rate', 'lead_rate',
-];
-
 // The sections' titles are in the page's language, so they are made when
 // the view is drawn.
 const SECTIONS = () => [
@@ -39,7 +32,9 @@ export function card(ctx, k, { series, previousLabel } = {}) {
 }
 
 export default async function overview(ctx) {
-  const ids = HEADLINE.filter((id) => ctx.catalogue[id]);
+  // The catalogue names the headline KPIs; the server keeps their answers
+  // for the default period warm.
+  const ids = ctx.headline.filter((id) => ctx.catalogue[id]);
   const src = api.url('/v1/kpis', ctx.q({ kpi: ids.join(','), compare: 'previous' }));
   const daily = api.url('/v1/kpis', ctx.q({ kpi: ids.join(','), bucket: 'day' }));
   const [now, days] = await Promise.all([api.get(src), api.get(daily).catch(() => null)]);

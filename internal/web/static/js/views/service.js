@@ -5,7 +5,7 @@
 
 import * as api from '../api.js';
 import * as fmt from '../fmt.js';
-import { compose, h, message, panel, table } from '../dom.js';
+import { actorText, compose, h, message, panel, reasonText, table } from '../dom.js';
 import { bars, columns } from '../chart.js';
 import { card } from './overview.js';
 import { kpiColumns, reportRows } from './campaigns.js';
@@ -82,8 +82,8 @@ export default async function service(ctx) {
     { key: 'agent', label: t('Agent'), text: (v) => v || '—' },
     { key: 'started', label: t('Started'), text: (v) => fmt.dateTime(v, ctx.tz) },
     { key: 'last_message_at', label: t('Last message'), text: (v) => fmt.dateTime(v, ctx.tz) },
-    { key: 'last_message_by', label: t('By') },
-    { key: 'reason', label: t('Why it is open'), cls: 'reason' },
+    { key: 'last_message_by', label: t('By'), text: (v) => actorText(v) },
+    { key: 'reason', label: t('Why it is open'), cls: 'reason', text: (v) => reasonText(v) },
   ];
   const pager = total > PAGE || offset ? h('p', { class: 'pager', dataset: { pager: '' } },
     offset > 0 ? h('a', { href: ctx.href({ open_from: Math.max(0, offset - PAGE) || '' }), dataset: { page: 'previous' } }, t('← Longer waiting')) : null,
