@@ -41,6 +41,17 @@ export function sparkline(values, { width = 160, height = 36, label = '' } = {})
   return svg;
 }
 
+// textWidth is the width of text in the page's font at 12 px, the size
+// of the charts' labels in their own units.
+let measurer = null;
+function textWidth(text) {
+  if (!measurer) {
+    measurer = document.createElement('canvas').getContext('2d');
+    measurer.font = '12px ' + getComputedStyle(document.body).fontFamily;
+  }
+  return measurer.measureText(text).width;
+}
+
 // bars draws labelled horizontal bars: items are {label, value, text,
 // attrs}; max defaults to the largest value.
 export function bars(items, { max, width = 480, row = 26, labelWidth = 130, label = '' } = {}) {
@@ -49,15 +60,13 @@ export function bars(items, { max, width = 480, row = 26, labelWidth = 130, labe
   const svg = s('svg', { class: 'bars', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': label, dataset: { marks: items.length } });
   const room = width - labelWidth - 90;
   // A label longer than its room is cut with an ellipsis (the bar's title
-  // has it whole): about 7.4 px a letter or digit, 12 px a Chinese character.
+  // has it whole), measured in the page's font at the chart's 12 px.
   const fit = (text) => {
-    let used = 0, out = '';
-    for (const ch of String(text)) {
-      used += ch.codePointAt(0) >= 0x2e80 ? 12 : 7.4;
-      if (used > labelWidth - 18) return out + '…';
-      out += ch;
-    }
-    return out;
+    const space = labelWidth - 12;
+    let out = String(text);
+    if (textWidth(out) <= space) return out;
+    while (out && textWidth(out + '…') > space) out = out.slice(0, -1);
+    return out + '…';
   };
   items.forEach((it, i) => {
     const y = i * row + 2;
