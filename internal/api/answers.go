@@ -46,6 +46,24 @@ type answerCache struct {
 	// changes counts the changes this server took (every successful
 	// request that is not a read): settings, alert rules, erasures, events.
 	changes atomic.Uint64
+	// outside counts the changes made beside the requests, such as a
+	// scheduled retention run.
+	outside *Changes
+}
+
+// Changes counts the changes to a store made beside the API's requests
+// (a scheduled retention run deleting old events), so that the API's
+// answer cache serves nothing computed before them.
+type Changes struct{ n atomic.Uint64 }
+
+// Note records a change.
+func (c *Changes) Note() { c.n.Add(1) }
+
+func (c *Changes) count() uint64 {
+	if c == nil {
+		return 0
+	}
+	return c.n.Load()
 }
 
 func newAnswerCache() *answerCache {
@@ -55,7 +73,8 @@ func newAnswerCache() *answerCache {
 // key names an answer: the workspace, the route, the query with its
 // parameters in order, and the state of the data (version).
 func (c *answerCache) key(workspace, path, query string, version uint64) string {
-	return workspace + "\x00" + path + "\x00" + query + "\x00" + strconv.FormatUint(version, 10) + "." + strconv.FormatUint(c.changes.Load(), 10)
+	return workspace + "\x00" + path + "\x00" + query + "\x00" + strconv.FormatUint(version, 10) + "." + strconv.FormatUint(c.changes.Load(), 10) +
+		"." + strconv.FormatUint(c.outside.count(), 10)
 }
 
 func (c *answerCache) get(key string) (*answer, bool) {
@@ -107,8 +126,9 @@ func (c *answerCache) put(key string, a *answer) {
 // that no answer computed before it is served after it.
 func (c *answerCache) noteChanges(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Signing in or out and choosing a language change no figure.
-		if r.Method == http.MethodGet || r.Method == http.MethodHead || r.URL.Path == "/v1/session" {
+		// Signing in and out change no figure.
+		signing := r.URL.Path == "/v1/session" && (r.Method == http.MethodPost || r.Method == http.MethodDelete)
+		if r.Method == http.MethodGet || r.Method == http.MethodHead || signing {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/config"
@@ -60,8 +61,14 @@ type Options struct {
 	TrackerRateBurst int
 	// Background, when set, runs the server's background work until it
 	// ends: keeping the overview's answers of the workspaces whose
-	// dashboard is in use computed ahead (with a Journal).
-	Background context.Context
+	// dashboard is in use computed ahead (with a Journal). BackgroundDone,
+	// when set, is done once that work has stopped, so the store can
+	// close after it.
+	Background     context.Context
+	BackgroundDone *sync.WaitGroup
+	// Changes counts the changes made to the store beside the API's
+	// requests (scheduled retention), which the answer cache heeds.
+	Changes *Changes
 }
 
 // DefaultMaxBodyBytes is the default request body limit.
@@ -107,9 +114,18 @@ func New(s store.Store, ingester Submitter, engine *kpi.Engine, log *slog.Logger
 	h.limits, h.uses = newLimiter(opts.RateLimit, opts.RateBurst), opts.KeyUses
 	h.track = newTrackerState(opts.TrackerRateLimit, opts.TrackerRateBurst)
 	h.answers = newAnswerCache()
+	h.answers.outside = opts.Changes
 	h.dashboards = newDashboards()
 	if opts.Background != nil {
-		go h.warmDashboards(opts.Background)
+		if opts.BackgroundDone != nil {
+			opts.BackgroundDone.Add(1)
+		}
+		go func() {
+			if opts.BackgroundDone != nil {
+				defer opts.BackgroundDone.Done()
+			}
+			h.warmDashboards(opts.Background)
+		}()
 	}
 	if h.uses == nil {
 		h.uses = NewKeyUses(s, log)

@@ -189,11 +189,14 @@ func ApplyAllRetention(ctx context.Context, s store.Store, now time.Time, log *s
 // RunRetention applies every workspace's policy now and then every
 // interval until ctx ends; failures are logged and tried again at the
 // next run.
-func RunRetention(ctx context.Context, s store.Store, every time.Duration, log *slog.Logger) {
+func RunRetention(ctx context.Context, s store.Store, every time.Duration, changes *Changes, log *slog.Logger) {
 	ctx = audit.As(ctx, "retention schedule")
 	for {
 		if _, err := ApplyAllRetention(ctx, s, time.Now(), log); err != nil && ctx.Err() == nil {
 			log.Error("retention run failed; trying again at the next", "err", err)
+		}
+		if changes != nil {
+			changes.Note() // what it deleted is in no answer kept since
 		}
 		select {
 		case <-ctx.Done():

@@ -164,7 +164,7 @@ func (h *handler) postSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_body", `the body must be {"key": "..."} or {"workspace": "...", "user": "...", "password": "..."}: `+err.Error(), "")
 		return
 	}
-	var workspace string
+	var workspace, userName string
 	var who caller
 	switch {
 	case in.Key != "":
@@ -194,20 +194,18 @@ func (h *handler) postSession(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "wrong user or password", "password")
 			return
 		}
-		workspace, who = in.Workspace, userCaller(in.Workspace, in.User)
+		workspace, userName, who = in.Workspace, in.User, userCaller(in.Workspace, in.User)
 	default:
 		writeError(w, http.StatusBadRequest, "invalid_body", "give an API key, or a workspace, user and password", "key")
 		return
 	}
-	g := grant{workspace: workspace, user: in.User, caller: who}
-	// Signed in already: the session adds this workspace, and the page
-	// switches between them. Adding one is a change, so it needs the token.
+	g := grant{workspace: workspace, user: userName, caller: who}
+	// Signed in already, with the session's token: the session adds this
+	// workspace, and the page switches between them. Without the token
+	// (another site's form, a page that lost it) the sign-in opens a new
+	// session, as any sign-in does.
 	if c, err := r.Cookie(SessionCookie); err == nil {
-		if old, ok := h.sessions.find(c.Value); ok {
-			if subtle.ConstantTimeCompare([]byte(r.Header.Get(CSRFHeader)), []byte(old.csrf)) != 1 {
-				writeError(w, http.StatusForbidden, "csrf", "signing in to another workspace of a session needs its token in the "+CSRFHeader+" header", CSRFHeader)
-				return
-			}
+		if old, ok := h.sessions.find(c.Value); ok && subtle.ConstantTimeCompare([]byte(r.Header.Get(CSRFHeader)), []byte(old.csrf)) == 1 {
 			if sess, ok := h.sessions.add(c.Value, g); ok {
 				h.writeSession(w, r, sess, g)
 				return
@@ -269,12 +267,16 @@ func (h *handler) cookieSession(w http.ResponseWriter, r *http.Request, noCookie
 }
 
 // sessionGrant is the session's sign-in to the workspace the request
-// names in its Omnikpi-Workspace header, or a 403 naming it.
+// names in its Omnikpi-Workspace header, or else in workspace= (a link,
+// such as a CSV download, carries no header); or a 403 naming it.
 func sessionGrant(w http.ResponseWriter, r *http.Request, sess session) (grant, bool) {
-	name := r.Header.Get(WorkspaceHeader)
+	name, field := r.Header.Get(WorkspaceHeader), WorkspaceHeader
+	if name == "" {
+		name, field = r.URL.Query().Get("workspace"), "workspace"
+	}
 	g, ok := sess.grant(name)
 	if !ok {
-		writeError(w, http.StatusForbidden, "forbidden", "this session is not signed in to workspace "+strconv.Quote(name)+": sign in to it first", WorkspaceHeader)
+		writeError(w, http.StatusForbidden, "forbidden", "this session is not signed in to workspace "+strconv.Quote(name)+": sign in to it first", field)
 	}
 	return g, ok
 }
@@ -316,9 +318,14 @@ func (h *handler) patchSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_language", err.Error(), "language")
 		return
 	}
-	sess, current, ok := h.cookieSession(w, r, func() {
+	noSession := func() {
 		writeError(w, http.StatusBadRequest, "no_session", "the language belongs to a dashboard session: sign in at POST /v1/session", "")
-	})
+	}
+	if r.Header.Get("Authorization") != "" { // authenticated by a key, not the session
+		noSession()
+		return
+	}
+	sess, current, ok := h.cookieSession(w, r, noSession)
 	if !ok {
 		return
 	}
@@ -327,7 +334,9 @@ func (h *handler) patchSession(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		ws, err := h.store.Workspace(r.Context(), g.workspace)
-		if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			continue // erased since the sign-in
+		} else if err != nil {
 			serverError(w, h.log, r, err)
 			return
 		}

@@ -220,10 +220,17 @@ func TestSession_SeveralWorkspacesAndLanguage(t *testing.T) {
 	if status != 200 || len(first.Workspaces) != 1 || first.Workspaces[0].Workspace != "a" {
 		t.Fatalf("first sign-in: %d %+v", status, first)
 	}
-	// Adding a workspace is a change: without the token it is refused.
+	// Adding a workspace needs the session's token: without it a sign-in
+	// opens a session of its own, as another site's form would.
 	body := `{"workspace":"b","user":"alice","password":"correct horse battery"}`
-	if status, out, _ := b.do(http.MethodPost, "/v1/session", body, nil); status != http.StatusForbidden || !strings.Contains(out, "csrf") {
-		t.Fatalf("second sign-in without the token: %d %s", status, out)
+	other := newBrowser(t, s.url)
+	other.signIn(`{"key":"` + s.keyA + `"}`)
+	if status, alone, _ := other.signIn(body); status != 200 || len(alone.Workspaces) != 1 || alone.Workspace != "b" {
+		t.Fatalf("second sign-in without the token: %d %+v", status, alone)
+	}
+	// A key's sign-in names no user, whatever the body says.
+	if status, k, _ := newBrowser(t, s.url).signIn(`{"key":"` + s.keyB + `","user":"alice"}`); status != 200 || k.User != "" || k.Language != "" {
+		t.Fatalf("a key's sign-in claiming a user: %d %+v", status, k)
 	}
 	status, out, _ := b.do(http.MethodPost, "/v1/session", body, map[string]string{api.CSRFHeader: first.CSRFToken})
 	var both api.SessionInfo
@@ -252,6 +259,15 @@ func TestSession_SeveralWorkspacesAndLanguage(t *testing.T) {
 	if status, out, _ := b.do(http.MethodGet, "/v1/kpis", "", map[string]string{api.WorkspaceHeader: "c"}); status != http.StatusForbidden || !strings.Contains(out, `"field":"`+api.WorkspaceHeader+`"`) {
 		t.Fatalf("a workspace the session does not hold: %d %s", status, out)
 	}
+	// A link (a CSV download) names its workspace in workspace=.
+	for name, want := range map[string]string{"a": `"name":"a"`, "b": `"name":"b"`} {
+		if status, out, _ := b.do(http.MethodGet, "/v1/workspace?workspace="+name, "", nil); status != 200 || !strings.Contains(out, want) {
+			t.Fatalf("workspace=%s: %d %.200s", name, status, out)
+		}
+	}
+	if status, out, _ := b.do(http.MethodGet, "/v1/workspace?workspace=c", "", nil); status != http.StatusForbidden || !strings.Contains(out, `"field":"workspace"`) {
+		t.Fatalf("workspace=c: %d %s", status, out)
+	}
 	// Alice chooses Bahasa Indonesia: kept with her in b, and the next
 	// session of hers starts in it. An unknown language is named.
 	csrf := map[string]string{api.CSRFHeader: first.CSRFToken, api.WorkspaceHeader: "b"}
@@ -260,6 +276,9 @@ func TestSession_SeveralWorkspacesAndLanguage(t *testing.T) {
 	}
 	if status, out, _ := b.do(http.MethodPatch, "/v1/session", `{"language":"id"}`, nil); status != http.StatusForbidden {
 		t.Fatalf("language without the token: %d %s", status, out)
+	}
+	if status, out, _ := b.do(http.MethodPatch, "/v1/session", `{"language":"id"}`, map[string]string{"Authorization": "Bearer " + s.keyB}); status != http.StatusBadRequest {
+		t.Fatalf("language with a key beside the session: %d %s", status, out)
 	}
 	if status, out, _ := b.do(http.MethodPatch, "/v1/session", `{"language":"id"}`, csrf); status != 200 || !strings.Contains(out, `"language":"id"`) {
 		t.Fatalf("choose a language: %d %s", status, out)

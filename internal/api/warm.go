@@ -15,16 +15,19 @@ import (
 // Warming: a seller opens the dashboard on its overview for the last 30
 // days, whose two answers (the headline KPIs against the previous period,
 // and by day) take seconds to compute on a large workspace. The server
-// computes them ahead, into the answer cache, for the workspaces whose
-// dashboard is in use, so the overview is drawn from the cache.
+// computes them ahead, into the answer cache, for the few workspaces whose
+// dashboard was in use lately, so the overview is drawn from the cache.
+// New events anywhere make every answer stale (the cache knows the
+// journal's position, not whose events it applied), so the work is
+// bounded: a few workspaces, each at most once a minute.
 var (
 	warmEvery      = 15 * time.Second // how often the warm answers are checked
 	warmAtMostOnce = time.Minute      // a workspace's answers are recomputed at most this often
 )
 
 const (
-	warmWorkspaces = 16 // workspaces kept warm at most, the most recently used
-	warmSeenFor    = 7 * 24 * time.Hour
+	warmWorkspaces = 4 // workspaces kept warm at most, the most recently used
+	warmSeenFor    = 12 * time.Hour
 )
 
 // dashboards remembers when each workspace's dashboard was last opened.
@@ -74,8 +77,8 @@ func overviewQueries(now time.Time, loc *time.Location) []url.Values {
 }
 
 // warmDashboards keeps the overview's answers computed until ctx ends:
-// at start for every workspace when there are few, then for those whose
-// dashboard was opened lately.
+// at start for every workspace when there are at most warmWorkspaces,
+// then for those whose dashboard was opened lately.
 func (h *handler) warmDashboards(ctx context.Context) {
 	if names, err := h.store.WorkspaceNames(ctx); err == nil && len(names) <= warmWorkspaces {
 		for _, ws := range names {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,12 +31,15 @@ import (
 func TestDashboards_OverviewComputedAhead(t *testing.T) {
 	defer api.SetWarmTimes(50*time.Millisecond, 100*time.Millisecond)()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	s, err := duckdb.Open(ctx, filepath.Join(t.TempDir(), "warm.duckdb"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	// The warmer stops, and is waited for, before the store closes.
+	var warming sync.WaitGroup
+	defer warming.Wait()
+	defer cancel()
 	ws := store.NewWorkspace("a")
 	ws.TimeZone = "Pacific/Kiritimati" // UTC+14: its today is often not UTC's
 	if err := s.PutWorkspace(ctx, ws); err != nil {
@@ -63,7 +67,7 @@ func TestDashboards_OverviewComputedAhead(t *testing.T) {
 	engine, _ := kpi.New(s)
 	var queries atomic.Int64
 	engine.Observe = func(string, time.Duration) { queries.Add(1) }
-	srv := httptest.NewServer(api.New(s, ingester, engine, log, api.Options{Journal: ingester.Journal(), Background: ctx}))
+	srv := httptest.NewServer(api.New(s, ingester, engine, log, api.Options{Journal: ingester.Journal(), Background: ctx, BackgroundDone: &warming}))
 	defer srv.Close()
 	plain, key := api.NewKey("a")
 	if err := s.AddKey(ctx, key); err != nil {

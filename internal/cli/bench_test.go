@@ -387,8 +387,8 @@ func TestBench_PostgresAgrees(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		to   time.Time
-		ab   bool // the window's season holds the A/B test
-	}{{"last 30 days", last, true}, {"first 30 days", first, false}, {"the last season's peak", peak, true}} {
+		ab   bool // the season up to the window's end holds the A/B test, sent in its last days
+	}{{"last 30 days", last, true}, {"first 30 days", first, false}, {"the last season's peak", peak, false}} {
 		t.Run(c.name, func(t *testing.T) {
 			req := kpi.Request{Workspace: demoWorkspace, From: c.to.AddDate(0, 0, -30).Format(time.RFC3339), To: c.to.Format(time.RFC3339)}
 			w, err := newPGWindow(req, ws)

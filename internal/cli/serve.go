@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/omnikpi/omnikpi/internal/alerts"
@@ -101,6 +102,9 @@ func serveHTTP(ctx context.Context, e *env, s store.Store, cfg config.Config, op
 	if err != nil {
 		return err
 	}
+	if opts.Changes == nil {
+		opts.Changes = &api.Changes{}
+	}
 	if every := time.Duration(cfg.AlertInterval); every > 0 {
 		ev := &alerts.Evaluator{Store: s, Engine: engine, Log: e.log.With("part", "alerts")}
 		evalCtx, stop := context.WithCancel(ctx)
@@ -118,7 +122,7 @@ func serveHTTP(ctx context.Context, e *env, s store.Store, cfg config.Config, op
 	if every := time.Duration(cfg.RetentionInterval); every > 0 {
 		retCtx, stop := context.WithCancel(ctx)
 		defer stop()
-		go api.RunRetention(retCtx, s, every, e.log.With("part", "retention"))
+		go api.RunRetention(retCtx, s, every, opts.Changes, e.log.With("part", "retention"))
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = metrics.New()
@@ -152,9 +156,13 @@ func serveHTTP(ctx context.Context, e *env, s store.Store, cfg config.Config, op
 			e.log.Warn("record the last use of keys", "err", err)
 		}
 	}()
+	// The background work stops, and is waited for, before the journal
+	// and the store close.
+	var warming sync.WaitGroup
+	defer warming.Wait()
 	warmCtx, stopWarming := context.WithCancel(ctx)
 	defer stopWarming()
-	opts.Background = warmCtx
+	opts.Background, opts.BackgroundDone = warmCtx, &warming
 	srv := &http.Server{
 		Handler:           api.New(s, ingester, engine, e.log, opts),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -151,6 +151,7 @@ func Generate(ctx context.Context, w io.Writer, opts Options) (Stats, error) {
 		rng:    rand.New(rand.NewPCG(uint64(opts.Seed), 0x6f6d6e69)),
 		out:    bufio.NewWriterSize(w, 1<<20),
 		start:  opts.End.AddDate(0, 0, -opts.Days),
+		endAt:  opts.End,
 		days:   opts.Days,
 		camps:  campaigns(opts.Days),
 		season: float64(seasonLength(opts.Days)),
@@ -179,6 +180,8 @@ type gen struct {
 	out   *bufio.Writer
 	err   error
 	start time.Time
+	endAt time.Time // no event at or after it
+	ts    time.Time // the time of the line being written
 	days  int
 	camps []campaign
 	// scale is the span in seasons: a customer's activity over the span
@@ -235,6 +238,7 @@ func (g *gen) nextID() string {
 
 // ev starts an event line; finish it with end.
 func (g *gen) ev(ts time.Time, kind string) *gen {
+	g.ts = ts
 	g.buf = append(g.buf[:0], `{"id":"`...)
 	g.buf = append(g.buf, g.nextID()...)
 	g.buf = append(g.buf, `","ts":"`...)
@@ -274,7 +278,12 @@ func (g *gen) raw(key, json string) *gen {
 }
 
 // end writes the line, or holds it when a message's lines are collected.
+// What would happen after the data's end (a reply, an order, a refund
+// that follows a late message) is left out: the data ends at End.
 func (g *gen) end() {
+	if !g.ts.Before(g.endAt) {
+		return
+	}
 	g.buf = append(g.buf, '}', '\n')
 	if g.pending != nil {
 		g.pending = append(g.pending, append([]byte(nil), g.buf...))

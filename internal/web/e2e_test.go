@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -882,10 +883,13 @@ func TestDashboard_EndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// As serve does: the overview's answers computed ahead.
+	// As serve does: the overview's answers computed ahead, the work
+	// stopped and waited for before the store closes.
+	var warming sync.WaitGroup
+	defer warming.Wait()
 	warmCtx, stopWarming := context.WithCancel(context.Background())
 	defer stopWarming()
-	srv := httptest.NewServer(api.New(s, ingester, engine, log, api.Options{Journal: ingester.Journal(), Background: warmCtx}))
+	srv := httptest.NewServer(api.New(s, ingester, engine, log, api.Options{Journal: ingester.Journal(), Background: warmCtx, BackgroundDone: &warming}))
 	t.Cleanup(func() {
 		srv.Close()
 		ingester.Close(time.Minute)
@@ -1133,7 +1137,8 @@ func TestDashboard_EndToEnd(t *testing.T) {
 		// CSV for the same query and holds the JSON's figures.
 		var href string
 		p.eval(`document.querySelector('[data-panel=campaigns] a[data-csv]').getAttribute('href')`, &href)
-		if want := src + "&format=csv"; href != want {
+		// It names its workspace: a download carries no header.
+		if want := src + "&format=csv&workspace=" + workspace; href != want {
 			t.Errorf("CSV link = %s, want %s", href, want)
 		}
 		downloads := t.TempDir()

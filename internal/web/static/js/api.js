@@ -20,6 +20,14 @@ let csrf = '';
 // request names it, so two tabs can show two workspaces.
 let workspace = '';
 export function setWorkspace(name) { workspace = name || ''; }
+export function currentWorkspace() { return workspace; }
+
+// token is the session's CSRF token: the cookie's, which stays current
+// when another tab signs in again, else the one the sign-in answered.
+function token() {
+  const m = /(?:^|;\s*)omnikpi_csrf=([^;]*)/.exec(document.cookie);
+  return (m && decodeURIComponent(m[1])) || csrf;
+}
 
 function headers(extra) {
   const out = Object.assign({ Accept: 'application/json' }, extra);
@@ -60,7 +68,7 @@ export async function get(u) {
 // send makes a change: method (PUT, DELETE…) on a /v1 URL with a JSON
 // body, and returns the answer's JSON, if any.
 export async function send(method, u, body) {
-  const hs = headers({ 'X-CSRF-Token': csrf });
+  const hs = headers({ 'X-CSRF-Token': token() });
   if (body !== undefined) hs['Content-Type'] = 'application/json';
   const res = await fetch(u, { method, credentials: 'same-origin', headers: hs, body: body === undefined ? undefined : JSON.stringify(body) });
   if (res.status === 401) {
@@ -85,7 +93,7 @@ export async function session() {
 // already, the session adds that workspace.
 export async function signIn(body) {
   const hs = { 'Content-Type': 'application/json', Accept: 'application/json' };
-  if (csrf) hs['X-CSRF-Token'] = csrf;
+  if (token()) hs['X-CSRF-Token'] = token();
   const res = await fetch('/v1/session', {
     method: 'POST', credentials: 'same-origin', headers: hs, body: JSON.stringify(body),
   });
@@ -98,7 +106,7 @@ export async function signIn(body) {
 // signOut ends the session.
 export async function signOut() {
   const res = await fetch('/v1/session', {
-    method: 'DELETE', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf },
+    method: 'DELETE', credentials: 'same-origin', headers: { 'X-CSRF-Token': token() },
   });
   csrf = '';
   workspace = '';

@@ -43,13 +43,15 @@ export function sparkline(values, { width = 160, height = 36, label = '' } = {})
 
 // textWidth is the width of text in the page's font at 12 px, the size
 // of the charts' labels in their own units.
-let measurer = null;
+let measurer;
 function textWidth(text) {
-  if (!measurer) {
+  if (measurer === undefined) {
     measurer = document.createElement('canvas').getContext('2d');
-    measurer.font = '12px ' + getComputedStyle(document.body).fontFamily;
+    if (measurer) measurer.font = '12px ' + getComputedStyle(document.body).fontFamily;
   }
-  return measurer.measureText(text).width;
+  if (measurer) return measurer.measureText(text).width;
+  // No canvas: about 7 units a letter, 12 a Chinese character.
+  return [...text].reduce((w, ch) => w + (ch.codePointAt(0) >= 0x2e80 ? 12 : 7), 0);
 }
 
 // bars draws labelled horizontal bars: items are {label, value, text,
@@ -63,10 +65,10 @@ export function bars(items, { max, width = 480, row = 26, labelWidth = 130, labe
   // has it whole), measured in the page's font at the chart's 12 px.
   const fit = (text) => {
     const space = labelWidth - 12;
-    let out = String(text);
-    if (textWidth(out) <= space) return out;
-    while (out && textWidth(out + '…') > space) out = out.slice(0, -1);
-    return out + '…';
+    const chars = [...String(text)]; // cut between characters, never inside one
+    if (textWidth(chars.join('')) <= space) return chars.join('');
+    while (chars.length && textWidth(chars.join('') + '…') > space) chars.pop();
+    return chars.join('') + '…';
   };
   items.forEach((it, i) => {
     const y = i * row + 2;

@@ -1,5 +1,6 @@
 // Small DOM helpers: elements, tables with CSV links, KPI cards.
 
+import * as api from './api.js';
 import * as fmt from './fmt.js';
 import { bandSource, t } from './i18n.js';
 
@@ -59,7 +60,9 @@ export function chooser(ctx, name, label, options, current, fallback) {
 
 // csvLink is the download link of a table: its API URL with format=csv.
 export function csvLink(src, name) {
-  const href = src + (src.includes('?') ? '&' : '?') + 'format=csv';
+  // A download carries no header: the link names its workspace.
+  const ws = api.currentWorkspace();
+  const href = src + (src.includes('?') ? '&' : '?') + 'format=csv' + (ws ? '&workspace=' + encodeURIComponent(ws) : '');
   return h('a', { class: 'csv', href, download: (name || 'omnikpi') + '.csv', dataset: { csv: '' } }, 'CSV');
 }
 

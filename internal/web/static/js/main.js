@@ -439,7 +439,9 @@ function signInForms(err, signedIn) {
 
 // signInError is the text shown for a failed sign-in.
 function signInError(x) {
-  if (x.status === 401) return t('{reason}.', { reason: x.message.charAt(0).toUpperCase() + x.message.slice(1) });
+  if (x.code === 'key_expired') return t('This API key has expired.');
+  if (x.status === 401 && x.field === 'key') return t('Unknown API key.');
+  if (x.status === 401 && x.field === 'password') return t('Wrong user or password.');
   return x.message;
 }
 
@@ -477,7 +479,12 @@ function addWorkspacePage() {
     h('h1', null, t('Sign in to another workspace')),
     h('p', { class: 'note' }, t('You stay signed in to {workspace}; the menu at the top switches between your workspaces.', { workspace: state.session.workspace })),
     err,
-    signInForms(err, (s) => { history.pushState(null, '', href({ ws: s.workspace })); start(s); }),
+    signInForms(err, (s) => {
+      // The new workspace opens on its own filters and menus.
+      history.pushState(null, '', href(Object.fromEntries(['days', 'from', 'to', 'hours', ...FILTERS].map((k) => [k, '']).concat([['ws', s.workspace]]))));
+      state.options = null;
+      start(s);
+    }),
     h('p', null, h('a', { href: location.search || '?', onclick: (e) => { e.preventDefault(); showWho(); render(); } }, t('Back')))));
   main.dataset.state = 'ready';
 }
