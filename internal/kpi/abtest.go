@@ -75,6 +75,7 @@ type ABReport struct {
 	Variants    []ABVariant  `json:"variants"`
 	Comparisons []Comparison `json:"comparisons"`
 	Correction  string       `json:"correction"`
+	Confidence  float64      `json:"confidence"` // of the verdicts, in %
 }
 
 // ABTest compares the variants of the campaign or template the request
@@ -157,6 +158,7 @@ func (e *Engine) ABTest(ctx context.Context, r Request, control string) (ABRepor
 		out.Comparisons[i].Verdict = verdict(out.Comparisons[i], names[out.Comparisons[i].Metric])
 	}
 	out.Correction = fmt.Sprintf("Holm–Bonferroni over %d comparisons at %.0f %% confidence", len(out.Comparisons), Confidence*100)
+	out.Confidence = Confidence * 100
 	return out, nil
 }
 

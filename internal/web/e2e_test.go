@@ -1934,8 +1934,23 @@ func TestDashboard_EndToEnd(t *testing.T) {
 			if tests == 0 {
 				t.Errorf("%s: the A/B list is empty under a campaign filter", lang)
 			}
-			p.click("#filters .clear")
+			// The test opened: its verdicts in the language, as the API
+			// found them.
+			p.click(`[data-table=abtests] a[data-test]`)
 			p.wait("abtest")
+			var verdicts []struct{ Key, Text string }
+			p.eval(`[...document.querySelectorAll('[data-verdict]')].map(e => ({key: e.dataset.verdict, text: e.textContent}))`, &verdicts)
+			if len(verdicts) == 0 {
+				t.Errorf("%s: the A/B test shows no verdict", lang)
+			}
+			for _, v := range verdicts {
+				for _, english := range []string{" beats ", " loses to ", "no difference", "not enough data", "no significant", "no data on"} {
+					if strings.Contains(v.Text, english) {
+						t.Errorf("%s: the verdict on %s reads %q", lang, v.Key, v.Text)
+					}
+				}
+			}
+			p.shot("20-" + lang + "-abtest-verdict")
 			p.click("a[data-nav=overview]")
 			p.wait("overview")
 			p.checkLanguage(lang)

@@ -11,6 +11,23 @@ import { t } from '../i18n.js';
 // metrics names the compared rates; the open rate by its KPI name.
 const metrics = (ctx) => ({ open_rate: ctx.info('open_rate').name, ctr: t('CTR'), campaign_conversion_rate: t('Conversion') });
 
+// verdictText says what a comparison found, in the page's language: the
+// API's verdict, built from its figures (kpi.verdict words it the same in
+// English).
+function verdictText(c, confidence) {
+  const names = { open_rate: t('open rate'), ctr: t('CTR'), campaign_conversion_rate: t('conversion') };
+  const v = { variant: c.variant, control: c.control, metric: names[c.metric] || c.metric, confidence: fmt.number(confidence, 0) };
+  if (c.rate === null || c.rate === undefined || c.control_rate === null || c.control_rate === undefined) return t('no data on {metric} yet', v);
+  if (c.significant && c.difference > 0) return t('{variant} beats {control} on {metric} ({confidence} % confidence)', v);
+  if (c.significant) return t('{variant} loses to {control} on {metric} ({confidence} % confidence)', v);
+  if (c.difference === 0) return t('no difference between {variant} and {control} on {metric} so far', v);
+  if (c.more_recipients_per_variant !== undefined && c.more_recipients_per_variant !== null) {
+    return t('not enough data yet: about {n} more recipients per variant to detect the observed difference on {metric}',
+      Object.assign(v, { n: fmt.number(c.more_recipients_per_variant, 0) }));
+  }
+  return t('no significant difference between {variant} and {control} on {metric}', v);
+}
+
 // A test is named by its campaign, or by its template when it has none.
 const nameOf = (test) => test.campaign || test.template;
 const keyOf = (test) => (test.campaign ? 'campaign:' + test.campaign : 'template:' + test.template);
@@ -94,7 +111,7 @@ export default async function abtest(ctx) {
   const comps = res.comparisons || [];
   const currencies = [...new Set(variants.flatMap((v) => Object.keys(v.revenue || {})))].filter((c) => ctx.currencyOK(c)).sort();
   const verdicts = comps.map((c) => h('li', { class: c.significant ? 'win' : 'wait', dataset: { verdict: c.metric + ':' + c.variant } },
-    h('strong', null, (METRICS[c.metric] || c.metric) + ': '), c.verdict));
+    h('strong', null, (METRICS[c.metric] || c.metric) + ': '), verdictText(c, res.confidence)));
   const vcols = [
     { key: 'variant', label: t('Variant'), text: (v) => (v === res.control ? t('{variant} (control)', { variant: v }) : v) },
     { key: 'sent', label: t('Sent'), num: true, unit: 'count', kpi: 'sent' },
@@ -114,7 +131,7 @@ export default async function abtest(ctx) {
     { key: 'difference', label: t('Difference'), num: true, text: (v, r) => fmt.change(v, 'points') + (r.interval ? ` [${fmt.change(r.interval[0], 'points')}, ${fmt.change(r.interval[1], 'points')}]` : '') },
     { key: 'p_value', label: t('p-value'), num: true, text: (v) => (v === null || v === undefined ? '—' : v < 0.0001 ? '< ' + fmt.number(0.0001, 4) : fmt.number(v, 4)) },
     { key: 'chance_to_beat_control', label: t('Chance to beat control'), num: true, unit: 'percent' },
-    { key: 'verdict', label: t('Verdict'), cls: 'verdict' },
+    { key: 'verdict', label: t('Verdict'), cls: 'verdict', text: (v, r) => verdictText(r, res.confidence) },
   ];
   const chance = comps.map((c) => ({
     label: (METRICS[c.metric] || c.metric) + ' ' + c.variant, value: c.chance_to_beat_control,
@@ -123,7 +140,7 @@ export default async function abtest(ctx) {
   return [
     h('div', { class: 'toolbar' }, chooser),
     h('div', { class: 'split' },
-      panel('verdict', t('Verdict: {name} ({state})', { name: nameOf(named), state: stateText(named) }), { note: res.correction },
+      panel('verdict', t('Verdict: {name} ({state})', { name: nameOf(named), state: stateText(named) }), { note: t('Holm–Bonferroni over {n} comparisons at {confidence} % confidence', { n: fmt.number(comps.length, 0), confidence: fmt.number(res.confidence, 0) }) },
         h('ul', { class: 'verdicts' }, verdicts.length ? verdicts : h('li', null, t('Only one variant was sent.')))),
       panel('chance', t('Chance to beat the control'), { note: t('Bayesian, from Beta posteriors of each rate.') },
         chance.length ? bars(chance, { max: 100, label: t('Chance to beat the control'), labelWidth: 150 }) : message(t('No comparison.')))),
