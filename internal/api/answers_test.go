@@ -21,6 +21,37 @@ import (
 	"github.com/omnikpi/omnikpi/internal/store/duckdb"
 )
 
+// fastJournal is an ingester that applies within milliseconds, closed
+// with the test.
+func fastJournal(t *testing.T, s store.Store) *journal.Ingester {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ingester, err := journal.OpenIngester(t.TempDir(), s, log, journal.Options{NoSync: true}, journal.ApplyOptions{Interval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ingester.Close(time.Minute) })
+	return ingester
+}
+
+// askReport GETs a KPI route with a key: the report and whether it came
+// from the answer cache (Omnikpi-Cache).
+func askReport(t *testing.T, base, key, path string) (kpi.Report, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var rep kpi.Report
+	if err := json.NewDecoder(res.Body).Decode(&rep); err != nil || res.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %v", path, res.StatusCode, err)
+	}
+	return rep, res.Header.Get("Omnikpi-Cache")
+}
+
 // TestViews_AnswersReusedUntilTheDataChanges: a view's answer is served
 // again from memory for the same query, and computed anew once the journal
 // applies new events (sent past the API) or the server takes a change.
@@ -30,16 +61,12 @@ func TestViews_AnswersReusedUntilTheDataChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() }) // after the journal, which closes first
 	if err := s.PutWorkspace(ctx, store.NewWorkspace("a")); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ingester, err := journal.OpenIngester(t.TempDir(), s, log, journal.Options{NoSync: true}, journal.ApplyOptions{Interval: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ingester.Close(time.Minute)
+	ingester := fastJournal(t, s)
 	engine, _ := kpi.New(s)
 	srv := httptest.NewServer(api.New(s, ingester, engine, log, api.Options{Journal: ingester.Journal()}))
 	defer srv.Close()
@@ -60,18 +87,8 @@ func TestViews_AnswersReusedUntilTheDataChanges(t *testing.T) {
 	}
 	get := func(path string) (value float64, cache string) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", srv.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer "+plain)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var rep kpi.Report
-		if err := json.NewDecoder(res.Body).Decode(&rep); err != nil || res.StatusCode != 200 {
-			t.Fatalf("GET %s: %d %v", path, res.StatusCode, err)
-		}
-		return *rep.Rows[0].KPIs[0].Value, res.Header.Get("Omnikpi-Cache")
+		rep, cache := askReport(t, srv.URL, plain, path)
+		return *rep.Rows[0].KPIs[0].Value, cache
 	}
 	const q = "/v1/kpis?kpi=messages_sent&from=2026-01-01&to=2026-02-01"
 	sent(1)

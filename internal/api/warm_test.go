@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/omnikpi/omnikpi/internal/api"
 	"github.com/omnikpi/omnikpi/internal/event"
-	"github.com/omnikpi/omnikpi/internal/journal"
 	"github.com/omnikpi/omnikpi/internal/kpi"
 	"github.com/omnikpi/omnikpi/internal/store"
 	"github.com/omnikpi/omnikpi/internal/store/duckdb"
@@ -35,7 +33,7 @@ func TestDashboards_OverviewComputedAhead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() }) // after the journal, which closes first
 	// The warmer stops, and is waited for, before the store closes.
 	var warming sync.WaitGroup
 	defer warming.Wait()
@@ -47,11 +45,7 @@ func TestDashboards_OverviewComputedAhead(t *testing.T) {
 	}
 	loc, _ := time.LoadLocation(ws.TimeZone)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ingester, err := journal.OpenIngester(t.TempDir(), s, log, journal.Options{NoSync: true}, journal.ApplyOptions{Interval: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ingester.Close(time.Minute)
+	ingester := fastJournal(t, s)
 	sent := func(ids ...string) {
 		t.Helper()
 		var events []event.Event
@@ -82,17 +76,7 @@ func TestDashboards_OverviewComputedAhead(t *testing.T) {
 	}
 	get := func(path string) (float64, string) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", srv.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer "+plain)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var rep kpi.Report
-		if err := json.NewDecoder(res.Body).Decode(&rep); err != nil || res.StatusCode != 200 {
-			t.Fatalf("GET %s: %d %v", path, res.StatusCode, err)
-		}
+		rep, cache := askReport(t, srv.URL, plain, path)
 		var sum float64
 		for _, row := range rep.Rows {
 			for _, v := range row.KPIs {
@@ -101,7 +85,7 @@ func TestDashboards_OverviewComputedAhead(t *testing.T) {
 				}
 			}
 		}
-		return sum, res.Header.Get("Omnikpi-Cache")
+		return sum, cache
 	}
 	// Wait until the warmer has run its queries and gone quiet.
 	waitQuiet := func() {
