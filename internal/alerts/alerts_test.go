@@ -130,26 +130,34 @@ func TestEvaluator_FiresOnceRetriesAndResolves(t *testing.T) {
 	}
 }
 
-// A hook that fails three times: the firing's two attempts fail and leave
-// it undelivered; the next evaluation fails once more, then delivers.
-func TestEvaluator_RetriesAnUndeliveredFiring(t *testing.T) {
+// emptyShop is a workspace without events whose one rule, posting to
+// hook, fires at once (messages sent 0, below 1); muted as asked. The
+// evaluator tries each delivery twice.
+func emptyShop(t *testing.T, hook *receiver, muted bool) (store.Store, *Evaluator) {
+	t.Helper()
 	ctx := context.Background()
 	s, err := duckdb.Open(ctx, filepath.Join(t.TempDir(), "alerts.duckdb"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	hook := &receiver{failures: 3}
+	t.Cleanup(func() { s.Close() })
 	srv := httptest.NewServer(hook)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	ws := store.NewWorkspace("shop")
-	// No messages at all: sent is 0, below 1.
-	ws.Alerts = []store.AlertRule{{ID: "quiet", KPI: "messages_sent", Condition: "below", Value: 1, Window: store.Duration(time.Hour), Webhook: srv.URL}}
+	ws.Alerts = []store.AlertRule{{ID: "quiet", KPI: "messages_sent", Condition: "below", Value: 1, Window: store.Duration(time.Hour), Webhook: srv.URL, Muted: muted}}
 	if err := s.PutWorkspace(ctx, ws); err != nil {
 		t.Fatal(err)
 	}
 	engine, _ := kpi.New(s)
-	ev := &Evaluator{Store: s, Engine: engine, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Backoff: time.Millisecond, Retries: 1}
+	return s, &Evaluator{Store: s, Engine: engine, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Backoff: time.Millisecond, Retries: 1}
+}
+
+// A hook that fails three times: the firing's two attempts fail and leave
+// it undelivered; the next evaluation fails once more, then delivers.
+func TestEvaluator_RetriesAnUndeliveredFiring(t *testing.T) {
+	ctx := context.Background()
+	hook := &receiver{failures: 3}
+	s, ev := emptyShop(t, hook, false)
 	now := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
 	ev.EvaluateOnce(ctx, now)
 	stored, _ := s.Workspace(ctx, "shop")
@@ -167,21 +175,8 @@ func TestEvaluator_RetriesAnUndeliveredFiring(t *testing.T) {
 // while still firing, it posts the firing at the next evaluation.
 func TestEvaluator_MutedRulePostsNothing(t *testing.T) {
 	ctx := context.Background()
-	s, err := duckdb.Open(ctx, filepath.Join(t.TempDir(), "alerts.duckdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	hook := &receiver{}
-	srv := httptest.NewServer(hook)
-	defer srv.Close()
-	ws := store.NewWorkspace("shop")
-	ws.Alerts = []store.AlertRule{{ID: "quiet", KPI: "messages_sent", Condition: "below", Value: 1, Window: store.Duration(time.Hour), Webhook: srv.URL, Muted: true}}
-	if err := s.PutWorkspace(ctx, ws); err != nil {
-		t.Fatal(err)
-	}
-	engine, _ := kpi.New(s)
-	ev := &Evaluator{Store: s, Engine: engine, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Backoff: time.Millisecond, Retries: 1}
+	s, ev := emptyShop(t, hook, true)
 	now := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
 	ev.EvaluateOnce(ctx, now)
 	stored, _ := s.Workspace(ctx, "shop")
