@@ -54,14 +54,17 @@ export function url(path, params) {
   return s ? path + '?' + s : path;
 }
 
+// checked is the answer of a request made signed in, or its failure
+// thrown; a 401 also reports the session gone.
+async function checked(res) {
+  if (res.status === 401) signedOut();
+  if (!res.ok) throw await failure(res);
+  return res;
+}
+
 // get fetches JSON from a /v1 URL.
 export async function get(u) {
-  const res = await fetch(u, { credentials: 'same-origin', headers: headers() });
-  if (res.status === 401) {
-    signedOut();
-    throw await failure(res);
-  }
-  if (!res.ok) throw await failure(res);
+  const res = await checked(await fetch(u, { credentials: 'same-origin', headers: headers() }));
   return res.json();
 }
 
@@ -70,12 +73,7 @@ export async function get(u) {
 export async function send(method, u, body) {
   const hs = headers({ 'X-CSRF-Token': token() });
   if (body !== undefined) hs['Content-Type'] = 'application/json';
-  const res = await fetch(u, { method, credentials: 'same-origin', headers: hs, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (res.status === 401) {
-    signedOut();
-    throw await failure(res);
-  }
-  if (!res.ok) throw await failure(res);
+  const res = await checked(await fetch(u, { method, credentials: 'same-origin', headers: hs, body: body === undefined ? undefined : JSON.stringify(body) }));
   return res.status === 204 ? null : res.json().catch(() => null);
 }
 
@@ -92,10 +90,8 @@ export async function session() {
 // signIn posts a key, or a workspace, user and password; signed in
 // already, the session adds that workspace.
 export async function signIn(body) {
-  const hs = { 'Content-Type': 'application/json', Accept: 'application/json' };
-  if (token()) hs['X-CSRF-Token'] = token();
   const res = await fetch('/v1/session', {
-    method: 'POST', credentials: 'same-origin', headers: hs, body: JSON.stringify(body),
+    method: 'POST', credentials: 'same-origin', headers: headers({ 'Content-Type': 'application/json', 'X-CSRF-Token': token() }), body: JSON.stringify(body),
   });
   if (!res.ok) throw await failure(res);
   const s = await res.json();
@@ -106,7 +102,7 @@ export async function signIn(body) {
 // signOut ends the session.
 export async function signOut() {
   const res = await fetch('/v1/session', {
-    method: 'DELETE', credentials: 'same-origin', headers: { 'X-CSRF-Token': token() },
+    method: 'DELETE', credentials: 'same-origin', headers: headers({ 'X-CSRF-Token': token() }),
   });
   csrf = '';
   workspace = '';

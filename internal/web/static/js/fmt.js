@@ -55,6 +55,17 @@ export function duration(v) {
   return t('{n} d', { n: fixed(v / 86400, 1) });
 }
 
+// span words a duration as the API writes it (72h, 7d, 30m): whole days
+// or hours as such (3 d, 36 h), anything else as duration does it; a text
+// that is no duration stays as it is.
+export function span(d) {
+  const h = hours(d);
+  if (Number.isNaN(h)) return d || '—';
+  if (h >= 24 && h % 24 === 0) return t('{n} d', { n: number(h / 24, 0) });
+  if (h >= 1 && Number.isInteger(h)) return t('{n} h', { n: number(h, 0) });
+  return duration(h * 3600);
+}
+
 // value formats v in the KPI unit (count, percent, money, seconds, ratio,
 // score).
 export function value(v, unit, currency) {

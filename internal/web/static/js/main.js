@@ -38,6 +38,15 @@ const API_FILTERS = ['channel', 'campaign', 'template', 'agent', 'class', 'segme
 // engagement rates count campaign messages unless one is chosen here.
 const CLASSES = () => [['campaign', t('Campaigns')], ['conversation', t('Replies')]];
 const PRESETS = [7, 30, 90];
+// The period and the filters: what Clear resets, and what goes when the
+// page shows another workspace.
+const CHOICES = ['days', 'from', 'to', 'hours', ...FILTERS];
+
+// cleared is a change of the URL that resets the period and the filters,
+// with other changes.
+function cleared(changes) {
+  return Object.assign(Object.fromEntries(CHOICES.map((k) => [k, ''])), changes);
+}
 
 const SEGMENTS = {
   rfm: ['champions', 'loyal', 'new', 'promising', 'at_risk', 'hibernating'],
@@ -164,7 +173,7 @@ function drawNav(view) {
   nav.hidden = false;
   const keep = {};
   const p = params();
-  for (const k of ['ws', 'days', 'from', 'to', 'hours', ...FILTERS]) if (p[k]) keep[k] = p[k];
+  for (const k of ['ws', ...CHOICES]) if (p[k]) keep[k] = p[k];
   nav.replaceChildren(...VIEWS.filter((v) => !v.parent).map((v) => {
     const q = new URLSearchParams(Object.assign({ view: v.id }, keep));
     const current = v.id === view.id || v.id === view.parent;
@@ -269,7 +278,7 @@ function drawFilters(ctx, view) {
     select('segment', t('Segment'), segments, p.segment, t('All customers')),
     select('currency', t('Currency'), o.currencies, p.currency, t('All currencies')),
     hours,
-    active ? h('a', { class: 'clear', href: href(Object.assign({ view: view.id }, Object.fromEntries(['days', 'from', 'to', 'hours', ...FILTERS].map((k) => [k, ''])))), onclick: (e) => { e.preventDefault(); navigate(Object.fromEntries(['days', 'from', 'to', 'hours', ...FILTERS].map((k) => [k, '']))); } }, t('Clear')) : null,
+    active ? h('a', { class: 'clear', href: href(cleared({ view: view.id })), onclick: (e) => { e.preventDefault(); navigate(cleared()); } }, t('Clear')) : null,
   ].filter((n) => n));
 }
 
@@ -365,8 +374,7 @@ async function chooseLanguage(id) {
 // switchWorkspace shows another of the session's workspaces: its own
 // filters, so the campaign of one does not filter the other.
 async function switchWorkspace(name) {
-  history.pushState(null, '', href(Object.fromEntries(['days', 'from', 'to', 'hours', ...FILTERS].map((k) => [k, ''])
-    .concat([['ws', name], ['view', params().view || '']]))));
+  history.pushState(null, '', href(cleared({ ws: name })));
   api.setWorkspace(name);
   state.options = null;
   try {
@@ -481,7 +489,7 @@ function addWorkspacePage() {
     err,
     signInForms(err, (s) => {
       // The new workspace opens on its own filters and menus.
-      history.pushState(null, '', href(Object.fromEntries(['days', 'from', 'to', 'hours', ...FILTERS].map((k) => [k, '']).concat([['ws', s.workspace]]))));
+      history.pushState(null, '', href(cleared({ ws: s.workspace })));
       state.options = null;
       start(s);
     }),

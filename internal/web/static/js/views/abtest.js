@@ -41,15 +41,6 @@ const testFilters = (test) => ({
 });
 const testHref = (ctx, test) => ctx.href(testFilters(test));
 
-// span words a duration such as 72h or 3d in days or hours.
-function span(d) {
-  const hours = fmt.hours(d);
-  if (!(hours >= 1)) return d || '—';
-  if (hours % 24 === 0) return t('{n} d', { n: fmt.number(hours / 24, 0) });
-  if (Number.isInteger(hours)) return t('{n} h', { n: fmt.number(hours, 0) });
-  return fmt.duration(hours * 3600);
-}
-
 export default async function abtest(ctx) {
   const p = ctx.params;
   const METRICS = metrics(ctx);
@@ -72,7 +63,7 @@ export default async function abtest(ctx) {
       t('{name} ({n} variants, {state})', { name: nameOf(test), n: fmt.number(test.variants.length, 0), state: stateText(test) })))));
   const listPanel = panel('abtests', t('Every A/B test ({n})', { n: fmt.number(tests.length, 0) }), {
     src: listSrc, wide: true,
-    note: t('Whatever the period: a campaign or template that sent two variants or more. Running: it sent within the last {span}. Opening a test sets the period to its dates.', { span: span(list.running_for) }),
+    note: t('Whatever the period: a campaign or template that sent two variants or more. Running: it sent within the last {span}. Opening a test sets the period to its dates.', { span: fmt.span(list.running_for) }),
   },
   table({
     id: 'abtests', rows: tests, rowKey: keyOf,

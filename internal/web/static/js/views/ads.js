@@ -12,9 +12,7 @@ export default async function ads(ctx) {
   const clicksSrc = api.url('/v1/clicks', ctx.q());
   const adsSrc = api.url('/v1/ads', ctx.q());
   const [clicks, report] = await Promise.all([api.get(clicksSrc), api.get(adsSrc)]);
-  // The conversion window as the API writes it (7d), in the page's language.
-  const hrs = fmt.hours(report.window);
-  const within = Number.isNaN(hrs) ? report.window : fmt.duration(hrs * 3600);
+  const within = fmt.span(report.window);
 
   const clickKey = (r) => [r.kind, r.label || '', r.payload || '', r.channel || '', r.campaign || '', r.template || ''].join('|');
   const clickCols = [

@@ -24,13 +24,6 @@ function conditionText(condition, value) {
   }
 }
 
-// window formats a duration such as 7d, 36h or 90m.
-function windowText(d) {
-  const hours = fmt.hours(d);
-  if (!(hours >= 1) || !Number.isInteger(hours)) return d || '—';
-  return hours % 24 === 0 ? t('{n} d', { n: fmt.number(hours / 24, 0) }) : t('{n} h', { n: fmt.number(hours, 0) });
-}
-
 // Meta's states that call for attention: a number flagged, a template's
 // quality yellow or red, a template paused, disabled or rejected.
 const BAD = new Set(['FLAGGED', 'YELLOW', 'RED', 'PAUSED', 'DISABLED', 'REJECTED']);
@@ -173,7 +166,7 @@ export default async function alerts(ctx) {
       key: 'condition', label: t('Condition'),
       text: (v, r) => conditionText(v, needsValue(v) ? fmt.value(r.value || 0, v.startsWith('change') ? '' : unit(r.kpi)) : ''),
     },
-    { key: 'window', label: t('Window'), text: windowText },
+    { key: 'window', label: t('Window'), text: (v) => fmt.span(v) },
     { key: 'value', label: t('Value now'), num: true, get: (r) => (r.firing ? r.firing.value : null), text: (v, r) => fmt.value(v, unit(r.kpi)) },
     { key: 'since', label: t('Since'), get: (r) => (r.firing ? r.firing.started : null), text: (v) => (v ? fmt.dateTime(v, ctx.tz) : '—') },
   ];

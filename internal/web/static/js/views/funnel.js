@@ -25,13 +25,6 @@ const names = () => ({
   by: { channel: t('channel'), campaign: t('campaign'), source: t('source') },
 });
 
-// span shows a duration as the API writes it (30m, 7d) in the page's
-// language.
-function span(d) {
-  const hrs = fmt.hours(d);
-  return Number.isNaN(hrs) ? d : fmt.duration(hrs * 3600);
-}
-
 // trackerPanel shows the site tracker's tag, with the address the
 // dashboard is reached at, and the call that links a visitor to a customer.
 function trackerPanel(tracker) {
@@ -49,7 +42,7 @@ function trackerPanel(tracker) {
   code('tracker-snippet', snippet),
   h('p', null, t('After a sign-in or a checkout, link the visitor to the customer id the chats and orders carry (a phone number, an e-mail), so the visit counts in the customer\'s journey:')),
   code('tracker-identify', 'omnikpi(\'identify\', CUSTOMER_ID);'),
-  h('p', { class: 'note' }, t('No cookie: a visitor is an anonymous id of the day. A visit ends after {gap} without a page view, and counts from then on.', { gap: span(tracker.session_gap) })));
+  h('p', { class: 'note' }, t('No cookie: a visitor is an anonymous id of the day. A visit ends after {gap} without a page view, and counts from then on.', { gap: fmt.span(tracker.session_gap) })));
 }
 
 export default async function funnel(ctx) {
