@@ -257,13 +257,21 @@ func (h *handler) cookieSession(w http.ResponseWriter, r *http.Request, noCookie
 		noCookie()
 		return session{}, grant{}, false
 	}
-	sess, ok := h.sessions.find(c.Value)
+	sess, ok := h.sessionOf(w, c)
 	if !ok {
-		writeError(w, http.StatusUnauthorized, "unauthorized", "the session has ended: sign in again", "")
 		return session{}, grant{}, false
 	}
 	g, ok := sessionGrant(w, r, sess)
 	return sess, g, ok
+}
+
+// sessionOf is the session of cookie c, or a 401 when it has ended.
+func (h *handler) sessionOf(w http.ResponseWriter, c *http.Cookie) (session, bool) {
+	sess, ok := h.sessions.find(c.Value)
+	if !ok {
+		writeError(w, http.StatusUnauthorized, "unauthorized", "the session has ended: sign in again", "")
+	}
+	return sess, ok
 }
 
 // sessionGrant is the session's sign-in to the workspace the request
@@ -372,9 +380,8 @@ func (h *handler) deleteSession(w http.ResponseWriter, r *http.Request) {
 // (any method but GET and HEAD) also needs the session's CSRF token in the
 // X-CSRF-Token header, which another site's page cannot read.
 func (h *handler) fromSession(w http.ResponseWriter, r *http.Request, c *http.Cookie) (grant, bool) {
-	sess, ok := h.sessions.find(c.Value)
+	sess, ok := h.sessionOf(w, c)
 	if !ok {
-		writeError(w, http.StatusUnauthorized, "unauthorized", "the session has ended: sign in again", "")
 		return grant{}, false
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead &&

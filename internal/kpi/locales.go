@@ -4,7 +4,6 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -52,27 +51,6 @@ func loadLocale(lang string) (catalogueLocale, error) {
 		return c, fmt.Errorf("locales/%s.json: %w", lang, err)
 	}
 	return c, nil
-}
-
-// EnglishTexts is the catalogue's own text, in the form of a language file:
-// what a translation translates.
-func EnglishTexts() (map[string]CatalogueText, map[string]map[string]string) {
-	kpis := make(map[string]CatalogueText, len(catalogue))
-	for _, e := range catalogue {
-		t := CatalogueText{Name: e.Name, Formula: e.Formula}
-		if e.Band != nil {
-			t.Band = e.Band.Source
-		}
-		kpis[e.ID] = t
-	}
-	bands := make(map[string]map[string]string, len(channelBands))
-	for id, byChannel := range channelBands {
-		bands[id] = make(map[string]string, len(byChannel))
-		for ch, b := range byChannel {
-			bands[id][ch] = b.Source
-		}
-	}
-	return kpis, bands
 }
 
 // LocalCatalogue is the catalogue in one language: every definition with
@@ -128,45 +106,5 @@ func CatalogueIn(lang string) (LocalCatalogue, error) {
 			}
 		}
 	}
-	return out, nil
-}
-
-// missingTexts lists what lang's file lacks or holds beyond the catalogue,
-// as "id.field" lines, sorted.
-func missingTexts(lang string) ([]string, error) {
-	loc, err := loadLocale(lang)
-	if err != nil {
-		return nil, err
-	}
-	kpis, bands := EnglishTexts()
-	var out []string
-	for id, en := range kpis {
-		t, ok := loc.KPIs[id]
-		switch {
-		case !ok:
-			out = append(out, id+": missing")
-			continue
-		case t.Name == "":
-			out = append(out, id+".name: missing")
-		case t.Formula == "":
-			out = append(out, id+".formula: missing")
-		}
-		if (en.Band == "") != (t.Band == "") {
-			out = append(out, id+".band: present in one language only")
-		}
-	}
-	for id := range loc.KPIs {
-		if _, ok := kpis[id]; !ok {
-			out = append(out, id+": not in the catalogue")
-		}
-	}
-	for id, byChannel := range bands {
-		for ch := range byChannel {
-			if loc.ChannelBands[id][ch] == "" {
-				out = append(out, "channel_bands."+id+"."+ch+": missing")
-			}
-		}
-	}
-	slices.Sort(out)
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -46,4 +47,65 @@ func TestLocales_TranslateTheWholeCatalogue(t *testing.T) {
 	if l, err := Language("ZH-hk"); err != nil || l != "zh-HK" {
 		t.Errorf("Language(ZH-hk) = %q, %v", l, err)
 	}
+}
+
+// englishTexts is the catalogue's own text, in the form of a language file:
+// what a translation translates.
+func englishTexts() (map[string]CatalogueText, map[string]map[string]string) {
+	kpis := make(map[string]CatalogueText, len(catalogue))
+	for _, e := range catalogue {
+		t := CatalogueText{Name: e.Name, Formula: e.Formula}
+		if e.Band != nil {
+			t.Band = e.Band.Source
+		}
+		kpis[e.ID] = t
+	}
+	bands := make(map[string]map[string]string, len(channelBands))
+	for id, byChannel := range channelBands {
+		bands[id] = make(map[string]string, len(byChannel))
+		for ch, b := range byChannel {
+			bands[id][ch] = b.Source
+		}
+	}
+	return kpis, bands
+}
+
+// missingTexts lists what lang's file lacks or holds beyond the catalogue,
+// as "id.field" lines, sorted.
+func missingTexts(lang string) ([]string, error) {
+	loc, err := loadLocale(lang)
+	if err != nil {
+		return nil, err
+	}
+	kpis, bands := englishTexts()
+	var out []string
+	for id, en := range kpis {
+		t, ok := loc.KPIs[id]
+		switch {
+		case !ok:
+			out = append(out, id+": missing")
+			continue
+		case t.Name == "":
+			out = append(out, id+".name: missing")
+		case t.Formula == "":
+			out = append(out, id+".formula: missing")
+		}
+		if (en.Band == "") != (t.Band == "") {
+			out = append(out, id+".band: present in one language only")
+		}
+	}
+	for id := range loc.KPIs {
+		if _, ok := kpis[id]; !ok {
+			out = append(out, id+": not in the catalogue")
+		}
+	}
+	for id, byChannel := range bands {
+		for ch := range byChannel {
+			if loc.ChannelBands[id][ch] == "" {
+				out = append(out, "channel_bands."+id+"."+ch+": missing")
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
